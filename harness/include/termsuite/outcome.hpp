@@ -1,0 +1,38 @@
+#pragma once
+// A test's outcome on one platform, after its expectations are applied.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace termsuite {
+
+enum class Outcome {
+  pass,     // behaved as documented
+  fail,     // did not, and no expectation says it would not: a regression
+  xfail,    // did not, as the platform's expectations file says (a known deviation)
+  xpass,    // behaved as documented although a deviation was expected: the baseline is stale
+  timeout,  // a wait reached its deadline where the documents promise an event
+  skip,     // the test did not run
+};
+
+std::string_view to_string(Outcome o);
+std::optional<Outcome> parse_outcome(std::string_view s);
+
+// True for the outcomes a conformance gate accepts.
+inline bool gate_accepts(Outcome o) { return o == Outcome::pass || o == Outcome::xfail; }
+
+// What a test did, before expectations.
+enum class Observed { passed, failed, timed_out, skipped };
+std::string_view to_string(Observed o);
+
+struct Deviation;  // expectations.hpp
+
+struct Classification {
+  Outcome outcome;
+  std::string detail;  // why, in one line (stable across runs: no pids, no timings)
+};
+
+// Applies a platform's expectation (or none) to what a test did.
+Classification classify(Observed observed, const Deviation* expected, std::string_view first_failure);
+
+}  // namespace termsuite

@@ -1,0 +1,51 @@
+#pragma once
+// Results of a run, as the suite streams them and as the runner writes them.
+//
+// The suite appends one JSON line per finished test to its results stream (so no result is
+// lost if a later test brings the process down); the first line names the platform:
+//   {"platform": {...}}
+//   {"test": {"name":..,"claim":..,"backend":..,"outcome":..,"detail":..,"seconds":..,"messages":[..]}}
+// The runner merges streams into results/<platform-id>.json, which is stable: sorted, without
+// timings or messages, so the committed file changes only when behaviour does. Timings and full
+// messages go to the JUnit XML in the build tree.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "termsuite/outcome.hpp"
+#include "termsuite/platform.hpp"
+
+namespace termsuite {
+
+struct TestResult {
+  std::string name;     // "Suite.Name"
+  std::string claim;    // claim id from docs/claims.json
+  std::string backend;  // "live" or "sim"
+  Outcome outcome = Outcome::fail;
+  std::string detail;   // one stable line
+  double seconds = 0;   // not in the stable JSON
+  std::vector<std::string> messages;  // full failure text; not in the stable JSON
+};
+
+struct RunResults {
+  Platform platform;
+  std::vector<TestResult> tests;
+};
+
+std::string stream_platform_line(const Platform& p);
+std::string stream_test_line(const TestResult& t);
+
+// Reads a results stream. Lines that are not valid are reported in `problems`, never thrown.
+struct StreamContents {
+  std::optional<Platform> platform;
+  std::vector<TestResult> tests;
+  std::vector<std::string> problems;
+};
+StreamContents parse_stream(std::string_view text, std::string_view origin);
+
+std::string stable_json(const RunResults& r);  // sorted by name then backend; ends with '\n'
+RunResults parse_stable_json(std::string_view text, std::string_view origin);  // throws std::runtime_error
+std::string junit_xml(const RunResults& r);
+
+}  // namespace termsuite

@@ -1,0 +1,110 @@
+#pragma once
+// The System interface: what a conformance test drives. One implementation runs actors on the
+// real platform (live: Windows or Wine), another on the simulator (sim/). A test is written once
+// against this interface and runs on every backend.
+//
+// Vocabulary follows Win32 so a reader can map each call to the API it stands for; no Win32 type
+// appears here, so the interface builds on any OS.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "termsuite/deadline.hpp"
+#include "termsuite/platform.hpp"
+#include "termsuite/report.hpp"
+
+namespace termsuite {
+
+// A handle the System handed out (process, thread or job). The System owns it: it is closed by
+// close() or when the System is torn down. A zero handle is "none".
+struct Handle {
+  std::uint64_t value = 0;
+  explicit operator bool() const { return value != 0; }
+  friend bool operator==(Handle, Handle) = default;
+};
+
+enum class WaitResult { signaled, timeout, abandoned, failed };
+std::string_view to_string(WaitResult r);
+
+// An actor the System started: the PROCESS_INFORMATION, with the process and the thread handle
+// kept apart (the thread handle alone keeps a corpse; see corpse.* claims).
+struct Actor {
+  int channel = 0;          // which report channel carries its (and its descendants') records
+  std::uint32_t pid = 0;
+  std::uint32_t tid = 0;
+  Handle process;
+  Handle thread;
+};
+
+struct ActorSpec {
+  std::string kind = "console";        // which actor program: "console" (more kinds later)
+  std::vector<std::string> verbs;      // its behaviour (docs/actors.md)
+  Handle job;                          // the job to start it in; none = the test's sandbox job
+};
+
+// The result of opening an object by id: a handle, or the Win32 error code the open failed with.
+struct Opened {
+  Handle handle;
+  std::uint32_t error = 0;
+};
+
+struct JobOptions {
+  bool kill_on_close = true;
+};
+
+// Several threads of the harness waiting on one object at once (signal.process-object).
+struct WaitGroup {
+  int id = 0;
+};
+
+class System {
+ public:
+  virtual ~System() = default;
+
+  virtual std::string_view backend() const = 0;  // "live" or "sim"
+
+  // Starts an actor (suspended, put in its job, then resumed, so its children are in the job
+  // too). Throws std::runtime_error if it cannot be started.
+  virtual Actor start(const ActorSpec& spec) = 0;
+
+  // WaitForSingleObject with a deadline.
+  virtual WaitResult wait(Handle h, Deadline d) = 0;
+  // `waiters` threads wait on `h` at once until signaled or `d`; join() collects their results.
+  virtual WaitGroup wait_async(Handle h, int waiters, Deadline d) = 0;
+  virtual std::vector<WaitResult> join(WaitGroup g) = 0;
+
+  virtual bool terminate(Handle process, std::uint32_t exit_code) = 0;            // TerminateProcess
+  virtual std::optional<std::uint32_t> exit_code(Handle process) = 0;              // GetExitCodeProcess
+  virtual std::optional<std::uint32_t> thread_exit_code(Handle thread) = 0;        // GetExitCodeThread
+  virtual void close(Handle h) = 0;                                                // CloseHandle
+  virtual Opened open_process(std::uint32_t pid) = 0;                              // OpenProcess
+  virtual Opened open_thread(std::uint32_t tid) = 0;                               // OpenThread
+  // The parent process id the system records for `pid` (Toolhelp's th32ParentProcessID).
+  virtual std::optional<std::uint32_t> parent_pid(std::uint32_t pid) = 0;
+
+  virtual Handle create_job(JobOptions options) = 0;  // CreateJobObject + limits
+
+  // Report channel. await() returns the first record named `ev` (from process `pid` if non-zero)
+  // that arrives by the deadline, or nullopt. Records are kept: awaiting again finds it again.
+  virtual std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid = 0) = 0;
+  // The first `count` records named `ev`, or fewer if the deadline passes first.
+  virtual std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) = 0;
+  virtual std::vector<Event> events(const Actor& a) = 0;  // everything received so far
+
+  // End of test: ends every process the test left in its jobs and checks that each is gone.
+  // Returns one line per problem (a survivor, a malformed record); empty when all is clean.
+  virtual std::vector<std::string> reap() = 0;
+};
+
+// Each backend provides these; the suite binary is linked with exactly one backend.
+std::unique_ptr<System> make_system();
+// The platform the backend runs on ({"id": "sim"} for the simulator).
+Platform backend_platform();
+// A path as this process can open it: under Wine, a Unix path such as the one CMake compiled
+// in becomes its DOS name (Z:\...); elsewhere the path is returned as it is.
+std::string backend_path(std::string_view path);
+
+}  // namespace termsuite

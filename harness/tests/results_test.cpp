@@ -1,0 +1,79 @@
+// Results: the stream the suite writes, and the stable file the runner commits.
+#include <gtest/gtest.h>
+
+#include "termsuite/results.hpp"
+
+namespace termsuite {
+namespace {
+
+Platform wine() {
+  Platform p;
+  p.os = "windows";
+  p.version = "6.1.7601";
+  p.wine = "8.0";
+  p.host = "Linux 6.1";
+  p.arch = "x86_64";
+  p.id = make_platform_id(p);
+  return p;
+}
+
+TestResult result(std::string name, Outcome o, double secs) {
+  TestResult t;
+  t.name = std::move(name);
+  t.claim = "exit.still-active";
+  t.backend = "live";
+  t.outcome = o;
+  t.seconds = secs;
+  t.messages = {"a message with a pid 1234"};
+  return t;
+}
+
+TEST(Platform, IdNamesWineOrTheWindowsBuild) {
+  EXPECT_EQ(wine().id, "wine-8.0-x86_64");
+  Platform w;
+  w.os = "windows";
+  w.version = "10.0.19045";
+  w.arch = "x86_64";
+  EXPECT_EQ(make_platform_id(w), "windows-10.0.19045-x86_64");
+}
+
+TEST(ResultsStream, RoundTripsAndReportsBrokenLines) {
+  std::string text = stream_platform_line(wine()) + stream_test_line(result("B.Two", Outcome::xfail, 0.5)) +
+                     "garbage\n" + stream_test_line(result("A.One", Outcome::pass, 0.1)) + R"({"test":{"name":"C)";
+  auto s = parse_stream(text, "shard-0.jsonl");
+  ASSERT_TRUE(s.platform);
+  EXPECT_EQ(s.platform->id, "wine-8.0-x86_64");
+  ASSERT_EQ(s.tests.size(), 2u);
+  EXPECT_EQ(s.tests[0].outcome, Outcome::xfail);
+  EXPECT_DOUBLE_EQ(s.tests[0].seconds, 0.5);
+  ASSERT_EQ(s.problems.size(), 2u);
+  EXPECT_NE(s.problems[0].find("shard-0.jsonl:3"), std::string::npos) << s.problems[0];
+  EXPECT_NE(s.problems[1].find("truncated"), std::string::npos) << s.problems[1];
+}
+
+TEST(StableJson, SameOutcomesGiveTheSameBytes) {
+  RunResults a{wine(), {result("B.Two", Outcome::fail, 0.5), result("A.One", Outcome::pass, 0.1)}};
+  RunResults b{wine(), {result("A.One", Outcome::pass, 9.9), result("B.Two", Outcome::fail, 0.01)}};
+  b.tests[1].messages = {"another message"};
+  EXPECT_EQ(stable_json(a), stable_json(b));
+  EXPECT_EQ(stable_json(a).find("seconds"), std::string::npos);
+  EXPECT_EQ(stable_json(a).find("1234"), std::string::npos) << "messages stay out of the stable file";
+  EXPECT_LT(stable_json(a).find("A.One"), stable_json(a).find("B.Two"));
+  b.tests[0].outcome = Outcome::xpass;
+  EXPECT_NE(stable_json(a), stable_json(b));
+  auto back = parse_stable_json(stable_json(a), "x.json");
+  ASSERT_EQ(back.tests.size(), 2u);
+  EXPECT_EQ(back.tests[1].outcome, Outcome::fail);
+}
+
+TEST(Junit, CountsWhatTheGateRejectsAsFailures) {
+  RunResults r{wine(), {result("A.One", Outcome::pass, 0.1), result("A.Two", Outcome::xfail, 0.1),
+                        result("B.Three", Outcome::xpass, 0.1), result("B.Four", Outcome::timeout, 0.1)}};
+  auto xml = junit_xml(r);
+  EXPECT_NE(xml.find("tests=\"4\" failures=\"2\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<failure message=\"xpass"), std::string::npos);
+  EXPECT_NE(xml.find("<property name=\"outcome\" value=\"xfail\"/>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace termsuite

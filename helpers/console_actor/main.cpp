@@ -1,0 +1,451 @@
+// actor-console: a console-subsystem program whose behaviour is a small verb language in argv.
+//
+//   actor-console [--report H] VERB...      e.g.  thread [ wait-main exit-thread 5 ] exit-thread 3
+//
+// The whole argv is parsed into a tree of steps first (so a usage error is found before any
+// action), then the main thread interprets it left to right. Every step reports through the
+// report channel before it acts. The verbs and events are documented in docs/actors.md.
+#define WIN32_LEAN_AND_MEAN
+#define NOMINMAX
+#include <windows.h>
+
+#include <termsuite/report_writer.hpp>
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace report = termsuite::report;
+using json = nlohmann::ordered_json;
+
+constexpr DWORD kUsageErrorExitCode = 0xBADA;
+constexpr DWORD kCrashFailedExitCode = 0xBADC;  // a `crash` verb that did not end the process
+constexpr DWORD kWaitDeadlineMs = 60'000;
+
+// ---------------------------------------------------------------------------------------------
+// The program: a list of steps; `thread` and `spawn` carry a nested block.
+
+enum class Op {
+  Ready, Mark, Return, ExitProcess, ExitThread, TerminateSelf, Crash,
+  Thread, Spawn, WaitForever, WaitPid, WaitParent, WaitMain,
+};
+enum class CrashKind { AccessViolation, DivideByZero, Raise };
+
+struct Step;
+using Block = std::vector<Step>;
+
+struct Step {
+  Op op{};
+  DWORD number = 0;               // exit code, pid or exception code
+  std::string name;               // mark
+  CrashKind crash{};              // crash
+  Block body;                     // thread, spawn
+  std::vector<std::string> args;  // spawn: the block's tokens, handed to the child verbatim
+};
+
+struct UsageError {
+  std::string message;
+};
+
+std::optional<DWORD> parse_u32(std::string_view text) {
+  int base = 10;
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    text.remove_prefix(2);
+    base = 16;
+  }
+  std::uint32_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// Verbs with at most one operand; `crash`, `thread` and `spawn` are parsed by hand.
+enum class Operand { None, Number, Name };
+struct SimpleVerb {
+  std::string_view name;
+  Op op;
+  Operand operand;
+};
+constexpr SimpleVerb kSimpleVerbs[] = {
+    {"ready", Op::Ready, Operand::None},
+    {"mark", Op::Mark, Operand::Name},
+    {"return", Op::Return, Operand::Number},
+    {"exit-process", Op::ExitProcess, Operand::Number},
+    {"exit-thread", Op::ExitThread, Operand::Number},
+    {"terminate-self", Op::TerminateSelf, Operand::Number},
+    {"wait-forever", Op::WaitForever, Operand::None},
+    {"wait-pid", Op::WaitPid, Operand::Number},
+    {"wait-parent", Op::WaitParent, Operand::None},
+    {"wait-main", Op::WaitMain, Operand::None},
+};
+
+class Parser {
+ public:
+  explicit Parser(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {}
+
+  Block parse_program() {
+    Block program = parse_block();
+    if (pos_ < tokens_.size()) fail_at(pos_, "']' without a matching '['");
+    return program;
+  }
+
+ private:
+  Block parse_block() {
+    Block block;
+    while (pos_ < tokens_.size() && tokens_[pos_] != "]") block.push_back(parse_step());
+    return block;
+  }
+
+  Step parse_step() {
+    const std::string verb = next("a verb");
+    const std::size_t at = pos_ - 1;
+    Step step;
+    if (verb == "crash") {
+      step.op = Op::Crash;
+      const std::string kind = next("av, div0 or raise after 'crash'");
+      if (kind == "av") {
+        step.crash = CrashKind::AccessViolation;
+        step.number = EXCEPTION_ACCESS_VIOLATION;
+      } else if (kind == "div0") {
+        step.crash = CrashKind::DivideByZero;
+        step.number = EXCEPTION_INT_DIVIDE_BY_ZERO;
+      } else if (kind == "raise") {
+        step.crash = CrashKind::Raise;
+        step.number = number("crash raise");
+      } else {
+        fail_at(at + 1, "unknown crash kind '" + kind + "' (av, div0, raise CODE)");
+      }
+      return step;
+    }
+    if (verb == "thread" || verb == "spawn") {
+      step.op = verb == "thread" ? Op::Thread : Op::Spawn;
+      if (next("'[' after '" + verb + "'") != "[") fail_at(at, "'" + verb + "' must be followed by '['");
+      const std::size_t first = pos_;
+      step.body = parse_block();
+      if (pos_ >= tokens_.size()) fail_at(at, "'" + verb + " [' without a matching ']'");
+      step.args.assign(tokens_.begin() + first, tokens_.begin() + pos_);
+      ++pos_;  // the ']'
+      return step;
+    }
+    for (const SimpleVerb& simple : kSimpleVerbs) {
+      if (verb != simple.name) continue;
+      step.op = simple.op;
+      if (simple.operand == Operand::Number) step.number = number(verb);
+      if (simple.operand == Operand::Name) step.name = next("a name after '" + verb + "'");
+      return step;
+    }
+    fail_at(at, "unknown verb '" + verb + "'");
+  }
+
+  std::string next(const std::string& what) {
+    if (pos_ >= tokens_.size()) throw UsageError{"expected " + what + " at the end of the arguments"};
+    return tokens_[pos_++];
+  }
+
+  DWORD number(const std::string& verb) {
+    const std::string text = next("a number after '" + verb + "'");
+    if (auto value = parse_u32(text)) return *value;
+    fail_at(pos_ - 1, "'" + verb + "' needs an unsigned 32-bit number (decimal or 0x hex), got '" + text + "'");
+  }
+
+  // `index` counts from 0 among the verbs; the message counts arguments from 1, after --report.
+  [[noreturn]] static void fail_at(std::size_t index, const std::string& message) {
+    throw UsageError{"argument " + std::to_string(index + 1) + ": " + message};
+  }
+
+  std::vector<std::string> tokens_;
+  std::size_t pos_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Facts gathered once at start.
+
+struct Startup {
+  DWORD parent_pid = 0;
+  DWORD main_tid = 0;
+  HANDLE main_thread = nullptr;  // a real handle to the main thread, for wait-main
+};
+Startup g_startup;
+
+// PROCESS_BASIC_INFORMATION as ntdll fills it (winternl.h names the last field differently
+// across SDKs).
+struct BasicInformation {
+  LONG exit_status;
+  void* peb;
+  ULONG_PTR affinity;
+  LONG base_priority;
+  ULONG_PTR pid;
+  ULONG_PTR parent_pid;
+};
+
+DWORD parent_pid() {
+  using Query = LONG(WINAPI*)(HANDLE, ULONG, void*, ULONG, ULONG*);
+  auto query = reinterpret_cast<Query>(reinterpret_cast<void*>(
+      GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationProcess")));
+  BasicInformation info{};
+  if (query == nullptr || query(GetCurrentProcess(), 0 /* ProcessBasicInformation */, &info,
+                                sizeof info, nullptr) < 0) {
+    return 0;
+  }
+  return static_cast<DWORD>(info.parent_pid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The interpreter.
+
+void about_to_exit(const char* how, DWORD code) {
+  report::emit("about-to-exit", {{"how", how}, {"code", code}});
+}
+
+const char* wait_result(DWORD result) {
+  switch (result) {
+    case WAIT_OBJECT_0: return "signaled";
+    case WAIT_TIMEOUT: return "timeout";
+    default: return "failed";
+  }
+}
+
+// Waits with the deadline; reports `released` with `target` merged in.
+void wait_and_report(HANDLE h, json target) {
+  SetLastError(0);
+  const DWORD result = WaitForSingleObject(h, kWaitDeadlineMs);
+  const DWORD error = GetLastError();
+  target["result"] = wait_result(result);
+  target["error"] = error;
+  report::emit("released", target);
+}
+
+void wait_process(DWORD pid) {
+  HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+  if (h == nullptr) {
+    report::emit("error", {{"what", "OpenProcess"}, {"error", GetLastError()}, {"target_pid", pid}});
+    return;
+  }
+  report::emit("waiting", {{"target_pid", pid}});
+  wait_and_report(h, {{"target_pid", pid}});
+  CloseHandle(h);
+}
+
+[[noreturn]] void crash(CrashKind kind, DWORD code) {
+  switch (kind) {
+    case CrashKind::AccessViolation: {
+      int* volatile null = nullptr;  // the compiler cannot prove it null, so no trap instead
+      *null = 1;
+      break;
+    }
+    case CrashKind::DivideByZero: {
+      // Both operands volatile: GCC turns 1 / x into a compare, which never faults.
+      volatile int dividend = 1;
+      volatile int zero = 0;
+      volatile int quotient = dividend / zero;
+      (void)quotient;
+      break;
+    }
+    case CrashKind::Raise:
+      RaiseException(code, 0, 0, nullptr);
+      break;
+  }
+  report::emit("error", {{"what", "crash did not end the process"}});
+  ExitProcess(kCrashFailedExitCode);
+}
+
+// Builds one argument as the C runtime's command-line parser will read it back.
+void append_quoted(std::wstring& line, const std::wstring& arg) {
+  line += L' ';
+  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
+    line += arg;
+    return;
+  }
+  line += L'"';
+  for (auto it = arg.begin();; ++it) {
+    std::size_t backslashes = 0;
+    while (it != arg.end() && *it == L'\\') ++it, ++backslashes;
+    if (it == arg.end()) {
+      line.append(backslashes * 2, L'\\');
+      break;
+    }
+    line.append(*it == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
+    line += *it;
+  }
+  line += L'"';
+}
+
+std::wstring widen(const std::string& text) {
+  if (text.empty()) return {};
+  const int n = MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
+  std::wstring out(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
+  return out;
+}
+
+// Starts this executable with the block's verbs, in this console and process group, inheriting
+// the report channel and nothing else.
+void spawn(const std::vector<std::string>& verbs) {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    const DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (n < path.size()) {
+      path.resize(n);
+      break;
+    }
+    path.resize(path.size() * 2);
+  }
+
+  HANDLE channel = report::channel();
+  const bool inherit = SetHandleInformation(channel, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
+  std::wstring command_line = L'"' + path + L'"';
+  if (inherit) {
+    append_quoted(command_line, L"--report");
+    append_quoted(command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel)));
+  }
+  for (const std::string& verb : verbs) append_quoted(command_line, widen(verb));
+
+  // PROC_THREAD_ATTRIBUTE_HANDLE_LIST: only the channel is inherited, whatever else is
+  // inheritable in this process.
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+  std::vector<unsigned char> storage(size);
+  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
+  STARTUPINFOEXW startup{};
+  startup.StartupInfo.cb = sizeof startup;
+  if (inherit && InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
+    if (UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, &channel,
+                                  sizeof channel, nullptr, nullptr)) {
+      startup.lpAttributeList = attributes;
+    }
+  }
+
+  PROCESS_INFORMATION child{};
+  const BOOL created = CreateProcessW(path.c_str(), command_line.data(), nullptr, nullptr,
+                                     inherit ? TRUE : FALSE, EXTENDED_STARTUPINFO_PRESENT, nullptr,
+                                     nullptr, &startup.StartupInfo, &child);
+  const DWORD error = GetLastError();
+  if (startup.lpAttributeList != nullptr) DeleteProcThreadAttributeList(attributes);
+  if (!created) {
+    report::emit("error", {{"what", "CreateProcess"}, {"error", error}});
+    return;
+  }
+  report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
+  CloseHandle(child.hThread);
+  CloseHandle(child.hProcess);
+}
+
+std::optional<DWORD> run(const Block& block);
+
+DWORD WINAPI thread_main(void* block) {
+  return run(*static_cast<const Block*>(block)).value_or(0);
+}
+
+void start_thread(const Block& body) {
+  // Created suspended so that `thread-started` precedes every record of the new thread.
+  DWORD tid = 0;
+  HANDLE h = CreateThread(nullptr, 0, thread_main, const_cast<Block*>(&body), CREATE_SUSPENDED, &tid);
+  if (h == nullptr) {
+    report::emit("error", {{"what", "CreateThread"}, {"error", GetLastError()}});
+    return;
+  }
+  report::emit("thread-started", {{"thread", tid}});
+  ResumeThread(h);
+  CloseHandle(h);
+}
+
+void wait_forever() {
+  HANDLE never = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  const DWORD result = never ? WaitForSingleObject(never, INFINITE) : WAIT_FAILED;
+  report::emit("error", {{"what", "wait-forever returned"}, {"result", result}, {"error", GetLastError()}});
+}
+
+// Runs a block; returns the code of the `return` verb that ended it, if one did.
+std::optional<DWORD> run(const Block& block) {
+  for (const Step& step : block) {
+    switch (step.op) {
+      case Op::Ready:
+        report::emit("ready");
+        break;
+      case Op::Mark:
+        report::emit("mark", {{"name", step.name}});
+        break;
+      case Op::Return:
+        about_to_exit("return", step.number);
+        return step.number;
+      case Op::ExitProcess:
+        about_to_exit("exit-process", step.number);
+        ExitProcess(step.number);
+      case Op::ExitThread:
+        about_to_exit("exit-thread", step.number);
+        ExitThread(step.number);
+      case Op::TerminateSelf:
+        about_to_exit("terminate-self", step.number);
+        TerminateProcess(GetCurrentProcess(), step.number);
+        report::emit("error", {{"what", "TerminateProcess"}, {"error", GetLastError()}});
+        break;
+      case Op::Crash: {
+        static constexpr const char* kKinds[] = {"av", "div0", "raise"};
+        report::emit("about-to-exit", {{"how", "crash"},
+                                       {"kind", kKinds[static_cast<int>(step.crash)]},
+                                       {"code", step.number}});
+        crash(step.crash, step.number);
+      }
+      case Op::Thread:
+        start_thread(step.body);
+        break;
+      case Op::Spawn:
+        spawn(step.args);
+        break;
+      case Op::WaitForever:
+        wait_forever();
+        break;
+      case Op::WaitPid:
+        wait_process(step.number);
+        break;
+      case Op::WaitParent:
+        wait_process(g_startup.parent_pid);
+        break;
+      case Op::WaitMain:
+        report::emit("waiting", {{"target", "main-thread"}});
+        wait_and_report(g_startup.main_thread, {{"target", "main-thread"}});
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
+[[noreturn]] void usage_error(const std::string& message) {
+  report::emit("usage-error", {{"message", message}});
+  const std::string text =
+      "actor-console: " + message +
+      "\nusage: actor-console [--report HANDLE] VERB...\n"
+      "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
+      "       crash av | crash div0 | crash raise CODE | thread [ VERB... ] | spawn [ VERB... ]\n"
+      "       wait-forever | wait-pid PID | wait-parent | wait-main   (N: decimal or 0x hex)\n";
+  DWORD written = 0;
+  WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+  ExitProcess(kUsageErrorExitCode);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+  report::init(argc, argv);
+
+  g_startup.parent_pid = parent_pid();
+  g_startup.main_tid = GetCurrentThreadId();
+  DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
+                  &g_startup.main_thread, 0, FALSE, DUPLICATE_SAME_ACCESS);
+  report::emit("start", {{"ppid", g_startup.parent_pid}, {"main_tid", g_startup.main_tid}});
+
+  // Never freed: worker threads read it until the process is gone.
+  auto* program = new Block;
+  try {
+    *program = Parser(std::vector<std::string>(argv + 1, argv + argc)).parse_program();
+  } catch (const UsageError& e) {
+    usage_error(e.message);
+  }
+  return static_cast<int>(run(*program).value_or(0));
+}

@@ -1,0 +1,322 @@
+// The live backend: actors are real processes on Windows or Wine.
+#include <windows.h>
+#include <tlhelp32.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include <fmt/format.h>
+#include <fmt/xchar.h>
+
+#include "report_channel.hpp"
+#include "termsuite/live.hpp"
+#include "termsuite/system.hpp"
+
+namespace termsuite {
+
+namespace live {
+namespace {
+
+HANDLE to_win(Handle h) { return reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(h.value)); }
+Handle from_win(HANDLE h) { return Handle{static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(h))}; }
+
+WaitResult wait_result(DWORD w) {
+  switch (w) {
+    case WAIT_OBJECT_0: return WaitResult::signaled;
+    case WAIT_TIMEOUT: return WaitResult::timeout;
+    case WAIT_ABANDONED: return WaitResult::abandoned;
+    default: return WaitResult::failed;
+  }
+}
+
+std::wstring widen(std::string_view s) {
+  if (s.empty()) return {};
+  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+  std::wstring w(n, L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
+  return w;
+}
+
+// CommandLineToArgvW's rules, so the actor's argv is exactly the verbs.
+void append_quoted(std::wstring& cmd, const std::wstring& arg) {
+  if (!cmd.empty()) cmd += L' ';
+  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
+    cmd += arg;
+    return;
+  }
+  cmd += L'"';
+  for (auto it = arg.begin();; ++it) {
+    std::size_t backslashes = 0;
+    while (it != arg.end() && *it == L'\\') {
+      ++it;
+      ++backslashes;
+    }
+    if (it == arg.end()) {
+      cmd.append(backslashes * 2, L'\\');
+      break;
+    }
+    if (*it == L'"') cmd.append(backslashes * 2 + 1, L'\\');
+    else cmd.append(backslashes, L'\\');
+    cmd += *it;
+  }
+  cmd += L'"';
+}
+
+const std::map<std::string, std::wstring, std::less<>>& actor_programs() {
+  static const std::map<std::string, std::wstring, std::less<>> programs = {
+      {"console", L"actor-console.exe"},
+  };
+  return programs;
+}
+
+constexpr DWORD kReapExitCode = 0x7E5A;  // what reap() terminates leftovers with
+
+class LiveSystem final : public System {
+ public:
+  LiveSystem() : actor_dir_(module_dir()) { sandbox_ = create_job(JobOptions{.kill_on_close = true}); }
+
+  ~LiveSystem() override {
+    if (!reaped_) reap();
+  }
+
+  std::string_view backend() const override { return "live"; }
+
+  Actor start(const ActorSpec& spec) override {
+    auto program = actor_programs().find(spec.kind);
+    if (program == actor_programs().end()) throw std::runtime_error(fmt::format("unknown actor kind '{}'", spec.kind));
+    std::wstring exe = actor_dir_ + L"\\" + program->second;
+    HANDLE job = to_win(spec.job ? spec.job : sandbox_);
+
+    const int id = static_cast<int>(channels_.size());
+    auto channel = std::make_unique<ReportChannel>(id);
+    std::wstring cmd;
+    append_quoted(cmd, exe);
+    append_quoted(cmd, L"--report");
+    append_quoted(cmd, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel->client())));
+    for (const auto& v : spec.verbs) append_quoted(cmd, widen(v));
+
+    STARTUPINFOW si{};
+    si.cb = sizeof si;
+    PROCESS_INFORMATION pi{};
+    {
+      // The channel's write end is the only handle this harness makes inheritable; starting
+      // one actor at a time keeps another actor's write end out of this one.
+      std::lock_guard lock(create_mutex_);
+      if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, CREATE_SUSPENDED, nullptr, nullptr, &si,
+                          &pi))
+        throw std::runtime_error(fmt::format("CreateProcess of the {} actor failed: error {}", spec.kind,
+                                             GetLastError()));
+      channel->close_client();
+    }
+    if (!AssignProcessToJobObject(job, pi.hProcess)) {
+      DWORD err = GetLastError();
+      TerminateProcess(pi.hProcess, kReapExitCode);
+      CloseHandle(pi.hProcess);
+      CloseHandle(pi.hThread);
+      throw std::runtime_error(fmt::format("AssignProcessToJobObject failed: error {}", err));
+    }
+    ResumeThread(pi.hThread);
+    owned_.insert(pi.hProcess);
+    owned_.insert(pi.hThread);
+    started_.push_back(pi.hProcess);
+    channels_.push_back(std::move(channel));
+    return Actor{id, pi.dwProcessId, pi.dwThreadId, from_win(pi.hProcess), from_win(pi.hThread)};
+  }
+
+  WaitResult wait(Handle h, Deadline d) override {
+    return wait_result(WaitForSingleObject(to_win(h), d.remaining_ms()));
+  }
+
+  WaitGroup wait_async(Handle h, int waiters, Deadline d) override {
+    auto group = std::make_unique<Group>();
+    group->results.assign(static_cast<std::size_t>(waiters), WaitResult::failed);
+    for (int i = 0; i < waiters; ++i)
+      group->threads.emplace_back([g = group.get(), i, win = to_win(h), d] {
+        g->results[static_cast<std::size_t>(i)] = wait_result(WaitForSingleObject(win, d.remaining_ms()));
+      });
+    int id = next_group_++;
+    groups_[id] = std::move(group);
+    return WaitGroup{id};
+  }
+
+  std::vector<WaitResult> join(WaitGroup g) override {
+    auto it = groups_.find(g.id);
+    if (it == groups_.end()) throw std::logic_error("join of an unknown wait group");
+    for (auto& t : it->second->threads) t.join();
+    auto results = std::move(it->second->results);
+    groups_.erase(it);
+    return results;
+  }
+
+  bool terminate(Handle process, std::uint32_t code) override { return TerminateProcess(to_win(process), code); }
+
+  std::optional<std::uint32_t> exit_code(Handle process) override {
+    DWORD code = 0;
+    if (!GetExitCodeProcess(to_win(process), &code)) return std::nullopt;
+    return code;
+  }
+
+  std::optional<std::uint32_t> thread_exit_code(Handle thread) override {
+    DWORD code = 0;
+    if (!GetExitCodeThread(to_win(thread), &code)) return std::nullopt;
+    return code;
+  }
+
+  void close(Handle h) override {
+    HANDLE w = to_win(h);
+    if (!owned_.erase(w)) throw std::logic_error("close of a handle this System does not own");
+    jobs_.erase(w);
+    std::erase(started_, w);
+    CloseHandle(w);
+  }
+
+  Opened open_process(std::uint32_t pid) override {
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE | PROCESS_TERMINATE, FALSE, pid);
+    if (!h) return Opened{{}, GetLastError()};
+    owned_.insert(h);
+    return Opened{from_win(h), 0};
+  }
+
+  Opened open_thread(std::uint32_t tid) override {
+    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, tid);
+    if (!h) return Opened{{}, GetLastError()};
+    owned_.insert(h);
+    return Opened{from_win(h), 0};
+  }
+
+  std::optional<std::uint32_t> parent_pid(std::uint32_t pid) override {
+    HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
+    if (snap == INVALID_HANDLE_VALUE) return std::nullopt;
+    std::optional<std::uint32_t> parent;
+    PROCESSENTRY32W pe{};
+    pe.dwSize = sizeof pe;
+    for (BOOL ok = Process32FirstW(snap, &pe); ok; ok = Process32NextW(snap, &pe))
+      if (pe.th32ProcessID == pid) {
+        parent = pe.th32ParentProcessID;
+        break;
+      }
+    CloseHandle(snap);
+    return parent;
+  }
+
+  Handle create_job(JobOptions options) override {
+    HANDLE job = CreateJobObjectW(nullptr, nullptr);
+    if (!job) throw std::runtime_error(fmt::format("CreateJobObject failed: error {}", GetLastError()));
+    if (options.kill_on_close) {
+      JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
+      limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+      if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
+        DWORD err = GetLastError();
+        CloseHandle(job);
+        throw std::runtime_error(fmt::format("SetInformationJobObject(KILL_ON_JOB_CLOSE) failed: error {}", err));
+      }
+    }
+    owned_.insert(job);
+    jobs_.insert(job);
+    return from_win(job);
+  }
+
+  std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override {
+    return channel(a).await(ev, d, pid);
+  }
+
+  std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override {
+    return channel(a).await_n(ev, count, d);
+  }
+
+  std::vector<Event> events(const Actor& a) override { return channel(a).snapshot(); }
+
+  std::vector<std::string> reap() override {
+    reaped_ = true;
+    std::vector<std::string> problems;
+    for (auto& [id, g] : groups_)
+      for (auto& t : g->threads) t.join();
+    groups_.clear();
+
+    // Every process still in one of our jobs, then the jobs themselves: closing a
+    // kill-on-close job ends its processes; any other job is terminated first.
+    std::vector<std::pair<std::uint32_t, HANDLE>> members;
+    for (HANDLE job : jobs_) {
+      for (auto pid : job_pids(job))
+        if (HANDLE h = OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid))
+          members.emplace_back(pid, h);
+      if (job != to_win(sandbox_)) TerminateJobObject(job, kReapExitCode);
+    }
+    for (HANDLE job : jobs_) {
+      owned_.erase(job);
+      CloseHandle(job);
+    }
+    jobs_.clear();
+    auto deadline = Deadline::in(milliseconds(3000));
+    for (auto [pid, h] : members) {
+      if (WaitForSingleObject(h, deadline.remaining_ms()) != WAIT_OBJECT_0) {
+        problems.push_back(fmt::format("process {} outlived the test's job (closing a kill-on-close job did not end it)", pid));
+        TerminateProcess(h, kReapExitCode);
+      }
+      CloseHandle(h);
+    }
+    for (HANDLE p : started_)
+      if (WaitForSingleObject(p, deadline.remaining_ms()) != WAIT_OBJECT_0) {
+        problems.push_back(fmt::format("actor {} outlived the test", GetProcessId(p)));
+        TerminateProcess(p, kReapExitCode);
+      }
+    started_.clear();
+
+    // With every writer gone the readers see end of file; stop() bounds it regardless.
+    for (auto& ch : channels_) {
+      ch->wait_closed(Deadline::in(milliseconds(1000)));
+      ch->stop();
+      for (const auto& e : ch->snapshot())
+        if (e.kind != Event::Kind::record) problems.push_back(fmt::format("report channel {}: {}", ch->id(), e.describe()));
+    }
+    for (HANDLE h : owned_) CloseHandle(h);
+    owned_.clear();
+    return problems;
+  }
+
+ private:
+  struct Group {
+    std::vector<std::thread> threads;
+    std::vector<WaitResult> results;
+  };
+
+  ReportChannel& channel(const Actor& a) {
+    if (a.channel < 0 || static_cast<std::size_t>(a.channel) >= channels_.size())
+      throw std::logic_error("actor has no report channel in this System");
+    return *channels_[static_cast<std::size_t>(a.channel)];
+  }
+
+  static std::vector<std::uint32_t> job_pids(HANDLE job) {
+    struct {
+      JOBOBJECT_BASIC_PROCESS_ID_LIST list;
+      ULONG_PTR more[1023];
+    } ids{};
+    std::vector<std::uint32_t> pids;
+    if (!QueryInformationJobObject(job, JobObjectBasicProcessIdList, &ids, sizeof ids, nullptr)) return pids;
+    for (DWORD i = 0; i < ids.list.NumberOfProcessIdsInList; ++i)
+      pids.push_back(static_cast<std::uint32_t>(ids.list.ProcessIdList[i]));
+    return pids;
+  }
+
+  std::wstring actor_dir_;
+  Handle sandbox_;
+  std::mutex create_mutex_;
+  std::vector<std::unique_ptr<ReportChannel>> channels_;
+  std::set<HANDLE> owned_;
+  std::set<HANDLE> jobs_;
+  std::vector<HANDLE> started_;
+  std::map<int, std::unique_ptr<Group>> groups_;
+  int next_group_ = 1;
+  bool reaped_ = false;
+};
+
+}  // namespace
+}  // namespace live
+
+std::unique_ptr<System> make_system() { return std::make_unique<live::LiveSystem>(); }
+
+}  // namespace termsuite

@@ -1,0 +1,87 @@
+// How a process ends, and the exit code it ends with. Seed 002, "How Processes are Terminated"
+// and the paragraph on exit codes. Claims: exit.code.*
+#include "termsuite/claim_test.hpp"
+
+namespace termsuite {
+namespace {
+
+class ExitCode : public ClaimTest {
+ protected:
+  // The actor announced how it is about to end, then ended with `code`.
+  void expect_ended_with(const Actor& a, std::string_view how, std::uint32_t code) {
+    auto last = expect_event(a, "about-to-exit");
+    ASSERT_TRUE(last) << "the actor never reached its exit step";
+    EXPECT_EQ(last->text("how").value_or("?"), how);
+    ASSERT_TRUE(ends(a.process, "the actor's process"));
+    EXPECT_EQ(hex(sys().exit_code(a.process)), hex(code));
+  }
+};
+
+TEST_F(ExitCode, ReturnFromMain) {
+  claim("exit.code.return-from-main");
+  auto a = start({"return", "7"});
+  expect_ended_with(a, "return", 7);
+}
+
+TEST_F(ExitCode, ExitProcessFromMainThread) {
+  claim("exit.code.exitprocess");
+  auto a = start({"exit-process", "0x2a"});
+  expect_ended_with(a, "exit-process", 0x2a);
+}
+
+TEST_F(ExitCode, ExitProcessFromWorkerThread) {
+  claim("exit.code.exitprocess");
+  // The main thread blocks; a worker ends the whole process.
+  auto a = start({"thread", "[", "exit-process", "11", "]", "wait-forever"});
+  auto last = expect_event(a, "about-to-exit");
+  ASSERT_TRUE(last);
+  EXPECT_NE(last->tid, a.tid) << "ExitProcess was meant to be called by a worker thread";
+  ASSERT_TRUE(ends(a.process, "the actor's process"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(11));
+  // The main thread, blocked in a wait, ended with the process's code.
+  ASSERT_TRUE(ends(a.thread, "the main thread"));
+  EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(11));
+}
+
+TEST_F(ExitCode, TerminateProcess) {
+  claim("exit.code.terminateprocess");
+  auto a = start({"ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  ASSERT_TRUE(sys().terminate(a.process, 0x1234));
+  ASSERT_TRUE(ends(a.process, "the terminated process"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0x1234));
+}
+
+TEST_F(ExitCode, LastThreadExitCode) {
+  claim("exit.code.last-thread");
+  // The main thread leaves with ExitThread(1); the worker waits for it, then leaves with
+  // ExitThread(9) as the last thread: the process ends, with the last thread's code.
+  auto a = start({"thread", "[", "wait-main", "exit-thread", "9", "]", "exit-thread", "1"});
+  auto released = expect_event(a, "released");
+  ASSERT_TRUE(released) << "the worker never saw the main thread end";
+  EXPECT_EQ(released->text("result").value_or("?"), "signaled");
+  ASSERT_TRUE(ends(a.process, "the process whose last thread exited"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
+  EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(1)) << "the main thread's own exit code";
+}
+
+TEST_F(ExitCode, FatalAccessViolation) {
+  claim("exit.code.fatal-exception");
+  auto a = start({"crash", "av"});
+  expect_ended_with(a, "crash", 0xC0000005);  // STATUS_ACCESS_VIOLATION
+}
+
+TEST_F(ExitCode, FatalIntegerDivideByZero) {
+  claim("exit.code.fatal-exception");
+  auto a = start({"crash", "div0"});
+  expect_ended_with(a, "crash", 0xC0000094);  // STATUS_INTEGER_DIVIDE_BY_ZERO
+}
+
+TEST_F(ExitCode, FatalCustomException) {
+  claim("exit.code.fatal-exception");
+  auto a = start({"crash", "raise", "0xE0000001"});
+  expect_ended_with(a, "crash", 0xE0000001);
+}
+
+}  // namespace
+}  // namespace termsuite

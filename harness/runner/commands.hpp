@@ -1,0 +1,30 @@
+#pragma once
+// The runner's two main jobs: the conformance run (conform) and every test (test).
+#include <filesystem>
+#include <string>
+
+namespace termsuite::runner {
+
+struct ConformOptions {
+  std::filesystem::path source_dir;        // the repository (docs/, results/)
+  std::filesystem::path build_dir;         // the mingw build (bin/termsuite-live.exe, wine/)
+  std::filesystem::path results_dir;       // where <platform-id>.json is written
+  std::filesystem::path expectations_dir;  // where <platform-id>.json is read
+  int jobs = 2;                            // suite processes in parallel (GoogleTest shards)
+  int timeout_seconds = 300;               // for the whole suite run
+  std::string filter;                      // --gtest_filter
+  bool keep_wine = false;                  // leave the wineserver running afterwards
+};
+
+struct TestOptions {
+  std::filesystem::path source_dir;
+  std::filesystem::path native_build;
+  std::filesystem::path mingw_build;
+  int jobs = 2;
+};
+
+// Each returns the process exit code: 0 all good, 1 failures, 2 usage or environment error.
+int conform(const ConformOptions& o);
+int run_tests(const TestOptions& o);
+
+}  // namespace termsuite::runner

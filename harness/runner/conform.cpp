@@ -1,0 +1,257 @@
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "supervise.hpp"
+#include "termsuite/claims.hpp"
+#include "termsuite/expectations.hpp"
+#include "termsuite/results.hpp"
+#include "wine_env.hpp"
+
+namespace fs = std::filesystem;
+
+namespace termsuite::runner {
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw EnvError(fmt::format("cannot write {}", p.string()));
+}
+
+std::string last_line(std::string_view text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+  auto nl = text.rfind('\n');
+  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+}
+
+// GoogleTest's --gtest_list_tests output: "Suite." lines, then indented "Name" lines.
+std::vector<std::string> parse_test_list(std::string_view text) {
+  std::vector<std::string> names;
+  std::string suite;
+  std::istringstream in{std::string(text)};
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    auto hash = line.find("  #");
+    if (hash != std::string::npos) line.resize(hash);
+    if (line[0] != ' ') {
+      if (line.back() == '.') suite = line.substr(0, line.size() - 1);
+      continue;
+    }
+    auto name = line.substr(line.find_first_not_of(' '));
+    if (!suite.empty() && !name.empty()) names.push_back(suite + "." + name);
+  }
+  return names;
+}
+
+// The worst outcome decides a claim's status.
+int severity(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return 0;
+    case Outcome::xfail: return 1;
+    case Outcome::skip: return 2;
+    case Outcome::xpass: return 3;
+    case Outcome::timeout: return 4;
+    case Outcome::fail: return 5;
+  }
+  return 5;
+}
+
+std::string upper_label(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return "pass";
+    case Outcome::xfail: return "xfail";
+    case Outcome::skip: return "SKIP";
+    case Outcome::xpass: return "XPASS";
+    case Outcome::timeout: return "TIMEOUT";
+    case Outcome::fail: return "FAIL";
+  }
+  return "?";
+}
+
+void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double seconds, int shards,
+                   const fs::path& json_path, const fs::path& junit_path) {
+  std::map<std::string, std::vector<const TestResult*>> by_claim;
+  for (const auto& t : r.tests) by_claim[t.claim].push_back(&t);
+  const auto& p = r.platform;
+  fmt::print("\ntermsuite conform: {} ({}{}), {} tests in {} shard(s), {:.1f} s\n\n", p.id,
+             p.wine.empty() ? "Windows " + p.version : "Wine " + p.wine,
+             p.host.empty() ? std::string() : " on " + p.host, r.tests.size(), shards, seconds);
+  std::size_t width = 5;
+  for (const auto& c : catalog.claims()) width = std::max(width, c.id.size());
+  fmt::print("  {:<{}}  {:<8} {}\n", "claim", width, "status", "tests");
+  int covered = 0, counts[6] = {};
+  for (const auto& c : catalog.claims()) {
+    auto it = by_claim.find(c.id);
+    if (it == by_claim.end()) continue;
+    ++covered;
+    Outcome worst = Outcome::pass;
+    std::map<Outcome, int> n;
+    for (auto* t : it->second) {
+      ++n[t->outcome];
+      if (severity(t->outcome) > severity(worst)) worst = t->outcome;
+    }
+    ++counts[static_cast<int>(worst)];
+    std::string tally;
+    for (auto& [o, k] : n) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", k, to_string(o));
+    fmt::print("  {:<{}}  {:<8} {}\n", c.id, width, upper_label(worst), tally);
+    for (auto* t : it->second)
+      if (t->outcome != Outcome::pass) fmt::print("  {:<{}}    {} {}: {}\n", "", width, upper_label(t->outcome), t->name, t->detail);
+  }
+  for (const auto& [claim, tests] : by_claim)
+    if (!catalog.find(claim))
+      for (auto* t : tests) fmt::print("  {:<{}}  FAIL     {} names unknown claim '{}'\n", "?", width, t->name, claim);
+  int total = static_cast<int>(catalog.claims().size());
+  fmt::print("\n  {} claims in the catalog: {} checked here ({} pass, {} known deviation, {} failing), {} not covered yet\n",
+             total, covered, counts[static_cast<int>(Outcome::pass)], counts[static_cast<int>(Outcome::xfail)],
+             covered - counts[static_cast<int>(Outcome::pass)] - counts[static_cast<int>(Outcome::xfail)],
+             total - covered);
+  fmt::print("  results: {}\n  junit:   {}\n", json_path.string(), junit_path.string());
+}
+
+}  // namespace
+
+int conform(const ConformOptions& o) {
+  const auto started = Clock::now();
+  const auto suite = o.build_dir / "bin" / "termsuite-live.exe";
+  if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
+  auto catalog = ClaimsCatalog::load(o.source_dir / "docs" / "claims.json");
+
+  WineEnv wine(o.build_dir / "wine");
+  struct Down {  // stop Wine and Xvfb however this function ends
+    WineEnv& env;
+    bool keep;
+    ~Down() {
+      if (keep) return;
+      for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
+    }
+  } down{wine, o.keep_wine};
+  wine.up();
+
+  auto suite_command = [&](std::vector<std::string> args) {
+    Command c{wine.wine_program(), {suite.string()}, {}, {}, o.build_dir / "bin"};
+    for (auto& a : args) c.args.push_back(std::move(a));
+    for (auto& [k, v] : wine.variables()) c.env[k] = v;
+    c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+    return c;
+  };
+  auto short_budget = [] { return Deadline::in(milliseconds(60'000)); };
+
+  // 1. Which platform is this, and are its expectations sound?
+  auto probe = run(suite_command({"--termsuite-platform"}), short_budget());
+  if (!probe.ok()) throw EnvError(fmt::format("the suite could not start under Wine: {}", last_line(probe.output)));
+  Platform platform;
+  try {
+    platform = Platform::from_json(nlohmann::json::parse(last_line(probe.output)).at("platform"));
+  } catch (const std::exception& e) {
+    throw EnvError(fmt::format("the suite's platform line is unreadable: {}", e.what()));
+  }
+  auto expectations = Expectations::load_for(o.expectations_dir, platform.id);  // ExpectationsError: exit 2
+  auto check = run(suite_command({"--termsuite-check"}), short_budget());
+  if (!check.ok()) throw EnvError(last_line(check.output));
+
+  // 2. Which tests are there?
+  std::vector<std::string> list_args{"--gtest_list_tests"};
+  if (!o.filter.empty()) list_args.push_back("--gtest_filter=" + o.filter);
+  auto listing = run(suite_command(list_args), short_budget());
+  if (!listing.ok()) throw EnvError(fmt::format("listing the suite's tests failed: {}", last_line(listing.output)));
+  auto names = parse_test_list(listing.output);
+  if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
+
+  // 3. Run the suite in shards, each streaming its results line by line.
+  const int shards = std::max(1, std::min<int>(o.jobs, static_cast<int>(names.size())));
+  const auto out_dir = o.build_dir / "results";
+  fs::create_directories(out_dir);
+  std::vector<Finished> finished(static_cast<std::size_t>(shards));
+  std::vector<fs::path> streams;
+  {
+    const auto deadline = Deadline::in(std::chrono::seconds(o.timeout_seconds));
+    std::vector<std::thread> threads;
+    for (int i = 0; i < shards; ++i) {
+      auto stream = out_dir / fmt::format("shard-{}.jsonl", i);
+      fs::remove(stream);
+      streams.push_back(stream);
+      std::vector<std::string> args{"--termsuite-results=" + stream.string(), "--gtest_brief=1"};
+      if (!o.filter.empty()) args.push_back("--gtest_filter=" + o.filter);
+      auto c = suite_command(args);
+      c.env["GTEST_TOTAL_SHARDS"] = std::to_string(shards);
+      c.env["GTEST_SHARD_INDEX"] = std::to_string(i);
+      threads.emplace_back([&, c, i] {
+        finished[static_cast<std::size_t>(i)] =
+            run(c, deadline, Output::discard, out_dir / fmt::format("shard-{}.log", i));
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  if (interrupted()) throw EnvError("interrupted");
+
+  // 4. Merge. A listed test with no result line was lost: say why.
+  RunResults results;
+  results.platform = platform;
+  std::set<std::string> seen;
+  std::vector<std::string> problems;
+  for (int i = 0; i < shards; ++i) {
+    auto contents = parse_stream(slurp(streams[static_cast<std::size_t>(i)]), streams[static_cast<std::size_t>(i)].string());
+    for (auto& p : contents.problems) problems.push_back(p);
+    for (auto& t : contents.tests) {
+      seen.insert(t.name);
+      results.tests.push_back(std::move(t));
+    }
+  }
+  for (const auto& name : names) {
+    if (seen.contains(name)) continue;
+    TestResult lost;
+    lost.name = name;
+    const Claim* c = catalog.claim_of_test(name);
+    lost.claim = c ? c->id : "";
+    lost.backend = "live";
+    bool any_timed_out = false;
+    for (const auto& f : finished) any_timed_out |= f.timed_out;
+    lost.outcome = any_timed_out ? Outcome::timeout : Outcome::fail;
+    lost.detail = any_timed_out ? fmt::format("no result: the suite run passed its {} s deadline", o.timeout_seconds)
+                                : "no result: the suite process ended before this test reported (see shard logs)";
+    results.tests.push_back(std::move(lost));
+  }
+
+  // 5. Write and report.
+  const auto json_path = o.results_dir / (platform.id + ".json");
+  const auto junit_path = out_dir / (platform.id + ".junit.xml");
+  write_file(json_path, stable_json(results));
+  write_file(junit_path, junit_xml(results));
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  print_summary(results, catalog, seconds, shards, json_path, junit_path);
+  for (const auto& p : problems) fmt::print("  problem: {}\n", p);
+
+  int bad = 0;
+  for (const auto& t : results.tests) bad += !gate_accepts(t.outcome);
+  for (const auto& d : expectations.deviations())
+    if (!seen.contains(d.test) && o.filter.empty()) ++bad;
+  if (bad || !problems.empty()) {
+    fmt::print("\nresult: {} does NOT match its expectations ({} test(s) failing, unexpectedly passing or lost)\n",
+               platform.id, bad);
+    return 1;
+  }
+  fmt::print("\nresult: {} matches its expectations ({} known deviation(s) in {})\n", platform.id,
+             expectations.deviations().size(),
+             expectations.from_file() ? fs::relative(expectations.origin(), o.source_dir).string() : "no file");
+  return 0;
+}
+
+}  // namespace termsuite::runner

@@ -1,0 +1,97 @@
+// termsuite-runner: the native front end. ./termsuite bootstraps (packages, configure, build)
+// and hands over to it.
+//
+//   conform    run the live suite, compare with the platform's expectations, write results
+//   test       every test of both builds
+//   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
+//
+// Exit codes: 0 good, 1 failures (regression or unexpected pass), 2 usage or environment error.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "supervise.hpp"
+#include "termsuite/claims.hpp"
+#include "termsuite/expectations.hpp"
+#include "wine_env.hpp"
+
+namespace fs = std::filesystem;
+using namespace termsuite;
+using namespace termsuite::runner;
+
+int main(int argc, char** argv) {
+  CLI::App app{"termsuite: conformance of Windows process termination, run and reported"};
+  app.require_subcommand(1);
+  app.set_help_all_flag("--help-all");
+  const fs::path source = TERMSUITE_SOURCE_DIR;
+
+  ConformOptions co;
+  co.source_dir = source;
+  co.build_dir = source / "build" / "mingw";
+  co.results_dir = source / "results";
+  co.expectations_dir = source / "results" / "expectations";
+  auto* conform_cmd = app.add_subcommand("conform", "run the live suite and gate it against the platform's expectations");
+  conform_cmd->add_option("--build", co.build_dir, "the mingw build folder")->capture_default_str();
+  conform_cmd->add_option("--results", co.results_dir, "where <platform>.json is written")->capture_default_str();
+  conform_cmd->add_option("--expectations", co.expectations_dir, "where <platform>.json expectations are read")
+      ->capture_default_str();
+  conform_cmd->add_option("-j,--jobs", co.jobs, "suite processes in parallel")->check(CLI::Range(1, 64))->capture_default_str();
+  conform_cmd->add_option("--timeout", co.timeout_seconds, "deadline for the whole suite, in seconds")
+      ->check(CLI::Range(1, 86400))->capture_default_str();
+  conform_cmd->add_option("--filter", co.filter, "a GoogleTest filter (e.g. 'ExitCode.*')");
+  conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
+
+  TestOptions to;
+  to.source_dir = source;
+  to.native_build = source / "build" / "native";
+  to.mingw_build = source / "build" / "mingw";
+  auto* test_cmd = app.add_subcommand("test", "run every test: unit tests, the suite on each backend, the gate");
+  test_cmd->add_option("-j,--jobs", to.jobs, "tests in parallel")->check(CLI::Range(1, 64))->capture_default_str();
+
+  fs::path state;
+  std::vector<std::string> program;
+  auto* up_cmd = app.add_subcommand("wine-up", "create the prefix if needed, start the wineserver (and Xvfb)");
+  auto* down_cmd = app.add_subcommand("wine-down", "stop the wineserver, Xvfb and anything left of the prefix");
+  auto* exec_cmd = app.add_subcommand("wine-exec", "run a Windows program in the environment (CMake's emulator)");
+  for (auto* c : {up_cmd, down_cmd, exec_cmd}) c->add_option("--state", state, "the Wine state folder")->required();
+  exec_cmd->add_option("program", program, "the program and its arguments (after --)")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "termsuite: {} (see --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (*exec_cmd) WineEnv(state).exec(program);  // does not return
+    if (*up_cmd) {
+      WineEnv(state).up();
+      return 0;
+    }
+    if (*down_cmd) {
+      for (const auto& line : WineEnv(state).down()) fmt::print(stderr, "termsuite: {}\n", line);
+      return 0;
+    }
+    install_interrupt_handling();
+    if (*conform_cmd) return conform(co);
+    if (*test_cmd) return run_tests(to);
+  } catch (const EnvError& e) {
+    fmt::print(stderr, "termsuite: {}\n", e.what());
+    return 2;
+  } catch (const ExpectationsError& e) {
+    fmt::print(stderr, "termsuite: expectations: {}\n", e.what());
+    return 2;
+  } catch (const CatalogError& e) {
+    fmt::print(stderr, "termsuite: claims catalog: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "termsuite: {}\n", e.what());
+    return 2;
+  }
+  return 2;
+}

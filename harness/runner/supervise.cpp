@@ -1,0 +1,171 @@
+#include "supervise.hpp"
+
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
+#include <fmt/format.h>
+
+namespace bp = boost::process;
+
+namespace termsuite::runner {
+
+namespace {
+
+std::mutex g_children_mutex;
+std::set<pid_t> g_children;
+std::atomic<bool> g_interrupted{false};
+bool g_signals_blocked = false;
+
+struct ChildRegistration {
+  explicit ChildRegistration(pid_t p) : pid(p) {
+    std::lock_guard lock(g_children_mutex);
+    g_children.insert(pid);
+  }
+  ~ChildRegistration() {
+    std::lock_guard lock(g_children_mutex);
+    g_children.erase(pid);
+  }
+  pid_t pid;
+};
+
+bp::environment make_env(const Command& c) {
+  bp::environment env = boost::this_process::environment();
+  for (const auto& name : c.unset) env.erase(name);
+  for (const auto& [k, v] : c.env) env[k] = v;
+  return env;
+}
+
+std::string resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return program;
+  auto found = find_program(program);
+  if (found.empty()) throw EnvError(fmt::format("'{}' not found on PATH", program));
+  return found;
+}
+
+// Children must not inherit the runner's blocked SIGINT/SIGTERM.
+struct UnblockSignals : bp::extend::handler {
+  template <class Executor>
+  void on_exec_setup(Executor&) const {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+  }
+};
+
+Finished finish(bp::child& child, Deadline d) {
+  Finished f;
+  ChildRegistration reg(child.id());
+  std::promise<void> done;
+  auto exited = done.get_future();
+  std::thread waiter([&] {
+    std::error_code ec;
+    child.wait(ec);
+    done.set_value();
+  });
+  if (exited.wait_until(d.at()) != std::future_status::ready) {
+    f.timed_out = true;
+    std::error_code ec;
+    child.terminate(ec);  // SIGKILL; the waiter then reaps it
+  }
+  waiter.join();
+  f.interrupted = g_interrupted.load();
+  int native = child.native_exit_code();
+  if (WIFEXITED(native)) f.exit_code = WEXITSTATUS(native);
+  else if (WIFSIGNALED(native)) f.signal = WTERMSIG(native);
+  return f;
+}
+
+}  // namespace
+
+std::string find_program(const std::string& name) {
+  auto p = bp::search_path(name);
+  return p.empty() ? std::string() : p.string();
+}
+
+Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
+  auto program = resolve(c.program);
+  auto env = make_env(c);
+  std::error_code ec;
+  auto cwd = c.cwd.empty() ? std::filesystem::current_path() : c.cwd;
+  if (log) {
+    bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > log->string(),
+                    bp::std_in < bp::null, UnblockSignals{}, ec);
+    if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+    return finish(child, d);
+  }
+  if (out == Output::capture) {
+    // Read through a file, not a pipe: a pipe would stay open as long as any descendant that
+    // inherited it lives, and a deadline must not depend on that.
+    auto tmp = std::filesystem::temp_directory_path() /
+               fmt::format("termsuite-capture-{}-{}", getpid(), std::hash<std::thread::id>{}(std::this_thread::get_id()));
+    Finished f;
+    {
+      bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > tmp.string(),
+                      bp::std_in < bp::null, UnblockSignals{}, ec);
+      if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+      f = finish(child, d);
+    }
+    std::FILE* fp = std::fopen(tmp.c_str(), "rb");
+    if (fp) {
+      char buf[4096];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, fp)) > 0;) f.output.append(buf, n);
+      std::fclose(fp);
+    }
+    std::filesystem::remove(tmp, ec);
+    return f;
+  }
+  if (out == Output::discard) {
+    bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), bp::std_out > bp::null,
+                    bp::std_err > bp::null, bp::std_in < bp::null, UnblockSignals{}, ec);
+    if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+    return finish(child, d);
+  }
+  bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), UnblockSignals{}, ec);
+  if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+  return finish(child, d);
+}
+
+int spawn_detached(const Command& c, const std::filesystem::path& log) {
+  auto program = resolve(c.program);
+  std::error_code ec;
+  bp::child child(program, bp::args(c.args), make_env(c), (bp::std_out & bp::std_err) > log.string(),
+                  bp::std_in < bp::null, UnblockSignals{}, ec);
+  if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+  int pid = child.id();
+  child.detach();
+  return pid;
+}
+
+void install_interrupt_handling() {
+  if (g_signals_blocked) return;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  g_signals_blocked = true;
+  std::thread([set] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      g_interrupted = true;
+      std::lock_guard lock(g_children_mutex);
+      for (pid_t p : g_children) kill(p, SIGKILL);
+    }
+  }).detach();
+}
+
+bool interrupted() { return g_interrupted.load(); }
+
+}  // namespace termsuite::runner

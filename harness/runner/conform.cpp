@@ -35,10 +35,13 @@ void write_file(const fs::path& p, const std::string& text) {
   if (!out) throw EnvError(fmt::format("cannot write {}", p.string()));
 }
 
+// The last line a child printed, without the "termsuite: " the suite puts before its errors.
 std::string last_line(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
   auto nl = text.rfind('\n');
-  return std::string(nl == std::string_view::npos ? text : text.substr(nl + 1));
+  std::string_view line = nl == std::string_view::npos ? text : text.substr(nl + 1);
+  if (line.starts_with("termsuite: ")) line.remove_prefix(11);
+  return std::string(line);
 }
 
 // GoogleTest's --gtest_list_tests output: "Suite." lines, then indented "Name" lines.

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -43,7 +44,17 @@ class DirLock {
   int fd_ = -1;
 };
 
-bool pid_alive(int pid) { return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM); }
+// Alive and not a zombie. A process this runner started (Xvfb) is reaped here once it exits.
+bool pid_alive(int pid) {
+  if (pid <= 0) return false;
+  if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
+  if (::kill(pid, 0) != 0 && errno != EPERM) return false;
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string line;
+  std::getline(stat, line);
+  auto paren = line.rfind(')');
+  return !(paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z');
+}
 
 // Waits, polling, for `done` until the deadline. Only for bringing the environment up and down
 // (a server's socket, a process's exit), never as synchronisation inside a test.
@@ -79,7 +90,10 @@ WineEnv::WineEnv(fs::path state_dir) : dir_(fs::absolute(std::move(state_dir))),
 
 std::string WineEnv::wine_program() const {
   auto wine = env_or("TERMSUITE_WINE", "");
-  if (!wine.empty()) return wine;
+  if (!wine.empty()) {
+    if (::access(wine.c_str(), X_OK) != 0) throw EnvError(fmt::format("TERMSUITE_WINE={} is not an executable", wine));
+    return wine;
+  }
   for (const char* name : {"wine64", "wine"}) {
     auto found = find_program(name);
     if (!found.empty()) return found;
@@ -239,8 +253,9 @@ std::vector<std::string> WineEnv::down() {
       for (auto& [key, v] : variables()) k.env[key] = v;
       run(k, Deadline::in(milliseconds(10'000)), Output::discard);
     }
-    poll_until(Deadline::in(milliseconds(10'000)), [&] { return !server_running(); });
   }
+  // The server ends its Windows processes, then itself; give them time to go.
+  poll_until(Deadline::in(milliseconds(10'000)), [&] { return !server_running() && processes_of_prefix(prefix_).empty(); });
   // Anything of this prefix still alive is a leftover: say so and end it.
   for (int pid : processes_of_prefix(prefix_)) {
     auto comm = read_file(fmt::format("/proc/{}/comm", pid));

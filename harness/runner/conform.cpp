@@ -159,6 +159,7 @@ int conform(const ConformOptions& o) {
 
   // 1. Which platform is this, and are its expectations sound?
   auto probe = run(suite_command({"--termsuite-platform"}), short_budget());
+  throw_if_interrupted();
   if (!probe.ok()) throw EnvError(fmt::format("the suite could not start under Wine: {}", last_line(probe.output)));
   Platform platform;
   try {
@@ -168,12 +169,14 @@ int conform(const ConformOptions& o) {
   }
   auto expectations = Expectations::load_for(o.expectations_dir, platform.id);  // ExpectationsError: exit 2
   auto check = run(suite_command({"--termsuite-check"}), short_budget());
+  throw_if_interrupted();
   if (!check.ok()) throw EnvError(last_line(check.output));
 
   // 2. Which tests are there?
   std::vector<std::string> list_args{"--gtest_list_tests"};
   if (!o.filter.empty()) list_args.push_back("--gtest_filter=" + o.filter);
   auto listing = run(suite_command(list_args), short_budget());
+  throw_if_interrupted();
   if (!listing.ok()) throw EnvError(fmt::format("listing the suite's tests failed: {}", last_line(listing.output)));
   auto names = parse_test_list(listing.output);
   if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
@@ -203,7 +206,7 @@ int conform(const ConformOptions& o) {
     }
     for (auto& t : threads) t.join();
   }
-  if (interrupted()) throw EnvError("interrupted");
+  throw_if_interrupted();
 
   // 4. Merge. A listed test with no result line was lost: say why.
   RunResults results;

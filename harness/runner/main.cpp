@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
     if (*test_cmd) return run_tests(to);
+  } catch (const Interrupted&) {
+    fmt::print(stderr, "termsuite: interrupted; Wine and Xvfb stopped\n");
+    return 130;
   } catch (const EnvError& e) {
     fmt::print(stderr, "termsuite: {}\n", e.what());
     return 2;

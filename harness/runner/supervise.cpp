@@ -78,10 +78,10 @@ Finished finish(bp::child& child, Deadline d) {
     child.terminate(ec);  // SIGKILL; the waiter then reaps it
   }
   waiter.join();
-  f.interrupted = g_interrupted.load();
   int native = child.native_exit_code();
   if (WIFEXITED(native)) f.exit_code = WEXITSTATUS(native);
   else if (WIFSIGNALED(native)) f.signal = WTERMSIG(native);
+  f.interrupted = g_interrupted.load() && f.signal == SIGKILL && !f.timed_out;
   return f;
 }
 
@@ -167,5 +167,9 @@ void install_interrupt_handling() {
 }
 
 bool interrupted() { return g_interrupted.load(); }
+
+void throw_if_interrupted() {
+  if (g_interrupted.load()) throw Interrupted();
+}
 
 }  // namespace termsuite::runner

@@ -16,6 +16,11 @@ class EnvError : public std::runtime_error {  // exit 2: the environment is not 
   using std::runtime_error::runtime_error;
 };
 
+class Interrupted : public std::runtime_error {  // exit 130: the user pressed Ctrl+C
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
 struct Command {
   std::string program;  // a path, or a name looked up on PATH
   std::vector<std::string> args;
@@ -36,6 +41,8 @@ struct Finished {
 enum class Output { inherit, capture, discard };
 
 // Runs to completion or deadline. `log` (if set) receives stdout and stderr instead.
+// Never throws for how the child ended: callers check Finished, and throw_if_interrupted()
+// on the main thread between steps.
 Finished run(const Command& c, Deadline d, Output out = Output::capture,
              const std::optional<std::filesystem::path>& log = std::nullopt);
 
@@ -49,5 +56,6 @@ std::string find_program(const std::string& name);
 // Signal handling for the runner's long commands: call once, first thing, before any thread.
 void install_interrupt_handling();
 bool interrupted();
+void throw_if_interrupted();  // throws Interrupted after Ctrl+C
 
 }  // namespace termsuite::runner

@@ -74,7 +74,7 @@ int run_tests(const TestOptions& o) {
     } down{wine};
     rc |= run_ctest(o.mingw_build, "live suite under Wine", o.jobs, total);
   }
-  if (interrupted()) throw EnvError("interrupted");
+  throw_if_interrupted();
   int passed = total.tests - total.failures - total.skipped;
   fmt::print("\ntermsuite test: {} passed, {} failed{}\n", passed, total.failures,
              total.skipped ? fmt::format(", {} skipped", total.skipped) : std::string());

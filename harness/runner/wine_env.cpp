@@ -173,6 +173,7 @@ void WineEnv::create_prefix() {
   Command boot{wine, {"wineboot", "--init"}, {}, {}, {}};
   for (auto& [k, v] : variables()) boot.env[k] = v;
   auto f = run(boot, Deadline::in(milliseconds(180'000)), Output::discard, dir_ / "wineboot-init.log");
+  throw_if_interrupted();
   if (!f.ok())
     throw EnvError(fmt::format("creating the Wine prefix {} failed (exit {}{}); see {}", prefix_.string(), f.exit_code,
                                f.timed_out ? ", timed out" : "", (dir_ / "wineboot-init.log").string()));
@@ -185,6 +186,7 @@ void WineEnv::create_prefix() {
     Command reg{wine, {"reg", "add", aedebug, "/v", value, "/t", "REG_SZ", "/d", data, "/f"}, {}, {}, {}};
     reg.env = boot.env;
     auto r = run(reg, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot-init.log");
+    throw_if_interrupted();
     if (!r.ok()) throw EnvError(fmt::format("configuring AeDebug in the Wine prefix failed (exit {})", r.exit_code));
   }
   // Let the server that created the prefix finish writing the registry before we go on.
@@ -201,6 +203,7 @@ void WineEnv::start_server() {
   Command c{server, {fmt::format("-p{}", kServerIdleSeconds)}, {}, {}, {}};
   for (auto& [k, v] : variables()) c.env[k] = v;
   auto f = run(c, Deadline::in(milliseconds(30'000)), Output::discard, dir_ / "wineserver.log");
+  throw_if_interrupted();
   if (!f.ok() && !server_running())
     throw EnvError(fmt::format("the wineserver did not start (exit {}); see {}", f.exit_code,
                                (dir_ / "wineserver.log").string()));
@@ -210,6 +213,7 @@ void WineEnv::start_server() {
   auto wine = wine_program();
   Command boot{wine, {"wineboot"}, c.env, {}, {}};
   auto b = run(boot, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot.log");
+  throw_if_interrupted();
   if (!b.ok())
     throw EnvError(fmt::format("wineboot failed (exit {}); see {}", b.exit_code, (dir_ / "wineboot.log").string()));
 }
@@ -235,6 +239,12 @@ void WineEnv::start_xvfb() {
     number = text.substr(0, text.find('\n'));
     return true;
   });
+  if (interrupted()) {
+    ::kill(xvfb_pid_, SIGKILL);
+    pid_alive(xvfb_pid_);  // reap it
+    xvfb_pid_ = 0;
+    throw Interrupted();
+  }
   if (!ok || number.empty()) {
     if (pid_alive(xvfb_pid_)) ::kill(xvfb_pid_, SIGKILL);
     xvfb_pid_ = 0;

@@ -113,7 +113,7 @@ std::vector<std::pair<std::string, std::string>> WineEnv::variables() const {
 
 void WineEnv::load_state() {
   auto file = dir_ / "state.json";
-  if (!fs::exists(file)) return;
+  if (!fs::exists(file)) return;  // keep what this object knows
   auto j = nlohmann::json::parse(read_file(file), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;  // rewritten by the next up()
   display_ = j.value("display", "");
@@ -255,6 +255,7 @@ void WineEnv::start_xvfb() {
 
 std::vector<std::string> WineEnv::down() {
   DirLock lock(dir_ / "lock");
+  load_state();  // another process (a ctest fixture, wine-exec) may have brought it up
   std::vector<std::string> leftovers;
   if (server_running()) {
     auto server = env_or("TERMSUITE_WINESERVER", find_program("wineserver"));

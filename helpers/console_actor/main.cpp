@@ -10,8 +10,8 @@
 #include <windows.h>
 
 #include <termsuite/report_writer.hpp>
+#include <termsuite/verbs.hpp>
 
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,140 +27,7 @@ constexpr DWORD kUsageErrorExitCode = 0xBADA;
 constexpr DWORD kCrashFailedExitCode = 0xBADC;  // a `crash` verb that did not end the process
 constexpr DWORD kWaitDeadlineMs = 60'000;
 
-// ---------------------------------------------------------------------------------------------
-// The program: a list of steps; `thread` and `spawn` carry a nested block.
-
-enum class Op {
-  Ready, Mark, Return, ExitProcess, ExitThread, TerminateSelf, Crash,
-  Thread, Spawn, WaitForever, WaitPid, WaitParent, WaitMain,
-};
-enum class CrashKind { AccessViolation, DivideByZero, Raise };
-
-struct Step;
-using Block = std::vector<Step>;
-
-struct Step {
-  Op op{};
-  DWORD number = 0;               // exit code, pid or exception code
-  std::string name;               // mark
-  CrashKind crash{};              // crash
-  Block body;                     // thread, spawn
-  std::vector<std::string> args;  // spawn: the block's tokens, handed to the child verbatim
-};
-
-struct UsageError {
-  std::string message;
-};
-
-std::optional<DWORD> parse_u32(std::string_view text) {
-  int base = 10;
-  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
-    text.remove_prefix(2);
-    base = 16;
-  }
-  std::uint32_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-// Verbs with at most one operand; `crash`, `thread` and `spawn` are parsed by hand.
-enum class Operand { None, Number, Name };
-struct SimpleVerb {
-  std::string_view name;
-  Op op;
-  Operand operand;
-};
-constexpr SimpleVerb kSimpleVerbs[] = {
-    {"ready", Op::Ready, Operand::None},
-    {"mark", Op::Mark, Operand::Name},
-    {"return", Op::Return, Operand::Number},
-    {"exit-process", Op::ExitProcess, Operand::Number},
-    {"exit-thread", Op::ExitThread, Operand::Number},
-    {"terminate-self", Op::TerminateSelf, Operand::Number},
-    {"wait-forever", Op::WaitForever, Operand::None},
-    {"wait-pid", Op::WaitPid, Operand::Number},
-    {"wait-parent", Op::WaitParent, Operand::None},
-    {"wait-main", Op::WaitMain, Operand::None},
-};
-
-class Parser {
- public:
-  explicit Parser(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {}
-
-  Block parse_program() {
-    Block program = parse_block();
-    if (pos_ < tokens_.size()) fail_at(pos_, "']' without a matching '['");
-    return program;
-  }
-
- private:
-  Block parse_block() {
-    Block block;
-    while (pos_ < tokens_.size() && tokens_[pos_] != "]") block.push_back(parse_step());
-    return block;
-  }
-
-  Step parse_step() {
-    const std::string verb = next("a verb");
-    const std::size_t at = pos_ - 1;
-    Step step;
-    if (verb == "crash") {
-      step.op = Op::Crash;
-      const std::string kind = next("av, div0 or raise after 'crash'");
-      if (kind == "av") {
-        step.crash = CrashKind::AccessViolation;
-        step.number = EXCEPTION_ACCESS_VIOLATION;
-      } else if (kind == "div0") {
-        step.crash = CrashKind::DivideByZero;
-        step.number = EXCEPTION_INT_DIVIDE_BY_ZERO;
-      } else if (kind == "raise") {
-        step.crash = CrashKind::Raise;
-        step.number = number("crash raise");
-      } else {
-        fail_at(at + 1, "unknown crash kind '" + kind + "' (av, div0, raise CODE)");
-      }
-      return step;
-    }
-    if (verb == "thread" || verb == "spawn") {
-      step.op = verb == "thread" ? Op::Thread : Op::Spawn;
-      if (next("'[' after '" + verb + "'") != "[") fail_at(at, "'" + verb + "' must be followed by '['");
-      const std::size_t first = pos_;
-      step.body = parse_block();
-      if (pos_ >= tokens_.size()) fail_at(at, "'" + verb + " [' without a matching ']'");
-      step.args.assign(tokens_.begin() + first, tokens_.begin() + pos_);
-      ++pos_;  // the ']'
-      return step;
-    }
-    for (const SimpleVerb& simple : kSimpleVerbs) {
-      if (verb != simple.name) continue;
-      step.op = simple.op;
-      if (simple.operand == Operand::Number) step.number = number(verb);
-      if (simple.operand == Operand::Name) step.name = next("a name after '" + verb + "'");
-      return step;
-    }
-    fail_at(at, "unknown verb '" + verb + "'");
-  }
-
-  std::string next(const std::string& what) {
-    if (pos_ >= tokens_.size()) throw UsageError{"expected " + what + " at the end of the arguments"};
-    return tokens_[pos_++];
-  }
-
-  DWORD number(const std::string& verb) {
-    const std::string text = next("a number after '" + verb + "'");
-    if (auto value = parse_u32(text)) return *value;
-    fail_at(pos_ - 1, "'" + verb + "' needs an unsigned 32-bit number (decimal or 0x hex), got '" + text + "'");
-  }
-
-  // `index` counts from 0 among the verbs; the message counts arguments from 1, after --report.
-  [[noreturn]] static void fail_at(std::size_t index, const std::string& message) {
-    throw UsageError{"argument " + std::to_string(index + 1) + ": " + message};
-  }
-
-  std::vector<std::string> tokens_;
-  std::size_t pos_ = 0;
-};
+using namespace termsuite::verbs;
 
 // ---------------------------------------------------------------------------------------------
 // Facts gathered once at start.
@@ -285,7 +152,9 @@ std::wstring widen(const std::string& text) {
 
 // Starts this executable with the block's verbs, in this console and process group, inheriting
 // the report channel and nothing else.
-void spawn(const std::vector<std::string>& verbs) {
+// `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
+// seed 001 that keeps each exited child's process object (a corpse) around.
+void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
   std::wstring path(MAX_PATH, L'\0');
   for (;;) {
     const DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
@@ -331,7 +200,7 @@ void spawn(const std::vector<std::string>& verbs) {
     return;
   }
   report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
-  CloseHandle(child.hThread);
+  if (!leak_thread) CloseHandle(child.hThread);
   CloseHandle(child.hProcess);
 }
 
@@ -385,9 +254,8 @@ std::optional<DWORD> run(const Block& block) {
         report::emit("error", {{"what", "TerminateProcess"}, {"error", GetLastError()}});
         break;
       case Op::Crash: {
-        static constexpr const char* kKinds[] = {"av", "div0", "raise"};
         report::emit("about-to-exit", {{"how", "crash"},
-                                       {"kind", kKinds[static_cast<int>(step.crash)]},
+                                       {"kind", std::string(crash_name(step.crash))},
                                        {"code", step.number}});
         crash(step.crash, step.number);
       }
@@ -395,7 +263,12 @@ std::optional<DWORD> run(const Block& block) {
         start_thread(step.body);
         break;
       case Op::Spawn:
-        spawn(step.args);
+        spawn(step.args, false);
+        break;
+      case Op::SpawnLeakThread:
+        spawn(step.args, true);
+        break;
+      case Op::ReadDevice:  // rejected before the program runs
         break;
       case Op::WaitForever:
         wait_forever();
@@ -422,6 +295,7 @@ std::optional<DWORD> run(const Block& block) {
       "\nusage: actor-console [--report HANDLE] VERB...\n"
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
       "       crash av | crash div0 | crash raise CODE | thread [ VERB... ] | spawn [ VERB... ]\n"
+      "       spawn-leak-thread [ VERB... ]\n"
       "       wait-forever | wait-pid PID | wait-parent | wait-main   (N: decimal or 0x hex)\n";
   DWORD written = 0;
   WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
@@ -443,7 +317,8 @@ int main(int argc, char** argv) {
   // Never freed: worker threads read it until the process is gone.
   auto* program = new Block;
   try {
-    *program = Parser(std::vector<std::string>(argv + 1, argv + argc)).parse_program();
+    *program = parse(std::vector<std::string>(argv + 1, argv + argc));
+    if (uses(*program, Op::ReadDevice)) throw UsageError{"read-device is a simulator verb (no device to read here)"};
   } catch (const UsageError& e) {
     usage_error(e.message);
   }

@@ -1,0 +1,221 @@
+#pragma once
+// The simulator's model: an executable reading of the documents (seeds 000-003).
+//
+// An object manager with per-process handle tables; processes, threads and jobs with their
+// states, exit codes and signaled state; client ids (pids and tids) that stay reserved while
+// their object exists; pending I/O held by a driver; a deterministic scheduler that runs the
+// actors' verb programs one step at a time, in thread-creation order, in virtual time.
+//
+// Each rule is written once, next to the claim ID it implements (grep the claim ID to go from
+// docs/claims.json to the rule). A mutant turns one rule wrong, to prove the suite notices.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "termsuite/report.hpp"
+#include "termsuite/verbs.hpp"
+
+namespace termsuite::sim {
+
+inline constexpr std::uint32_t kStillActive = 259;             // STILL_ACTIVE
+inline constexpr std::uint32_t kErrorInvalidHandle = 6;        // ERROR_INVALID_HANDLE
+inline constexpr std::uint32_t kErrorInvalidParameter = 87;    // ERROR_INVALID_PARAMETER
+inline constexpr std::uint32_t kUsageErrorExitCode = 0xBADA;   // the actor's, for a bad argv
+inline constexpr std::uint64_t kActorWaitMs = 60'000;          // the actor's own wait deadline
+
+// ------------------------------------------------------------------------------------------
+// Mutants: one wrong rule each.
+enum class Mutant {
+  none,
+  return_ignored,                 // exit.code.return-from-main
+  worker_exitprocess_ends_thread, // exit.code.exitprocess
+  terminate_code_ignored,         // exit.code.terminateprocess
+  last_thread_code_zero,          // exit.code.last-thread
+  fatal_exception_exits_zero,     // exit.code.fatal-exception
+  still_active_reads_zero,        // exit.still-active
+  exit_259_reads_zero,            // exit.still-active-ambiguity
+  signal_wakes_one_waiter,        // signal.process-object
+  waiting_threads_survive,        // threads.terminated
+  children_die_with_parent,       // children.survive
+  orphans_reparented,             // children.survive
+  job_close_kills_nothing,        // children.job-kill-on-close
+  driver_releases_at_once,        // corpse.driver-hostage
+  signaled_while_thread_held,     // corpse.driver-hostage
+};
+
+struct MutantInfo {
+  Mutant id;
+  std::string_view name;
+  std::string_view claim;
+  std::string_view wrong_rule;
+};
+const std::vector<MutantInfo>& mutants();
+std::optional<Mutant> find_mutant(std::string_view name);
+
+// ------------------------------------------------------------------------------------------
+using ObjectId = std::uint64_t;
+enum class ObjectKind { process, thread, job };
+enum class RunState { running, terminating, terminated };
+std::string_view to_string(RunState s);
+
+struct ThreadObj {
+  ObjectId id = 0;
+  std::uint32_t tid = 0;
+  ObjectId process = 0;
+  RunState state = RunState::running;
+  std::uint32_t exit_code = kStillActive;
+  bool main = false;
+  bool signaled = false;
+  bool started = false;  // the main thread's first step reports "start"
+  const verbs::Block* code = nullptr;
+  std::size_t pc = 0;
+  // Blocked: on an object (with the actor's own deadline), forever, or in I/O.
+  enum class Block { none, object, forever, io } blocked = Block::none;
+  ObjectId wait_on = 0;
+  std::uint64_t wait_handle = 0;     // the handle the wait used (wait-pid's, closed afterwards)
+  std::uint64_t wait_deadline = 0;
+  int waiter = 0;                    // its registration as a waiter on wait_on
+  // Pending I/O: the driver holds the request (and so this thread) until it finishes cancelling.
+  bool irp_pending = false;
+  std::optional<std::uint64_t> irp_release_at;
+  std::uint32_t pending_exit_code = 0;
+};
+
+struct ProcessObj {
+  ObjectId id = 0;
+  std::uint32_t pid = 0;
+  std::uint32_t parent_pid = 0;
+  std::string image;
+  RunState state = RunState::running;
+  std::uint32_t exit_code = kStillActive;
+  std::uint32_t pending_exit_code = 0;
+  bool signaled = false;
+  bool harness = false;
+  std::vector<ObjectId> threads;                 // every thread object it has had
+  std::map<std::uint64_t, ObjectId> handles;     // its handle table
+  std::uint64_t next_handle = 4;
+  ObjectId job = 0;
+  int channel = -1;
+  std::uint64_t seq = 0;
+  std::shared_ptr<const verbs::Block> program;
+};
+
+struct JobObj {
+  ObjectId id = 0;
+  bool kill_on_close = false;
+  bool closed = false;  // its last handle was closed
+  std::vector<ObjectId> members;
+};
+
+// Why an object still exists: one reason per line, each naming what holds it.
+struct Keeper {
+  std::string reason;
+  ObjectId via = 0;  // the object that holds it (a thread object, for a process), if any
+};
+
+struct TraceLine {
+  std::uint64_t time;  // virtual milliseconds
+  std::string text;
+};
+
+class Model {
+ public:
+  explicit Model(Mutant mutant = Mutant::none);
+
+  Mutant mutant() const { return mutant_; }
+  std::uint64_t now() const { return now_; }
+  std::uint32_t harness_pid() const;
+
+  // --- actions ---------------------------------------------------------------------------
+  struct Created {
+    std::uint32_t pid = 0, tid = 0;
+    std::uint64_t process_handle = 0, thread_handle = 0;  // in the creator's handle table
+  };
+  // CreateProcess by `creator` (pid), running `program` (argv verbs), in `job` (0: the
+  // creator's job), reporting on `channel`. A program that does not parse runs as the actor
+  // does: it reports usage-error and exits with 0xBADA. Call run() afterwards.
+  Created create_process(std::uint32_t creator, const std::vector<std::string>& argv, ObjectId job, int channel);
+  ObjectId create_job(std::uint32_t owner, bool kill_on_close, std::uint64_t* handle);
+  bool terminate_process(ObjectId process, std::uint32_t code, std::string_view why);
+  bool close_handle(std::uint32_t owner, std::uint64_t handle);
+  std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
+  void set_driver_cancel_delay(std::uint64_t ms) { driver_cancel_ms_ = ms; }
+
+  // Runs every runnable thread, step by step, until none can move.
+  void run();
+  // Advances virtual time (firing actor wait deadlines and driver completions) until `done`
+  // holds or `until` is reached. Returns done().
+  bool advance_until(std::uint64_t until, const std::function<bool()>& done);
+
+  // Harness waiters: like threads of the harness blocked on an object.
+  int add_waiter(ObjectId object);
+  bool waiter_released(int waiter) const;
+  void remove_waiter(int waiter);
+
+  // --- queries ------------------------------------------------------------------------------
+  std::optional<ObjectId> resolve(std::uint32_t owner, std::uint64_t handle) const;
+  std::optional<ObjectKind> kind(ObjectId id) const;
+  bool signaled(ObjectId id) const;
+  std::optional<std::uint32_t> exit_code_process(ObjectId id) const;  // GetExitCodeProcess
+  std::optional<std::uint32_t> exit_code_thread(ObjectId id) const;   // GetExitCodeThread
+  std::optional<std::uint32_t> parent_of(std::uint32_t pid) const;    // Toolhelp
+  const ProcessObj* process(ObjectId id) const;
+  const ProcessObj* process_by_pid(std::uint32_t pid) const;
+  const ThreadObj* thread(ObjectId id) const;
+  const JobObj* job(ObjectId id) const;
+  const std::map<ObjectId, ProcessObj>& processes() const { return processes_; }
+  const std::map<ObjectId, ThreadObj>& threads() const { return threads_; }
+  const std::map<ObjectId, JobObj>& jobs() const { return jobs_; }
+  // Why `id` still exists (empty: it does not, or nothing keeps it and it is about to go).
+  std::vector<Keeper> keepers(ObjectId id) const;
+  std::string describe(ObjectId id) const;  // "process 104 (actor-console)", "thread 108 of process 104"
+
+  const std::vector<Event>& channel(int c) const;
+  int new_channel();
+  const std::vector<TraceLine>& trace() const { return trace_; }
+
+ private:
+  ProcessObj* process_mut(ObjectId id);
+  ThreadObj* thread_mut(ObjectId id);
+  std::uint32_t allocate_client_id();
+  std::uint64_t add_handle(ProcessObj& owner, ObjectId target);
+  ObjectId new_thread(ProcessObj& p, const verbs::Block* code, bool main);
+  void emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields = nlohmann::json::object());
+  void log(std::string text);
+  bool step(ThreadObj& t);  // one step; false if it cannot move
+  void exit_thread(ThreadObj& t, std::uint32_t code);
+  void exit_process(ProcessObj& p, std::uint32_t code, std::string_view how);
+  void kill_thread(ThreadObj& t, std::uint32_t code);
+  void maybe_finish(ProcessObj& p);
+  void signal(ObjectId id);
+  void close_all_handles(ProcessObj& p);
+  void job_handle_closed(JobObj& j);
+  void collect();
+  int handle_count(ObjectId id) const;
+  bool held_by_running_waiter(ObjectId id) const;
+
+  Mutant mutant_;
+  std::uint64_t now_ = 0;
+  ObjectId next_object_ = 1;
+  std::uint64_t driver_cancel_ms_ = 5'000;
+  std::map<ObjectId, ProcessObj> processes_;
+  std::map<ObjectId, ThreadObj> threads_;
+  std::map<ObjectId, JobObj> jobs_;
+  std::map<std::uint32_t, ObjectId> client_ids_;  // pid/tid -> object, while the object exists
+  ObjectId harness_ = 0;
+  struct Waiter {
+    ObjectId object;
+    bool released = false;
+  };
+  std::map<int, Waiter> waiters_;
+  int next_waiter_ = 1;
+  std::vector<std::vector<Event>> channels_;
+  std::vector<TraceLine> trace_;
+};
+
+}  // namespace termsuite::sim

@@ -1,0 +1,54 @@
+#pragma once
+// The simulator's backend of the System interface: the same suite, run on the model.
+#include <memory>
+
+#include "termsuite/sim/model.hpp"
+#include "termsuite/system.hpp"
+
+namespace termsuite::sim {
+
+class SimSystem final : public System {
+ public:
+  explicit SimSystem(Mutant mutant = Mutant::none);
+
+  std::string_view backend() const override { return "sim"; }
+  Actor start(const ActorSpec& spec) override;
+  WaitResult wait(Handle h, Deadline d) override;
+  WaitGroup wait_async(Handle h, int waiters, Deadline d) override;
+  std::vector<WaitResult> join(WaitGroup g) override;
+  bool terminate(Handle process, std::uint32_t exit_code) override;
+  std::optional<std::uint32_t> exit_code(Handle process) override;
+  std::optional<std::uint32_t> thread_exit_code(Handle thread) override;
+  void close(Handle h) override;
+  Opened open_process(std::uint32_t pid) override;
+  Opened open_thread(std::uint32_t tid) override;
+  std::optional<std::uint32_t> parent_pid(std::uint32_t pid) override;
+  Handle create_job(JobOptions options) override;
+  std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
+  std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;
+  std::vector<Event> events(const Actor& a) override;
+  std::vector<std::string> reap() override;
+
+  // What only the simulator can do.
+  Model& model() { return model_; }
+  void set_driver_cancel_delay(milliseconds d) { model_.set_driver_cancel_delay(static_cast<std::uint64_t>(d.count())); }
+
+ private:
+  std::optional<ObjectId> object(Handle h) const;
+  std::uint64_t until(Deadline d) const;
+
+  Model model_;
+  Handle sandbox_;
+  struct Group {
+    std::vector<int> waiters;
+    std::uint64_t until;
+  };
+  std::map<int, Group> groups_;
+  int next_group_ = 1;
+  std::vector<Handle> jobs_;
+};
+
+// The mutant the sim backend runs with: TERMSUITE_SIM_MUTANT (a name from mutants()).
+Mutant mutant_from_environment();
+
+}  // namespace termsuite::sim

@@ -1,0 +1,685 @@
+#include "termsuite/sim/model.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace termsuite::sim {
+
+using verbs::Op;
+
+const std::vector<MutantInfo>& mutants() {
+  static const std::vector<MutantInfo> all = {
+      {Mutant::return_ignored, "return-ignored", "exit.code.return-from-main",
+       "returning from main ends the process with 0, whatever main returned"},
+      {Mutant::worker_exitprocess_ends_thread, "worker-exitprocess-ends-thread", "exit.code.exitprocess",
+       "ExitProcess called by a worker thread ends only that thread"},
+      {Mutant::terminate_code_ignored, "terminate-code-ignored", "exit.code.terminateprocess",
+       "TerminateProcess ends the process with 1, whatever code it was given"},
+      {Mutant::last_thread_code_zero, "last-thread-code-zero", "exit.code.last-thread",
+       "when the last thread exits, the process ends with 0"},
+      {Mutant::fatal_exception_exits_zero, "fatal-exception-exits-zero", "exit.code.fatal-exception",
+       "an unhandled exception ends the process with 0"},
+      {Mutant::still_active_reads_zero, "still-active-reads-zero", "exit.still-active",
+       "GetExitCodeProcess answers 0 while the process runs"},
+      {Mutant::exit_259_reads_zero, "exit-259-reads-zero", "exit.still-active-ambiguity",
+       "a process that exits with 259 reports 0, so the ambiguity never shows"},
+      {Mutant::signal_wakes_one_waiter, "signal-wakes-one-waiter", "signal.process-object",
+       "a process object that becomes signaled releases only its first waiter"},
+      {Mutant::waiting_threads_survive, "waiting-threads-survive", "threads.terminated",
+       "a thread blocked in a wait is not terminated with its process"},
+      {Mutant::children_die_with_parent, "children-die-with-parent", "children.survive",
+       "terminating a process terminates its children"},
+      {Mutant::orphans_reparented, "orphans-reparented", "children.survive",
+       "an orphan's recorded parent id becomes the harness's once its parent dies"},
+      {Mutant::job_close_kills_nothing, "job-close-kills-nothing", "children.job-kill-on-close",
+       "closing the last handle of a kill-on-close job ends none of its processes"},
+      {Mutant::driver_releases_at_once, "driver-releases-at-once", "corpse.driver-hostage",
+       "a driver cancels pending I/O at once, so it never holds a dying thread"},
+      {Mutant::signaled_while_thread_held, "signaled-while-thread-held", "corpse.driver-hostage",
+       "the process object is signaled while a driver still holds one of its threads"},
+  };
+  return all;
+}
+
+std::optional<Mutant> find_mutant(std::string_view name) {
+  if (name.empty() || name == "none") return Mutant::none;
+  for (const auto& m : mutants())
+    if (m.name == name) return m.id;
+  return std::nullopt;
+}
+
+std::string_view to_string(RunState s) {
+  switch (s) {
+    case RunState::running: return "running";
+    case RunState::terminating: return "terminating";
+    case RunState::terminated: return "terminated";
+  }
+  return "?";
+}
+
+// ------------------------------------------------------------------------------------------
+Model::Model(Mutant mutant) : mutant_(mutant) {
+  ProcessObj h;
+  h.id = next_object_++;
+  h.pid = allocate_client_id();
+  h.image = "harness";
+  h.harness = true;
+  client_ids_[h.pid] = h.id;
+  harness_ = h.id;
+  processes_[h.id] = std::move(h);
+}
+
+std::uint32_t Model::harness_pid() const { return processes_.at(harness_).pid; }
+
+// corpse.ids-unique: a process or thread id is reserved for as long as its object exists; ids
+// are handed out lowest-first (multiples of 4, as on Windows), so reuse happens as soon as the
+// rules allow it, and a held id is never handed out.
+std::uint32_t Model::allocate_client_id() {
+  for (std::uint32_t id = 100;; id += 4)
+    if (!client_ids_.contains(id)) return id;
+}
+
+void Model::log(std::string text) { trace_.push_back({now_, std::move(text)}); }
+
+int Model::new_channel() {
+  channels_.emplace_back();
+  return static_cast<int>(channels_.size() - 1);
+}
+
+const std::vector<Event>& Model::channel(int c) const {
+  static const std::vector<Event> none;
+  return c >= 0 && static_cast<std::size_t>(c) < channels_.size() ? channels_[static_cast<std::size_t>(c)] : none;
+}
+
+void Model::emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields) {
+  auto& p = processes_.at(t.process);
+  if (p.channel < 0) return;
+  nlohmann::json j = {{"v", 1}, {"pid", p.pid}, {"tid", t.tid}, {"seq", p.seq}, {"ev", std::string(ev)}};
+  for (auto& [k, v] : fields.items()) j[k] = v;
+  Event e = parse_record(j.dump());
+  ++p.seq;
+  channels_[static_cast<std::size_t>(p.channel)].push_back(std::move(e));
+  log(fmt::format("{} reports {}{}", describe(t.id), ev, fields.empty() ? "" : " " + fields.dump()));
+}
+
+std::uint64_t Model::add_handle(ProcessObj& owner, ObjectId target) {
+  std::uint64_t h = owner.next_handle;
+  owner.next_handle += 4;
+  owner.handles[h] = target;
+  return h;
+}
+
+ObjectId Model::new_thread(ProcessObj& p, const verbs::Block* code, bool main) {
+  ThreadObj t;
+  t.id = next_object_++;
+  t.tid = allocate_client_id();
+  t.process = p.id;
+  t.code = code;
+  t.main = main;
+  t.started = !main;
+  client_ids_[t.tid] = t.id;
+  p.threads.push_back(t.id);
+  auto id = t.id;
+  threads_[id] = std::move(t);
+  return id;
+}
+
+// ------------------------------------------------------------------------------------------
+// Creation
+
+Model::Created Model::create_process(std::uint32_t creator_pid, const std::vector<std::string>& argv, ObjectId job,
+                                     int channel) {
+  auto creator_it = client_ids_.find(creator_pid);
+  if (creator_it == client_ids_.end() || !processes_.contains(creator_it->second))
+    throw std::logic_error("create_process: no such creator");
+  ProcessObj& creator = processes_.at(creator_it->second);
+  ProcessObj p;
+  p.id = next_object_++;
+  p.pid = allocate_client_id();
+  client_ids_[p.pid] = p.id;
+  p.parent_pid = creator.pid;
+  p.image = "actor-console";
+  p.channel = channel;
+  p.job = job ? job : creator.job;
+  auto program = std::make_shared<verbs::Block>();
+  std::optional<std::string> usage;
+  try {
+    *program = verbs::parse(argv);
+  } catch (const verbs::UsageError& e) {
+    usage = e.message;
+    program->clear();
+  }
+  p.program = program;
+  auto pid = p.id;
+  processes_[pid] = std::move(p);
+  ProcessObj& np = processes_.at(pid);
+  ObjectId main = new_thread(np, program.get(), true);
+  if (np.job) jobs_.at(np.job).members.push_back(pid);
+  Created c;
+  c.pid = np.pid;
+  c.tid = threads_.at(main).tid;
+  ProcessObj& cr = processes_.at(creator_it->second);
+  c.process_handle = add_handle(cr, pid);
+  c.thread_handle = add_handle(cr, main);
+  log(fmt::format("{} created by {} (parent id {}){}", describe(pid), describe(cr.id), cr.pid,
+                  np.job ? fmt::format(", in job {}", np.job) : std::string()));
+  if (usage) {
+    ThreadObj& t = threads_.at(main);
+    t.started = true;
+    emit(t, "start", {{"ppid", np.parent_pid}, {"main_tid", t.tid}});
+    emit(t, "usage-error", {{"message", *usage}});
+    exit_process(processes_.at(pid), kUsageErrorExitCode, "usage error");
+  }
+  return c;  // the caller runs the scheduler
+}
+
+ObjectId Model::create_job(std::uint32_t owner_pid, bool kill_on_close, std::uint64_t* handle) {
+  JobObj j;
+  j.id = next_object_++;
+  j.kill_on_close = kill_on_close;
+  auto id = j.id;
+  jobs_[id] = std::move(j);
+  auto& owner = processes_.at(client_ids_.at(owner_pid));
+  auto h = add_handle(owner, id);
+  if (handle) *handle = h;
+  log(fmt::format("job {} created{}", id, kill_on_close ? " (kill on close)" : ""));
+  return id;
+}
+
+// ------------------------------------------------------------------------------------------
+// Ending threads and processes
+
+// exit.code.last-thread: when the last thread of a process exits, the process ends, and its
+// exit code is that thread's.
+void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
+  ProcessObj& p = processes_.at(t.process);
+  t.state = RunState::terminated;
+  t.exit_code = code;
+  t.blocked = ThreadObj::Block::none;
+  log(fmt::format("{} exits with {:#x}", describe(t.id), code));
+  signal(t.id);
+  bool others = std::any_of(p.threads.begin(), p.threads.end(),
+                            [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
+  if (!others && p.state == RunState::running) {
+    p.state = RunState::terminating;
+    p.pending_exit_code = mutant_ == Mutant::last_thread_code_zero ? 0 : code;
+    close_all_handles(p);
+    maybe_finish(p);
+  }
+}
+
+// exit.code.exitprocess: ExitProcess(n), from any thread, ends the process with n; every
+// other thread ends with the same code.
+void Model::exit_process(ProcessObj& p, std::uint32_t code, std::string_view how) {
+  log(fmt::format("{} ends: {} {:#x}", describe(p.id), how, code));
+  terminate_process(p.id, code, how);
+}
+
+// threads.terminated: every remaining thread is terminated with the process's exit code,
+// threads blocked in a wait included. A thread with I/O pending cannot go until the driver has
+// cancelled the request (corpse.driver-hostage, seed 000).
+void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
+  if (t.state != RunState::running) return;
+  if (mutant_ == Mutant::waiting_threads_survive &&
+      (t.blocked == ThreadObj::Block::object || t.blocked == ThreadObj::Block::forever))
+    return;
+  if (t.irp_pending) {
+    t.state = RunState::terminating;
+    t.pending_exit_code = code;
+    const std::uint64_t delay = mutant_ == Mutant::driver_releases_at_once ? 0 : driver_cancel_ms_;
+    t.irp_release_at = now_ + delay;
+    log(fmt::format("{} is held by the driver while it cancels the pending I/O ({} ms)", describe(t.id), delay));
+    return;
+  }
+  t.state = RunState::terminated;
+  t.exit_code = code;
+  t.blocked = ThreadObj::Block::none;
+  if (t.waiter) remove_waiter(t.waiter), t.waiter = 0;
+  signal(t.id);
+}
+
+// exit.code.terminateprocess: TerminateProcess(h, n) ends the process with n.
+bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view why) {
+  ProcessObj* p = process_mut(id);
+  if (!p || p->harness) return false;
+  if (p->state != RunState::running) return true;
+  if (mutant_ == Mutant::terminate_code_ignored && why == "TerminateProcess") code = 1;
+  p->state = RunState::terminating;
+  p->pending_exit_code = code;
+  log(fmt::format("{} terminating ({}), exit code {:#x}", describe(id), why, code));
+  for (ObjectId t : p->threads)
+    if (auto* th = thread_mut(t)) kill_thread(*th, code);
+  // handles.closed: the dying process's handles are closed.
+  close_all_handles(*p);
+  // children.survive: terminating a process does not terminate its children.
+  if (mutant_ == Mutant::children_die_with_parent) {
+    std::vector<ObjectId> children;
+    for (auto& [cid, c] : processes_)
+      if (c.parent_pid == p->pid && c.state == RunState::running && !c.harness) children.push_back(cid);
+    for (auto c : children) terminate_process(c, code, "parent ended");
+  }
+  maybe_finish(*p);  // map nodes are stable, and a terminating process is never collected
+  return true;
+}
+
+// signal.process-object: a process ends (exit code set, object signaled) once every thread has
+// ended.
+void Model::maybe_finish(ProcessObj& p) {
+  if (p.state == RunState::terminated) return;
+  bool held = std::any_of(p.threads.begin(), p.threads.end(),
+                          [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
+  if (held) {
+    if (mutant_ == Mutant::signaled_while_thread_held && p.state == RunState::terminating && !p.signaled) {
+      p.exit_code = p.pending_exit_code;
+      signal(p.id);
+    }
+    return;
+  }
+  p.state = RunState::terminated;
+  p.exit_code = p.pending_exit_code;
+  if (p.job) std::erase(jobs_.at(p.job).members, p.id);
+  log(fmt::format("{} has ended with {:#x}", describe(p.id), p.exit_code));
+  if (!p.signaled) signal(p.id);
+  collect();
+}
+
+// Releases the object's waiters (every one of them: signal.process-object).
+void Model::signal(ObjectId id) {
+  if (auto* p = process_mut(id)) p->signaled = true;
+  if (auto* t = thread_mut(id)) t->signaled = true;
+  for (auto& [wid, w] : waiters_) {
+    if (w.object != id || w.released) continue;
+    w.released = true;
+    if (mutant_ == Mutant::signal_wakes_one_waiter) break;
+  }
+}
+
+void Model::close_all_handles(ProcessObj& p) {
+  while (!p.handles.empty()) close_handle(p.pid, p.handles.begin()->first);
+}
+
+bool Model::close_handle(std::uint32_t owner_pid, std::uint64_t handle) {
+  auto it = client_ids_.find(owner_pid);
+  if (it == client_ids_.end()) return false;
+  ProcessObj* owner = process_mut(it->second);
+  if (!owner) return false;
+  auto h = owner->handles.find(handle);
+  if (h == owner->handles.end()) return false;
+  ObjectId target = h->second;
+  owner->handles.erase(h);
+  if (auto j = jobs_.find(target); j != jobs_.end() && handle_count(target) == 0) job_handle_closed(j->second);
+  collect();
+  return true;
+}
+
+// children.job-kill-on-close: closing the last handle of a job with KILL_ON_JOB_CLOSE
+// terminates every process in it.
+void Model::job_handle_closed(JobObj& j) {
+  j.closed = true;
+  if (!j.kill_on_close || mutant_ == Mutant::job_close_kills_nothing) return;
+  log(fmt::format("job {}: last handle closed, killing its processes", j.id));
+  auto members = j.members;
+  for (ObjectId m : members) terminate_process(m, 0, "job closed");
+}
+
+// ------------------------------------------------------------------------------------------
+// Lifetime: an object exists while something keeps it (corpse.*, objects.*).
+
+int Model::handle_count(ObjectId id) const {
+  int n = 0;
+  for (const auto& [pid, p] : processes_)
+    for (const auto& [h, target] : p.handles) n += target == id;
+  return n;
+}
+
+std::vector<Keeper> Model::keepers(ObjectId id) const {
+  std::vector<Keeper> k;
+  auto handles = [&] {
+    for (const auto& [oid, p] : processes_)
+      for (const auto& [h, target] : p.handles)
+        if (target == id) k.push_back({fmt::format("handle {:#x} in {}", h, describe(oid)), 0});
+  };
+  if (const auto* p = process(id)) {
+    // corpse.released: once every handle is closed and every thread object is gone, the
+    // process object goes away. Until then it is a corpse (seed 001).
+    if (p->harness) k.push_back({"the harness itself", 0});
+    else if (p->state == RunState::running) k.push_back({"it is still running", 0});
+    else if (p->state == RunState::terminating) k.push_back({"it is still terminating", 0});
+    handles();
+    for (ObjectId t : p->threads)
+      if (threads_.contains(t)) k.push_back({fmt::format("its {} still exists", describe(t)), t});
+  } else if (const auto* t = thread(id)) {
+    // corpse.thread-handle-keeps-process: an open thread handle keeps the thread object, and
+    // the thread object keeps its process object.
+    if (t->state == RunState::running) k.push_back({"it is still running", 0});
+    if (t->state == RunState::terminating && t->irp_pending)
+      k.push_back({fmt::format("a driver holds its pending I/O request while it cancels it (until t={} ms)",
+                               t->irp_release_at.value_or(0)),
+                   0});
+    handles();
+  } else if (const auto* j = job(id)) {
+    handles();
+    for (ObjectId m : j->members) k.push_back({fmt::format("{} is in it", describe(m)), m});
+  }
+  return k;
+}
+
+void Model::collect() {
+  for (bool again = true; again;) {
+    again = false;
+    for (auto it = threads_.begin(); it != threads_.end();) {
+      if (it->second.state == RunState::terminated && keepers(it->first).empty()) {
+        log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.tid));
+        client_ids_.erase(it->second.tid);
+        it = threads_.erase(it);
+        again = true;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = processes_.begin(); it != processes_.end();) {
+      if (it->second.state == RunState::terminated && keepers(it->first).empty()) {
+        log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.pid));
+        client_ids_.erase(it->second.pid);
+        it = processes_.erase(it);
+        again = true;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+      if (keepers(it->first).empty()) {
+        it = jobs_.erase(it);
+        again = true;
+      } else {
+        ++it;
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------------------------------
+// The scheduler
+
+void Model::run() {
+  for (int round = 0; round < 100'000; ++round) {
+    bool moved = false;
+    std::vector<ObjectId> ids;
+    for (const auto& [id, t] : threads_) ids.push_back(id);
+    for (ObjectId id : ids) {
+      ThreadObj* t = thread_mut(id);
+      if (t && t->state == RunState::running) moved |= step(*t);
+    }
+    // Driver completions due now.
+    for (ObjectId id : ids) {
+      ThreadObj* t = thread_mut(id);
+      if (t && t->state == RunState::terminating && t->irp_release_at && *t->irp_release_at <= now_) {
+        t->irp_pending = false;
+        t->irp_release_at.reset();
+        t->state = RunState::terminated;
+        t->exit_code = t->pending_exit_code;
+        log(fmt::format("the driver has cancelled the I/O of {}", describe(id)));
+        signal(id);
+        maybe_finish(processes_.at(t->process));
+        moved = true;
+      }
+    }
+    if (!moved) return;
+  }
+  throw std::runtime_error("simulator: the scheduler did not settle in 100000 rounds");
+}
+
+bool Model::advance_until(std::uint64_t until, const std::function<bool()>& done) {
+  run();
+  while (!done()) {
+    std::optional<std::uint64_t> next;
+    for (const auto& [id, t] : threads_) {
+      if (t.state == RunState::running && t.blocked == ThreadObj::Block::object && t.wait_deadline > now_)
+        next = std::min(next.value_or(t.wait_deadline), t.wait_deadline);
+      if (t.state == RunState::terminating && t.irp_release_at && *t.irp_release_at > now_)
+        next = std::min(next.value_or(*t.irp_release_at), *t.irp_release_at);
+    }
+    if (!next || *next > until) {
+      now_ = std::max(now_, until);
+      run();
+      return done();
+    }
+    now_ = *next;
+    run();
+  }
+  return true;
+}
+
+int Model::add_waiter(ObjectId object) {
+  int id = next_waiter_++;
+  waiters_[id] = Waiter{object, signaled(object)};
+  return id;
+}
+
+bool Model::waiter_released(int waiter) const {
+  auto it = waiters_.find(waiter);
+  return it != waiters_.end() && it->second.released;
+}
+
+void Model::remove_waiter(int waiter) { waiters_.erase(waiter); }
+
+// One step of a running thread. Returns false if it is blocked.
+bool Model::step(ThreadObj& t) {
+  ProcessObj& p = processes_.at(t.process);
+  if (!t.started) {
+    t.started = true;
+    emit(t, "start", {{"ppid", p.parent_pid}, {"main_tid", t.tid}});
+    return true;
+  }
+  if (t.blocked != ThreadObj::Block::none) {
+    if (t.blocked != ThreadObj::Block::object) return false;
+    const bool released = waiter_released(t.waiter);
+    const bool expired = now_ >= t.wait_deadline;
+    if (!released && !expired) return false;
+    const auto* target = thread(t.wait_on);
+    nlohmann::json fields = target && target->main && target->process == p.id
+                                ? nlohmann::json{{"target", "main-thread"}}
+                                : nlohmann::json{{"target_pid", process(t.wait_on) ? process(t.wait_on)->pid : 0}};
+    fields["result"] = released ? "signaled" : "timeout";
+    fields["error"] = 0;
+    remove_waiter(t.waiter);
+    t.waiter = 0;
+    t.blocked = ThreadObj::Block::none;
+    if (t.wait_handle) close_handle(p.pid, std::exchange(t.wait_handle, 0));
+    emit(t, "released", fields);
+    ++t.pc;
+    return true;
+  }
+  if (!t.code || t.pc >= t.code->size()) {
+    // exit.code.return-from-main: the main thread returning from main ends the process with
+    // main's value (the CRT calls ExitProcess); a worker returning ends only its thread.
+    if (t.main) exit_process(p, 0, "returned from main");
+    else exit_thread(t, 0);
+    return true;
+  }
+  const verbs::Step& s = (*t.code)[t.pc];
+  auto wait_on = [&](ObjectId object, std::uint64_t handle) {
+    t.blocked = ThreadObj::Block::object;
+    t.wait_on = object;
+    t.wait_handle = handle;
+    t.wait_deadline = now_ + kActorWaitMs;
+    t.waiter = add_waiter(object);
+  };
+  auto wait_pid = [&](std::uint32_t target) {
+    std::uint32_t error = 0;
+    auto h = open_by_id(p.pid, ObjectKind::process, target, &error);
+    if (!h) {
+      emit(t, "error", {{"what", "OpenProcess"}, {"error", error}, {"target_pid", target}});
+      ++t.pc;
+      return;
+    }
+    emit(t, "waiting", {{"target_pid", target}});
+    wait_on(p.handles.at(*h), *h);
+  };
+  switch (s.op) {
+    case Op::Ready: emit(t, "ready"); break;
+    case Op::Mark: emit(t, "mark", {{"name", s.name}}); break;
+    case Op::Return:
+      emit(t, "about-to-exit", {{"how", "return"}, {"code", s.number}});
+      if (t.main) exit_process(p, mutant_ == Mutant::return_ignored ? 0 : s.number, "returned from main");
+      else exit_thread(t, s.number);
+      return true;
+    case Op::ExitProcess:
+      emit(t, "about-to-exit", {{"how", "exit-process"}, {"code", s.number}});
+      if (!t.main && mutant_ == Mutant::worker_exitprocess_ends_thread) exit_thread(t, s.number);
+      else exit_process(p, s.number, "ExitProcess");
+      return true;
+    case Op::ExitThread:
+      emit(t, "about-to-exit", {{"how", "exit-thread"}, {"code", s.number}});
+      exit_thread(t, s.number);
+      return true;
+    case Op::TerminateSelf:
+      emit(t, "about-to-exit", {{"how", "terminate-self"}, {"code", s.number}});
+      terminate_process(p.id, s.number, "TerminateProcess");
+      return true;
+    case Op::Crash: {
+      // exit.code.fatal-exception: an unhandled exception ends the process with the
+      // exception code; exit.code.fatal-exception-threads: every thread running then ends
+      // with it too.
+      emit(t, "about-to-exit", {{"how", "crash"}, {"kind", std::string(verbs::crash_name(s.crash))}, {"code", s.number}});
+      terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : s.number, "unhandled exception");
+      return true;
+    }
+    case Op::Thread: {
+      ObjectId nt = new_thread(p, &s.body, false);
+      log(fmt::format("{} created", describe(nt)));
+      emit(t, "thread-started", {{"thread", threads_.at(nt).tid}});
+      break;
+    }
+    case Op::Spawn:
+    case Op::SpawnLeakThread: {
+      auto c = create_process(p.pid, s.args, 0, p.channel);
+      emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
+      // seed 001: the launcher that forgets PROCESS_INFORMATION.hThread keeps it open.
+      if (s.op == Op::Spawn) close_handle(p.pid, c.thread_handle);
+      close_handle(p.pid, c.process_handle);
+      break;
+    }
+    case Op::WaitForever: t.blocked = ThreadObj::Block::forever; return true;
+    case Op::WaitPid: wait_pid(s.number); return true;
+    case Op::WaitParent: wait_pid(p.parent_pid); return true;
+    case Op::WaitMain: {
+      ObjectId main = p.threads.front();
+      emit(t, "waiting", {{"target", "main-thread"}});
+      wait_on(main, 0);
+      return true;
+    }
+    case Op::ReadDevice:
+      t.irp_pending = true;
+      t.blocked = ThreadObj::Block::io;
+      emit(t, "io-pending");
+      return true;
+  }
+  ++t.pc;
+  return true;
+}
+
+// ------------------------------------------------------------------------------------------
+// Queries
+
+std::optional<std::uint64_t> Model::open_by_id(std::uint32_t owner_pid, ObjectKind kind, std::uint32_t id,
+                                                std::uint32_t* error) {
+  auto it = client_ids_.find(id);
+  bool ok = it != client_ids_.end() &&
+            (kind == ObjectKind::process ? processes_.contains(it->second) : threads_.contains(it->second));
+  if (!ok) {
+    if (error) *error = kErrorInvalidParameter;  // OpenProcess/OpenThread on an id that names nothing
+    return std::nullopt;
+  }
+  auto& owner = processes_.at(client_ids_.at(owner_pid));
+  return add_handle(owner, it->second);
+}
+
+std::optional<ObjectId> Model::resolve(std::uint32_t owner_pid, std::uint64_t handle) const {
+  auto it = client_ids_.find(owner_pid);
+  if (it == client_ids_.end()) return std::nullopt;
+  const auto* owner = process(it->second);
+  if (!owner) return std::nullopt;
+  auto h = owner->handles.find(handle);
+  if (h == owner->handles.end()) return std::nullopt;
+  return h->second;
+}
+
+std::optional<ObjectKind> Model::kind(ObjectId id) const {
+  if (processes_.contains(id)) return ObjectKind::process;
+  if (threads_.contains(id)) return ObjectKind::thread;
+  if (jobs_.contains(id)) return ObjectKind::job;
+  return std::nullopt;
+}
+
+bool Model::signaled(ObjectId id) const {
+  if (const auto* p = process(id)) return p->signaled;
+  if (const auto* t = thread(id)) return t->signaled;
+  return false;
+}
+
+// exit.still-active: while a process runs, GetExitCodeProcess answers STILL_ACTIVE; then its
+// exit code. exit.still-active-ambiguity: a process may exit with 259 itself.
+std::optional<std::uint32_t> Model::exit_code_process(ObjectId id) const {
+  const auto* p = process(id);
+  if (!p) return std::nullopt;
+  if (!p->signaled) return mutant_ == Mutant::still_active_reads_zero ? 0 : kStillActive;
+  if (mutant_ == Mutant::exit_259_reads_zero && p->exit_code == kStillActive) return 0;
+  return p->exit_code;
+}
+
+std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
+  const auto* t = thread(id);
+  if (!t) return std::nullopt;
+  return t->state == RunState::terminated ? t->exit_code : kStillActive;
+}
+
+// children.survive: an orphan is not re-parented; its recorded parent id names the dead parent.
+std::optional<std::uint32_t> Model::parent_of(std::uint32_t pid) const {
+  const auto* p = process_by_pid(pid);
+  if (!p) return std::nullopt;
+  if (mutant_ == Mutant::orphans_reparented) {
+    const auto* parent = process_by_pid(p->parent_pid);
+    if (!parent || parent->state == RunState::terminated) return harness_pid();
+  }
+  return p->parent_pid;
+}
+
+const ProcessObj* Model::process(ObjectId id) const {
+  auto it = processes_.find(id);
+  return it == processes_.end() ? nullptr : &it->second;
+}
+const ProcessObj* Model::process_by_pid(std::uint32_t pid) const {
+  auto it = client_ids_.find(pid);
+  return it == client_ids_.end() ? nullptr : process(it->second);
+}
+const ThreadObj* Model::thread(ObjectId id) const {
+  auto it = threads_.find(id);
+  return it == threads_.end() ? nullptr : &it->second;
+}
+const JobObj* Model::job(ObjectId id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+ProcessObj* Model::process_mut(ObjectId id) {
+  auto it = processes_.find(id);
+  return it == processes_.end() ? nullptr : &it->second;
+}
+ThreadObj* Model::thread_mut(ObjectId id) {
+  auto it = threads_.find(id);
+  return it == threads_.end() ? nullptr : &it->second;
+}
+
+std::string Model::describe(ObjectId id) const {
+  if (const auto* p = process(id)) return fmt::format("process {} ({})", p->pid, p->image);
+  if (const auto* t = thread(id)) {
+    const auto* p = process(t->process);
+    return fmt::format("thread {} of process {}", t->tid, p ? p->pid : 0);
+  }
+  if (job(id)) return fmt::format("job {}", id);
+  return fmt::format("object {} (gone)", id);
+}
+
+}  // namespace termsuite::sim

@@ -1,0 +1,205 @@
+#include "termsuite/sim/sim_system.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace termsuite::sim {
+
+SimSystem::SimSystem(Mutant mutant) : model_(mutant) { sandbox_ = create_job(JobOptions{.kill_on_close = true}); }
+
+std::optional<ObjectId> SimSystem::object(Handle h) const { return model_.resolve(model_.harness_pid(), h.value); }
+
+// Virtual time: a deadline is as far in the model's future as it is in real time.
+std::uint64_t SimSystem::until(Deadline d) const {
+  return model_.now() + static_cast<std::uint64_t>(d.remaining().count());
+}
+
+Actor SimSystem::start(const ActorSpec& spec) {
+  if (spec.kind != "console") throw std::runtime_error(fmt::format("the simulator has no '{}' actor yet", spec.kind));
+  auto job = object(spec.job ? spec.job : sandbox_);
+  if (!job || model_.kind(*job) != ObjectKind::job) throw std::runtime_error("start: not a job handle");
+  int channel = model_.new_channel();
+  auto c = model_.create_process(model_.harness_pid(), spec.verbs, *job, channel);
+  model_.run();
+  return Actor{channel, c.pid, c.tid, Handle{c.process_handle}, Handle{c.thread_handle}};
+}
+
+WaitResult SimSystem::wait(Handle h, Deadline d) {
+  auto obj = object(h);
+  if (!obj) return WaitResult::failed;
+  model_.run();
+  if (model_.signaled(*obj)) return WaitResult::signaled;
+  int w = model_.add_waiter(*obj);
+  bool released = model_.advance_until(until(d), [&] { return model_.waiter_released(w); });
+  model_.remove_waiter(w);
+  return released ? WaitResult::signaled : WaitResult::timeout;
+}
+
+WaitGroup SimSystem::wait_async(Handle h, int waiters, Deadline d) {
+  auto obj = object(h);
+  if (!obj) throw std::logic_error("wait_async on a handle the harness does not hold");
+  Group g;
+  g.until = until(d);
+  for (int i = 0; i < waiters; ++i) g.waiters.push_back(model_.add_waiter(*obj));
+  int id = next_group_++;
+  groups_[id] = std::move(g);
+  return WaitGroup{id};
+}
+
+std::vector<WaitResult> SimSystem::join(WaitGroup wg) {
+  auto it = groups_.find(wg.id);
+  if (it == groups_.end()) throw std::logic_error("join of an unknown wait group");
+  auto& g = it->second;
+  model_.advance_until(g.until, [&] {
+    return std::all_of(g.waiters.begin(), g.waiters.end(), [&](int w) { return model_.waiter_released(w); });
+  });
+  std::vector<WaitResult> results;
+  for (int w : g.waiters) {
+    results.push_back(model_.waiter_released(w) ? WaitResult::signaled : WaitResult::timeout);
+    model_.remove_waiter(w);
+  }
+  groups_.erase(it);
+  return results;
+}
+
+bool SimSystem::terminate(Handle process, std::uint32_t code) {
+  auto obj = object(process);
+  if (!obj || model_.kind(*obj) != ObjectKind::process) return false;
+  bool ok = model_.terminate_process(*obj, code, "TerminateProcess");
+  model_.run();
+  return ok;
+}
+
+std::optional<std::uint32_t> SimSystem::exit_code(Handle process) {
+  model_.run();
+  auto obj = object(process);
+  return obj ? model_.exit_code_process(*obj) : std::nullopt;
+}
+
+std::optional<std::uint32_t> SimSystem::thread_exit_code(Handle thread) {
+  model_.run();
+  auto obj = object(thread);
+  return obj ? model_.exit_code_thread(*obj) : std::nullopt;
+}
+
+void SimSystem::close(Handle h) {
+  if (!model_.close_handle(model_.harness_pid(), h.value))
+    throw std::logic_error("close of a handle this System does not own");
+  std::erase(jobs_, h);
+  model_.run();
+}
+
+Opened SimSystem::open_process(std::uint32_t pid) {
+  model_.run();
+  std::uint32_t error = 0;
+  auto h = model_.open_by_id(model_.harness_pid(), ObjectKind::process, pid, &error);
+  return h ? Opened{Handle{*h}, 0} : Opened{{}, error};
+}
+
+Opened SimSystem::open_thread(std::uint32_t tid) {
+  model_.run();
+  std::uint32_t error = 0;
+  auto h = model_.open_by_id(model_.harness_pid(), ObjectKind::thread, tid, &error);
+  return h ? Opened{Handle{*h}, 0} : Opened{{}, error};
+}
+
+std::optional<std::uint32_t> SimSystem::parent_pid(std::uint32_t pid) {
+  model_.run();
+  return model_.parent_of(pid);
+}
+
+Handle SimSystem::create_job(JobOptions options) {
+  std::uint64_t h = 0;
+  model_.create_job(model_.harness_pid(), options.kill_on_close, &h);
+  jobs_.push_back(Handle{h});
+  return Handle{h};
+}
+
+std::optional<Event> SimSystem::await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) {
+  auto find = [&]() -> std::optional<Event> {
+    for (const auto& e : model_.channel(a.channel))
+      if (e.is(ev) && (pid == 0 || e.pid == pid)) return e;
+    return std::nullopt;
+  };
+  model_.advance_until(until(d), [&] { return find().has_value(); });
+  return find();
+}
+
+std::vector<Event> SimSystem::await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) {
+  auto find = [&] {
+    std::vector<Event> found;
+    for (const auto& e : model_.channel(a.channel))
+      if (e.is(ev) && found.size() < count) found.push_back(e);
+    return found;
+  };
+  model_.advance_until(until(d), [&] { return find().size() >= count; });
+  return find();
+}
+
+std::vector<Event> SimSystem::events(const Actor& a) {
+  model_.run();
+  return model_.channel(a.channel);
+}
+
+std::vector<std::string> SimSystem::reap() {
+  std::vector<std::string> problems;
+  groups_.clear();
+  // Close the test's jobs: the sandbox (kill on close) ends whatever is left in it.
+  std::vector<ObjectId> members;
+  for (Handle j : jobs_)
+    if (auto obj = object(j))
+      if (const auto* job = model_.job(*obj))
+        members.insert(members.end(), job->members.begin(), job->members.end());
+  for (Handle j : std::vector<Handle>(jobs_)) {
+    if (auto obj = object(j); obj && j != sandbox_) {
+      for (ObjectId m : model_.job(*obj)->members) model_.terminate_process(m, 0x7E5A, "reap");
+    }
+    model_.close_handle(model_.harness_pid(), j.value);
+  }
+  jobs_.clear();
+  model_.advance_until(model_.now() + 3'000, [&] {
+    return std::all_of(members.begin(), members.end(), [&](ObjectId m) {
+      const auto* p = model_.process(m);
+      return !p || p->state == RunState::terminated;
+    });
+  });
+  for (ObjectId m : members)
+    if (const auto* p = model_.process(m); p && p->state != RunState::terminated) {
+      problems.push_back(fmt::format("process {} outlived the test's job (closing a kill-on-close job did not end it)", p->pid));
+      model_.terminate_process(m, 0x7E5A, "reap");
+    }
+  for (const auto& [id, p] : model_.processes())
+    if (!p.harness && p.state == RunState::running)
+      problems.push_back(fmt::format("process {} outlived the test", p.pid));
+  return problems;
+}
+
+Mutant mutant_from_environment() {
+  const char* name = std::getenv("TERMSUITE_SIM_MUTANT");
+  if (!name || !*name) return Mutant::none;
+  auto m = find_mutant(name);
+  if (!m) throw std::runtime_error(fmt::format("TERMSUITE_SIM_MUTANT={} names no mutant", name));
+  return *m;
+}
+
+}  // namespace termsuite::sim
+
+namespace termsuite {
+
+std::unique_ptr<System> make_system() { return std::make_unique<sim::SimSystem>(sim::mutant_from_environment()); }
+
+Platform backend_platform() {
+  Platform p;
+  p.os = "sim";
+  p.version = "termsim 1";
+  p.arch = "model";
+  p.id = make_platform_id(p);
+  return p;
+}
+
+std::string backend_path(std::string_view path) { return std::string(path); }
+
+}  // namespace termsuite

@@ -2,10 +2,20 @@
 // The runner's two main jobs: the conformance run (conform) and every test (test).
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "supervise.hpp"
+#include "termsuite/results.hpp"
 
 namespace termsuite::runner {
 
+struct MutantsOptions {
+  std::filesystem::path native_build;  // bin/termsuite-sim
+  bool verbose = true;                 // a line per mutant before the score
+};
+
 struct ConformOptions {
+  std::filesystem::path native_build;      // the native build (bin/termsuite-sim)
   std::filesystem::path source_dir;        // the repository (docs/, results/)
   std::filesystem::path build_dir;         // the mingw build (bin/termsuite-live.exe, wine/)
   std::filesystem::path results_dir;       // where <platform-id>.json is written
@@ -26,5 +36,16 @@ struct TestOptions {
 // Each returns the process exit code: 0 all good, 1 failures, 2 usage or environment error.
 int conform(const ConformOptions& o);
 int run_tests(const TestOptions& o);
+// Runs the simulator suite against every mutant; prints "mutants killed: K/N".
+int mutants(const MutantsOptions& o);
+
+// One run of the simulator's suite (natively, no Wine), optionally with a mutant.
+struct SimRun {
+  Finished finished;
+  RunResults results;
+  std::vector<std::string> problems;
+};
+SimRun run_sim_suite(const std::filesystem::path& native_build, const std::string& mutant,
+                     const std::filesystem::path& stream);
 
 }  // namespace termsuite::runner

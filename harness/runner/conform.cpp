@@ -129,6 +129,15 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
   fmt::print("  results: {}\n  junit:   {}\n", json_path.string(), junit_path.string());
 }
 
+// The simulator's stream names its platform itself; keep it, or describe it if it did not.
+Platform backend_sim_platform(Platform p) {
+  if (p.id.empty()) {
+    p.id = "sim";
+    p.os = "sim";
+  }
+  return p;
+}
+
 }  // namespace
 
 int conform(const ConformOptions& o) {
@@ -245,7 +254,39 @@ int conform(const ConformOptions& o) {
   print_summary(results, catalog, seconds, shards, json_path, junit_path);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 
-  int bad = 0;
+  // 6. The simulator: the documents, executable. It runs the same scenarios (natively, in
+  // milliseconds) and must pass them all; where the live platform differs, say where.
+  auto simrun = run_sim_suite(o.native_build, "", out_dir / "sim.jsonl");
+  throw_if_interrupted();
+  const auto sim_path = o.results_dir / "sim.json";
+  simrun.results.platform = backend_sim_platform(simrun.results.platform);
+  write_file(sim_path, stable_json(simrun.results));
+  int sim_bad = 0;
+  std::map<std::string, const TestResult*> sim_by_name;
+  for (const auto& t : simrun.results.tests) {
+    sim_bad += !gate_accepts(t.outcome);
+    sim_by_name[t.name] = &t;
+  }
+  if (simrun.results.tests.empty()) ++sim_bad;
+  std::vector<std::string> differ;
+  int both = 0;
+  for (const auto& t : results.tests) {
+    auto it = sim_by_name.find(t.name);
+    if (it == sim_by_name.end()) continue;
+    ++both;
+    if (t.outcome != it->second->outcome)
+      differ.push_back(fmt::format("{}: live {}, sim {}{}", t.name, to_string(t.outcome), to_string(it->second->outcome),
+                                   t.outcome == Outcome::xfail ? " (a known deviation of the live platform)" : ""));
+  }
+  fmt::print("\n  simulator: {} tests ({} simulator-only), {} failing; results: {}\n", simrun.results.tests.size(),
+             simrun.results.tests.size() - static_cast<std::size_t>(both), sim_bad, sim_path.string());
+  fmt::print("  live and simulator agree on {} of the {} tests they share\n", both - static_cast<int>(differ.size()), both);
+  for (const auto& d : differ) fmt::print("    differs: {}\n", d);
+  for (const auto& t : simrun.results.tests)
+    if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", upper_label(t.outcome), t.name, t.detail);
+  for (const auto& p : simrun.problems) problems.push_back(p);
+
+  int bad = sim_bad;
   for (const auto& t : results.tests) bad += !gate_accepts(t.outcome);
   for (const auto& d : expectations.deviations())
     if (!seen.contains(d.test) && o.filter.empty()) ++bad;

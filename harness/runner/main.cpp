@@ -3,6 +3,7 @@
 //
 //   conform    run the live suite, compare with the platform's expectations, write results
 //   test       every test of both builds
+//   mutants    the simulator's suite against every mutant: "mutants killed: K/N"
 //   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
 //
 // Exit codes: 0 good, 1 failures (regression or unexpected pass), 2 usage or environment error.
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
 
   ConformOptions co;
   co.source_dir = source;
+  co.native_build = source / "build" / "native";
   co.build_dir = source / "build" / "mingw";
   co.results_dir = source / "results";
   co.expectations_dir = source / "results" / "expectations";
@@ -47,6 +49,11 @@ int main(int argc, char** argv) {
   to.mingw_build = source / "build" / "mingw";
   auto* test_cmd = app.add_subcommand("test", "run every test: unit tests, the suite on each backend, the gate");
   test_cmd->add_option("-j,--jobs", to.jobs, "tests in parallel")->check(CLI::Range(1, 64))->capture_default_str();
+
+  MutantsOptions mo;
+  mo.native_build = source / "build" / "native";
+  auto* mutants_cmd = app.add_subcommand("mutants", "run the simulator's suite against every mutant (one wrong rule each)");
+  mutants_cmd->add_flag("--quiet", [&](std::int64_t) { mo.verbose = false; }, "only the score line");
 
   fs::path state;
   std::vector<std::string> program;
@@ -80,6 +87,7 @@ int main(int argc, char** argv) {
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
     if (*test_cmd) return run_tests(to);
+    if (*mutants_cmd) return mutants(mo);
   } catch (const Interrupted&) {
     fmt::print(stderr, "termsuite: interrupted; Wine and Xvfb stopped\n");
     return 130;

@@ -75,6 +75,10 @@ int run_tests(const TestOptions& o) {
     rc |= run_ctest(o.mingw_build, "live suite under Wine", o.jobs, total);
   }
   throw_if_interrupted();
+  // The mutation score (also a ctest test, sim/mutants): shown here so every run reports it.
+  fmt::print("\n== mutation score of the simulator's suite ==\n");
+  std::fflush(stdout);
+  rc |= mutants(MutantsOptions{o.native_build, false});
   int passed = total.tests - total.failures - total.skipped;
   fmt::print("\ntermsuite test: {} passed, {} failed{}\n", passed, total.failures,
              total.skipped ? fmt::format(", {} skipped", total.skipped) : std::string());

@@ -13,6 +13,7 @@
 #include <termsuite/verbs.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -150,20 +151,25 @@ std::wstring widen(const std::string& text) {
   return out;
 }
 
-// Starts this executable with the block's verbs, in this console and process group, inheriting
-// the report channel and nothing else.
-// `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
-// seed 001 that keeps each exited child's process object (a corpse) around.
-void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
+// The full path of this executable.
+std::wstring own_path() {
   std::wstring path(MAX_PATH, L'\0');
   for (;;) {
     const DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
     if (n < path.size()) {
       path.resize(n);
-      break;
+      return path;
     }
     path.resize(path.size() * 2);
   }
+}
+
+// Starts this executable with the block's verbs, in this console and process group, inheriting
+// the report channel and nothing else.
+// `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
+// seed 001 that keeps each exited child's process object (a corpse) around.
+void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
+  const std::wstring path = own_path();
 
   HANDLE channel = report::channel();
   const bool inherit = SetHandleInformation(channel, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
@@ -202,6 +208,91 @@ void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
   report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
   if (!leak_thread) CloseHandle(child.hThread);
   CloseHandle(child.hProcess);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The probe DLL and termination handlers.
+
+// The verbs of one actor run one at a time per thread; two threads loading and freeing the probe
+// at once is not a scenario.
+HMODULE g_probe = nullptr;  // the probe, while loaded
+int g_probe_loads = 0;      // load-probe calls not yet matched by free-probe
+
+// load-probe: hands the options to the DLL in its environment variable, then loads probe.dll
+// from this executable's directory. DllMain's records come before `probe-loaded`.
+void load_probe(const ProbeOptions& options) {
+  const std::string spec = probe_spec(options);
+  SetEnvironmentVariableA(kProbeEnvVar, spec.empty() ? nullptr : spec.c_str());
+  std::wstring path = own_path();
+  path.resize(path.find_last_of(L"\\/") + 1);  // npos + 1 == 0: no directory
+  path += L"probe.dll";
+  HMODULE module = LoadLibraryW(path.c_str());
+  if (module == nullptr) {
+    report::emit("error", {{"what", "LoadLibrary"}, {"error", GetLastError()}});
+    return;
+  }
+  g_probe = module;
+  ++g_probe_loads;
+  report::emit("probe-loaded", {{"options", spec}});
+}
+
+// free-probe: one FreeLibrary per load-probe (the last one unloads: DLL_PROCESS_DETACH).
+void free_probe() {
+  if (g_probe_loads == 0) {
+    report::emit("error", {{"what", "FreeLibrary"}, {"error", ERROR_INVALID_HANDLE}, {"message", "no probe loaded"}});
+    return;
+  }
+  HMODULE module = g_probe;
+  if (--g_probe_loads == 0) g_probe = nullptr;
+  if (!FreeLibrary(module)) {
+    report::emit("error", {{"what", "FreeLibrary"}, {"error", GetLastError()}});
+    return;
+  }
+  report::emit("probe-freed");
+}
+
+void atexit_routine() { report::emit("atexit-ran"); }
+
+// static-object: constructed on first use, destroyed by the C runtime's exit processing.
+struct StaticObject {
+  StaticObject() { report::emit("static-object-constructed"); }
+  ~StaticObject() { report::emit("static-destructor-ran"); }
+  StaticObject(const StaticObject&) = delete;
+  StaticObject& operator=(const StaticObject&) = delete;
+};
+
+void touch_static_object() {
+  static StaticObject object;
+  (void)object;
+}
+
+// thread-local-object: one per thread that runs the verb, destroyed when that thread ends
+// through the runtime (returning from its procedure, ExitThread) or when the process exits
+// through it. The destructor reads no member: with mingw-w64 (emutls + winpthreads), a worker's
+// thread_local storage is freed before its destructors run (seen under Wine 8.0: a member read
+// in the destructor gave garbage), so the record takes the thread id afresh.
+struct ThreadLocalObject {
+  ThreadLocalObject() { report::emit("thread-local-object-constructed", {{"thread", GetCurrentThreadId()}}); }
+  ~ThreadLocalObject() { report::emit("thread-local-destructor-ran", {{"thread", GetCurrentThreadId()}}); }
+  ThreadLocalObject(const ThreadLocalObject&) = delete;
+  ThreadLocalObject& operator=(const ThreadLocalObject&) = delete;
+};
+
+void touch_thread_local_object() {
+  thread_local ThreadLocalObject object;
+  (void)object;
+}
+
+// wait-event: open the harness's named event and wait for it (60 s).
+void wait_event(const std::string& name) {
+  HANDLE h = OpenEventW(SYNCHRONIZE, FALSE, widen(name).c_str());
+  if (h == nullptr) {
+    report::emit("error", {{"what", "OpenEvent"}, {"error", GetLastError()}, {"event", name}});
+    return;
+  }
+  report::emit("waiting", {{"event", name}});
+  wait_and_report(h, {{"event", name}});
+  CloseHandle(h);
 }
 
 std::optional<DWORD> run(const Block& block);
@@ -283,6 +374,31 @@ std::optional<DWORD> run(const Block& block) {
         report::emit("waiting", {{"target", "main-thread"}});
         wait_and_report(g_startup.main_thread, {{"target", "main-thread"}});
         break;
+      case Op::LoadProbe:
+        load_probe(step.probe);
+        break;
+      case Op::FreeProbe:
+        free_probe();
+        break;
+      case Op::Exit:
+        about_to_exit("exit", step.number);
+        std::exit(static_cast<int>(step.number));
+      case Op::AtExit:
+        if (std::atexit(atexit_routine) != 0) {
+          report::emit("error", {{"what", "atexit"}});
+        } else {
+          report::emit("atexit-registered");
+        }
+        break;
+      case Op::StaticObject:
+        touch_static_object();
+        break;
+      case Op::ThreadLocalObject:
+        touch_thread_local_object();
+        break;
+      case Op::WaitEvent:
+        wait_event(step.name);
+        break;
     }
   }
   return std::nullopt;
@@ -296,7 +412,11 @@ std::optional<DWORD> run(const Block& block) {
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
       "       crash av | crash div0 | crash raise CODE | thread [ VERB... ] | spawn [ VERB... ]\n"
       "       spawn-leak-thread [ VERB... ]\n"
-      "       wait-forever | wait-pid PID | wait-parent | wait-main   (N: decimal or 0x hex)\n";
+      "       wait-forever | wait-pid PID | wait-parent | wait-main | wait-event NAME\n"
+      "       load-probe [ OPTION... ] | free-probe | exit N | atexit | static-object\n"
+      "       thread-local-object   (N: decimal or 0x hex)\n"
+      "probe options: attach-thread | detach-thread | block-attach NAME | block-detach NAME\n"
+      "       slow-thread-attach MS\n";
   DWORD written = 0;
   WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
   ExitProcess(kUsageErrorExitCode);

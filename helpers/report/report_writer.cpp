@@ -141,3 +141,12 @@ void emit(std::string_view ev, const json& fields) noexcept {
 }
 
 }  // namespace termsuite::report
+
+extern "C" DWORD WINAPI termsuite_sign_of_life(void* context) {
+  auto* sign = static_cast<termsuite::report::SignOfLife*>(context);
+  termsuite::report::emit(sign->ev, {{"during", sign->during}});
+  SetEvent(sign->event);
+  CloseHandle(sign->event);
+  HeapFree(GetProcessHeap(), 0, sign);
+  return 0;
+}

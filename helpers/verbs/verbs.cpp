@@ -1,6 +1,7 @@
 #include "termsuite/verbs.hpp"
 
 #include <charconv>
+#include <cctype>
 
 namespace termsuite::verbs {
 
@@ -27,7 +28,56 @@ std::string_view crash_name(CrashKind k) {
 
 namespace {
 
-// Verbs with at most one operand; `crash`, `thread` and `spawn` are parsed by hand.
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// Parses probe options from tokens[pos, end). On failure returns false with `error` and
+// `error_at` (the index of the offending token). Shared by `load-probe [ .. ]` and the DLL.
+bool parse_probe_options(const std::vector<std::string>& tokens, std::size_t pos, std::size_t end,
+                         ProbeOptions& out, std::string& error, std::size_t& error_at) {
+  auto fail = [&](std::size_t at, std::string message) {
+    error = std::move(message);
+    error_at = at;
+    return false;
+  };
+  while (pos < end) {
+    const std::size_t at = pos;
+    const std::string& option = tokens[pos++];
+    auto operand = [&]() -> const std::string* {
+      if (pos >= end) return nullptr;
+      return &tokens[pos++];
+    };
+    if (option == "attach-thread" || option == "detach-thread") {
+      bool& flag = option == "attach-thread" ? out.attach_thread : out.detach_thread;
+      if (flag) return fail(at, "probe option '" + option + "' given twice");
+      flag = true;
+    } else if (option == "block-attach" || option == "block-detach") {
+      auto& slot = option == "block-attach" ? out.block_attach : out.block_detach;
+      if (slot) return fail(at, "probe option '" + option + "' given twice");
+      const std::string* name = operand();
+      if (name == nullptr) return fail(at, "probe option '" + option + "' needs an event name");
+      bool spaced = false;
+      for (char c : *name) spaced = spaced || is_space(c);
+      if (name->empty() || spaced)
+        return fail(pos - 1, "probe option '" + option + "': the event name must be non-empty, without spaces");
+      slot = *name;
+    } else if (option == "slow-thread-attach") {
+      if (out.slow_thread_attach_ms) return fail(at, "probe option '" + option + "' given twice");
+      const std::string* ms = operand();
+      if (ms == nullptr) return fail(at, "probe option 'slow-thread-attach' needs a number of milliseconds");
+      auto value = parse_u32(*ms);
+      if (!value)
+        return fail(pos - 1, "probe option 'slow-thread-attach' needs an unsigned 32-bit number (decimal or 0x hex), got '" +
+                                 *ms + "'");
+      out.slow_thread_attach_ms = *value;
+    } else {
+      return fail(at, "unknown probe option '" + option +
+                          "' (attach-thread, detach-thread, block-attach NAME, block-detach NAME, slow-thread-attach MS)");
+    }
+  }
+  return true;
+}
+
+// Verbs with at most one operand; `crash`, `thread`, `spawn` and `load-probe` are parsed by hand.
 enum class Operand { None, Number, Name };
 struct SimpleVerb {
   std::string_view name;
@@ -46,6 +96,12 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"wait-parent", Op::WaitParent, Operand::None},
     {"wait-main", Op::WaitMain, Operand::None},
     {"read-device", Op::ReadDevice, Operand::None},
+    {"free-probe", Op::FreeProbe, Operand::None},
+    {"exit", Op::Exit, Operand::Number},
+    {"atexit", Op::AtExit, Operand::None},
+    {"static-object", Op::StaticObject, Operand::None},
+    {"thread-local-object", Op::ThreadLocalObject, Operand::None},
+    {"wait-event", Op::WaitEvent, Operand::Name},
 };
 
 class Parser {
@@ -96,6 +152,20 @@ class Parser {
       ++pos_;  // the ']'
       return step;
     }
+    if (verb == "load-probe") {
+      step.op = Op::LoadProbe;
+      if (next("'[' after 'load-probe'") != "[") fail_at(at, "'load-probe' must be followed by '[' (options, then ']')");
+      const std::size_t first = pos_;
+      std::size_t close = first;
+      while (close < tokens_.size() && tokens_[close] != "]") ++close;
+      if (close >= tokens_.size()) fail_at(at, "'load-probe [' without a matching ']'");
+      std::string error;
+      std::size_t error_at = 0;
+      if (!parse_probe_options(tokens_, first, close, step.probe, error, error_at)) fail_at(error_at, error);
+      step.args.assign(tokens_.begin() + first, tokens_.begin() + close);
+      pos_ = close + 1;
+      return step;
+    }
     for (const SimpleVerb& simple : kSimpleVerbs) {
       if (verb != simple.name) continue;
       step.op = simple.op;
@@ -127,6 +197,44 @@ class Parser {
 };
 
 }  // namespace
+
+std::string probe_spec(const ProbeOptions& options) {
+  std::string spec;
+  auto add = [&](std::string_view token) {
+    if (!spec.empty()) spec += ' ';
+    spec += token;
+  };
+  if (options.attach_thread) add("attach-thread");
+  if (options.detach_thread) add("detach-thread");
+  if (options.block_attach) add("block-attach"), add(*options.block_attach);
+  if (options.block_detach) add("block-detach"), add(*options.block_detach);
+  if (options.slow_thread_attach_ms) add("slow-thread-attach"), add(std::to_string(*options.slow_thread_attach_ms));
+  return spec;
+}
+
+std::optional<ProbeOptions> parse_probe_spec(std::string_view spec, std::string* error) noexcept {
+  try {
+    std::vector<std::string> tokens;
+    std::size_t i = 0;
+    while (i < spec.size()) {
+      while (i < spec.size() && is_space(spec[i])) ++i;
+      const std::size_t start = i;
+      while (i < spec.size() && !is_space(spec[i])) ++i;
+      if (i > start) tokens.emplace_back(spec.substr(start, i - start));
+    }
+    ProbeOptions options;
+    std::string message;
+    std::size_t at = 0;
+    if (!parse_probe_options(tokens, 0, tokens.size(), options, message, at)) {
+      if (error != nullptr) *error = message;
+      return std::nullopt;
+    }
+    return options;
+  } catch (...) {  // out of memory
+    if (error != nullptr) *error = "out of memory";
+    return std::nullopt;
+  }
+}
 
 Block parse(std::vector<std::string> tokens) { return Parser(std::move(tokens)).parse_program(); }
 

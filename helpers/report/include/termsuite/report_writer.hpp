@@ -34,4 +34,19 @@ void emit(std::string_view ev, const nlohmann::ordered_json& fields = nlohmann::
 // The handle records are written to (the harness's pipe, or standard output).
 HANDLE channel() noexcept;
 
+// A thread's "sign of life" for code that must outlive the module starting the thread (the probe
+// DLL creates threads inside DllMain, also in a FreeLibrary-time DLL_PROCESS_DETACH, after which
+// its own code is unmapped). Every module linking this library exports termsuite_sign_of_life
+// (named by kSignOfLifeExport); the probe starts its threads at the main module's copy. The
+// context is allocated from the process heap by the starter and owned by the thread: the thread
+// emits `ev` with {"during": during}, sets `event`, closes it and frees the context.
+struct SignOfLife {
+  HANDLE event;
+  char ev[32];
+  char during[32];
+};
+inline constexpr const char* kSignOfLifeExport = "termsuite_sign_of_life";
+
 }  // namespace termsuite::report
+
+extern "C" __declspec(dllexport) DWORD WINAPI termsuite_sign_of_life(void* context);

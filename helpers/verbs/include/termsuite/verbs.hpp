@@ -14,11 +14,40 @@ enum class Op {
   Ready, Mark, Return, ExitProcess, ExitThread, TerminateSelf, Crash,
   Thread, Spawn, SpawnLeakThread, WaitForever, WaitPid, WaitParent, WaitMain,
   ReadDevice,  // simulator only: block in I/O that a (simulated) driver completes
+  // The probe DLL and termination handlers (issue 4).
+  LoadProbe, FreeProbe, Exit, AtExit, StaticObject, ThreadLocalObject, WaitEvent,
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise };
 
 inline constexpr std::uint32_t kAccessViolation = 0xC0000005;  // STATUS_ACCESS_VIOLATION
 inline constexpr std::uint32_t kIntegerDivideByZero = 0xC0000094;  // STATUS_INTEGER_DIVIDE_BY_ZERO
+
+// The probe DLL's behaviours, chosen by `load-probe [ OPTION... ]` and handed to the DLL in the
+// environment variable kProbeEnvVar (probe_spec's text), which the DLL reads back with
+// parse_probe_spec at DLL_PROCESS_ATTACH. Options:
+//   attach-thread          create a thread in DLL_PROCESS_ATTACH, give it 500 ms to show life
+//   detach-thread          the same in DLL_PROCESS_DETACH
+//   block-attach NAME      block DLL_PROCESS_ATTACH on the named event NAME (30 s at most)
+//   block-detach NAME      the same in DLL_PROCESS_DETACH
+//   slow-thread-attach MS  hold every DLL_THREAD_ATTACH/DETACH for MS milliseconds
+inline constexpr const char* kProbeEnvVar = "TERMSUITE_PROBE";
+
+struct ProbeOptions {
+  bool attach_thread = false;
+  bool detach_thread = false;
+  std::optional<std::string> block_attach;  // event name
+  std::optional<std::string> block_detach;  // event name
+  std::optional<std::uint32_t> slow_thread_attach_ms;
+
+  bool operator==(const ProbeOptions&) const = default;
+};
+
+// The options as tokens separated by single spaces, in the order listed above ("" for none).
+std::string probe_spec(const ProbeOptions& options);
+
+// Reads probe_spec's text (any whitespace separates tokens). Never throws: on a bad spec, returns
+// nullopt and sets *error (if given).
+std::optional<ProbeOptions> parse_probe_spec(std::string_view spec, std::string* error = nullptr) noexcept;
 
 struct Step;
 using Block = std::vector<Step>;
@@ -26,10 +55,12 @@ using Block = std::vector<Step>;
 struct Step {
   Op op{};
   std::uint32_t number = 0;       // exit code, pid or exception code
-  std::string name;               // mark
+  std::string name;               // mark, wait-event
   CrashKind crash{};              // crash
   Block body;                     // thread, spawn
-  std::vector<std::string> args;  // spawn: the block's tokens, handed to the child verbatim
+  std::vector<std::string> args;  // spawn: the block's tokens, handed to the child verbatim;
+                                  // load-probe: the option tokens
+  ProbeOptions probe;             // load-probe
 };
 
 struct UsageError {

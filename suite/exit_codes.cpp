@@ -83,5 +83,32 @@ TEST_F(ExitCode, FatalCustomException) {
   expect_ended_with(a, "crash", 0xE0000001);
 }
 
+TEST_F(ExitCode, FatalExceptionEndsEveryThreadWithItsCode) {
+  claim("exit.code.fatal-exception-threads");
+  // Seed 002: the exception's value "is used as the exit code for all the threads that were
+  // executing when the exception occurred." Two workers block, a third faults when told to, and
+  // the main thread blocks too; the harness holds a handle to each thread before the fault.
+  auto go = sys().create_event("go-crash");
+  auto a = start({"thread", "[", "wait-forever", "]", "thread", "[", "wait-forever", "]", "thread", "[", "wait-event",
+                  go.name, "crash", "av", "]", "ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  auto started = sys().await_n(a, "thread-started", 3, Deadline::in(kStartBudget));
+  ASSERT_EQ(started.size(), 3u);
+  std::vector<Handle> threads{a.thread};
+  for (const auto& e : started) {
+    auto t = sys().open_thread(static_cast<std::uint32_t>(e.number("thread").value_or(0)));
+    ASSERT_TRUE(t.handle) << "OpenThread failed: error " << t.error;
+    threads.push_back(t.handle);
+  }
+  ASSERT_TRUE(expect_event(a, "waiting"));  // the faulting thread is about to wait for `go`
+  ASSERT_TRUE(sys().set_event(go.handle));
+  ASSERT_TRUE(ends(a.process, "the process after the fault"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0xC0000005));
+  for (std::size_t i = 0; i < threads.size(); ++i) {
+    ASSERT_TRUE(ends(threads[i], "a thread of the faulted process"));
+    EXPECT_EQ(hex(sys().thread_exit_code(threads[i])), hex(0xC0000005)) << "thread #" << i << " (0: main)";
+  }
+}
+
 }  // namespace
 }  // namespace termsuite

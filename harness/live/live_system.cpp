@@ -2,6 +2,7 @@
 #include <windows.h>
 #include <tlhelp32.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -219,6 +220,19 @@ class LiveSystem final : public System {
     jobs_.insert(job);
     return from_win(job);
   }
+
+  NamedEvent create_event(std::string_view hint) override {
+    static std::atomic<unsigned> counter{0};
+    std::string name = fmt::format("termsuite-{}-{}-{}", GetCurrentProcessId(), hint, counter++);
+    HANDLE e = CreateEventW(nullptr, TRUE, FALSE, widen(name).c_str());
+    if (!e) throw std::runtime_error(fmt::format("CreateEvent({}) failed: error {}", name, GetLastError()));
+    owned_.insert(e);
+    return NamedEvent{from_win(e), name};
+  }
+
+  bool set_event(Handle event) override { return SetEvent(to_win(event)); }
+
+  bool drained(const Actor& a, Deadline d) override { return channel(a).wait_closed(d); }
 
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override {
     return channel(a).await(ev, d, pid);

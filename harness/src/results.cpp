@@ -24,6 +24,7 @@ std::string stream_test_line(const TestResult& t) {
   r["backend"] = t.backend;
   r["outcome"] = std::string(to_string(t.outcome));
   r["detail"] = t.detail;
+  if (!t.observed.empty()) r["observed"] = t.observed;
   r["seconds"] = t.seconds;
   r["messages"] = t.messages;
   ojson j;
@@ -41,6 +42,8 @@ TestResult test_from_json(const nlohmann::json& r) {
   if (!o) throw std::runtime_error(fmt::format("unknown outcome \"{}\"", r.at("outcome").get<std::string>()));
   t.outcome = *o;
   t.detail = r.value("detail", "");
+  if (auto o = r.find("observed"); o != r.end() && o->is_object())
+    for (auto& [k, v] : o->items()) t.observed[k] = v.get<std::string>();
   t.seconds = r.value("seconds", 0.0);
   if (auto m = r.find("messages"); m != r.end() && m->is_array())
     for (const auto& s : *m) t.messages.push_back(s.get<std::string>());
@@ -97,6 +100,7 @@ std::string stable_json(const RunResults& r) {
     e["backend"] = t->backend;
     e["outcome"] = std::string(to_string(t->outcome));
     e["detail"] = t->detail;
+    if (!t->observed.empty()) e["observed"] = t->observed;
     tests.push_back(std::move(e));
   }
   j["tests"] = std::move(tests);
@@ -170,6 +174,8 @@ std::string junit_xml(const RunResults& r) {
       out += fmt::format("        <property name=\"outcome\" value=\"{}\"/>\n", to_string(t->outcome));
       if (!t->detail.empty())
         out += fmt::format("        <property name=\"detail\" value=\"{}\"/>\n", xml_escape(t->detail));
+      for (const auto& [k, v] : t->observed)
+        out += fmt::format("        <property name=\"observed.{}\" value=\"{}\"/>\n", xml_escape(k), xml_escape(v));
       out += "      </properties>\n";
       std::string text;
       for (const auto& m : t->messages) text += m + "\n";

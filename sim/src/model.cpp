@@ -39,6 +39,20 @@ const std::vector<MutantInfo>& mutants() {
        "a driver cancels pending I/O at once, so it never holds a dying thread"},
       {Mutant::signaled_while_thread_held, "signaled-while-thread-held", "corpse.driver-hostage",
        "the process object is signaled while a driver still holds one of its threads"},
+      {Mutant::terminate_runs_detach, "terminate-runs-detach", "dll.terminate-no-detach",
+       "TerminateProcess calls each DLL's entry point with DLL_PROCESS_DETACH"},
+      {Mutant::exit_detach_reserved_null, "exit-detach-reserved-null", "dll.exitprocess-detach",
+       "the DLL_PROCESS_DETACH of ExitProcess passes lpReserved NULL, as FreeLibrary does"},
+      {Mutant::terminate_runs_handlers, "terminate-runs-handlers", "dll.terminate-no-handlers",
+       "TerminateProcess runs the atexit routines and static destructors"},
+      {Mutant::fatal_exception_kills_only_faulting_thread, "fatal-exception-other-threads-zero",
+       "exit.code.fatal-exception-threads", "after an unhandled exception the other threads end with 0"},
+      {Mutant::dllmain_thread_starts_at_once, "dllmain-thread-starts-at-once", "loader.threads-deferred",
+       "a thread created in DllMain starts at once, without waiting for the loader lock"},
+      {Mutant::dllmain_not_serialized, "dllmain-not-serialized", "loader.one-thread-in-dllmain",
+       "the loader lock excludes nobody: several threads run DllMain at once"},
+      {Mutant::exitprocess_ignores_loader_lock, "exitprocess-ignores-loader-lock", "loader.exitprocess-waits",
+       "ExitProcess goes ahead while another thread is inside DllMain"},
   };
   return all;
 }
@@ -188,6 +202,27 @@ ObjectId Model::create_job(std::uint32_t owner_pid, bool kill_on_close, std::uin
   return id;
 }
 
+ObjectId Model::create_event(std::uint32_t owner_pid, std::string name, std::uint64_t* handle) {
+  EventObj e;
+  e.id = next_object_++;
+  e.name = std::move(name);
+  auto id = e.id;
+  log(fmt::format("event '{}' created", e.name));
+  events_[id] = std::move(e);
+  auto h = add_handle(processes_.at(client_ids_.at(owner_pid)), id);
+  if (handle) *handle = h;
+  return id;
+}
+
+bool Model::set_event(ObjectId id) {
+  auto it = events_.find(id);
+  if (it == events_.end()) return false;
+  log(fmt::format("event '{}' set", it->second.name));
+  it->second.signaled = true;
+  signal(id);
+  return true;
+}
+
 // ------------------------------------------------------------------------------------------
 // Ending threads and processes
 
@@ -236,7 +271,11 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
   t.state = RunState::terminated;
   t.exit_code = code;
   t.blocked = ThreadObj::Block::none;
+  t.micros.clear();
+  t.wake_at.reset();
   if (t.waiter) remove_waiter(t.waiter), t.waiter = 0;
+  ProcessObj& p = processes_.at(t.process);
+  if (p.loader_owner == t.id) p.loader_owner = 0, p.loader_depth = 0;
   signal(t.id);
 }
 
@@ -246,11 +285,21 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
   if (!p || p->harness) return false;
   if (p->state != RunState::running) return true;
   if (mutant_ == Mutant::terminate_code_ignored && why == "TerminateProcess") code = 1;
+  if (why == "TerminateProcess" && !p->threads.empty() && threads_.contains(p->threads.front())) {
+    // dll.terminate-no-detach, dll.terminate-no-handlers: TerminateProcess runs no code in the
+    // process: no DLL is told, no handler runs. (Only the mutants do.)
+    const ThreadObj& main = threads_.at(p->threads.front());
+    if (mutant_ == Mutant::terminate_runs_detach && p->probe_loaded)
+      emit(main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
+    if (mutant_ == Mutant::terminate_runs_handlers && p->atexit_registered) emit(main, "atexit-ran");
+  }
   p->state = RunState::terminating;
   p->pending_exit_code = code;
   log(fmt::format("{} terminating ({}), exit code {:#x}", describe(id), why, code));
+  const bool fault = why == "unhandled exception";
   for (ObjectId t : p->threads)
-    if (auto* th = thread_mut(t)) kill_thread(*th, code);
+    if (auto* th = thread_mut(t))
+      kill_thread(*th, fault && mutant_ == Mutant::fatal_exception_kills_only_faulting_thread && th->blocked != ThreadObj::Block::none ? 0 : code);
   // handles.closed: the dying process's handles are closed.
   close_all_handles(*p);
   // children.survive: terminating a process does not terminate its children.
@@ -289,6 +338,7 @@ void Model::maybe_finish(ProcessObj& p) {
 void Model::signal(ObjectId id) {
   if (auto* p = process_mut(id)) p->signaled = true;
   if (auto* t = thread_mut(id)) t->signaled = true;
+  if (auto e = events_.find(id); e != events_.end()) e->second.signaled = true;
   for (auto& [wid, w] : waiters_) {
     if (w.object != id || w.released) continue;
     w.released = true;
@@ -362,6 +412,9 @@ std::vector<Keeper> Model::keepers(ObjectId id) const {
   } else if (const auto* j = job(id)) {
     handles();
     for (ObjectId m : j->members) k.push_back({fmt::format("{} is in it", describe(m)), m});
+  } else if (event(id)) {
+    // objects.die-with-last-handle: a named object goes with its last handle.
+    handles();
   }
   return k;
 }
@@ -392,6 +445,15 @@ void Model::collect() {
     for (auto it = jobs_.begin(); it != jobs_.end();) {
       if (keepers(it->first).empty()) {
         it = jobs_.erase(it);
+        again = true;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = events_.begin(); it != events_.end();) {
+      if (keepers(it->first).empty()) {
+        log(fmt::format("event '{}' is gone", it->second.name));
+        it = events_.erase(it);
         again = true;
       } else {
         ++it;
@@ -436,8 +498,7 @@ bool Model::advance_until(std::uint64_t until, const std::function<bool()>& done
   while (!done()) {
     std::optional<std::uint64_t> next;
     for (const auto& [id, t] : threads_) {
-      if (t.state == RunState::running && t.blocked == ThreadObj::Block::object && t.wait_deadline > now_)
-        next = std::min(next.value_or(t.wait_deadline), t.wait_deadline);
+      if (t.state == RunState::running && t.wake_at && *t.wake_at > now_) next = std::min(next.value_or(*t.wake_at), *t.wake_at);
       if (t.state == RunState::terminating && t.irp_release_at && *t.irp_release_at > now_)
         next = std::min(next.value_or(*t.irp_release_at), *t.irp_release_at);
     }
@@ -473,82 +534,254 @@ bool Model::step(ThreadObj& t) {
     emit(t, "start", {{"ppid", p.parent_pid}, {"main_tid", t.tid}});
     return true;
   }
-  if (t.blocked != ThreadObj::Block::none) {
-    if (t.blocked != ThreadObj::Block::object) return false;
+  if (t.blocked == ThreadObj::Block::forever || t.blocked == ThreadObj::Block::io) return false;
+  if (t.blocked == ThreadObj::Block::object) {
     const bool released = waiter_released(t.waiter);
     const bool expired = now_ >= t.wait_deadline;
     if (!released && !expired) return false;
-    const auto* target = thread(t.wait_on);
-    nlohmann::json fields = target && target->main && target->process == p.id
-                                ? nlohmann::json{{"target", "main-thread"}}
-                                : nlohmann::json{{"target_pid", process(t.wait_on) ? process(t.wait_on)->pid : 0}};
+    nlohmann::json fields = t.done_fields;
     fields["result"] = released ? "signaled" : "timeout";
     fields["error"] = 0;
     remove_waiter(t.waiter);
     t.waiter = 0;
     t.blocked = ThreadObj::Block::none;
+    t.wake_at.reset();
     if (t.wait_handle) close_handle(p.pid, std::exchange(t.wait_handle, 0));
-    emit(t, "released", fields);
-    ++t.pc;
+    emit(t, t.done_ev, fields);
     return true;
   }
+  if (!t.micros.empty()) return run_micro(t);
   if (!t.code || t.pc >= t.code->size()) {
     // exit.code.return-from-main: the main thread returning from main ends the process with
-    // main's value (the CRT calls ExitProcess); a worker returning ends only its thread.
-    if (t.main) exit_process(p, 0, "returned from main");
-    else exit_thread(t, 0);
+    // main's value (the CRT runs its handlers, then ExitProcess); a worker whose procedure
+    // returns ends only its thread.
+    if (t.main) push_process_exit(t, 0, true);
+    else push_thread_exit(t, 0);
     return true;
   }
-  const verbs::Step& s = (*t.code)[t.pc];
-  auto wait_on = [&](ObjectId object, std::uint64_t handle) {
-    t.blocked = ThreadObj::Block::object;
-    t.wait_on = object;
-    t.wait_handle = handle;
-    t.wait_deadline = now_ + kActorWaitMs;
-    t.waiter = add_waiter(object);
-  };
+  const verbs::Step& s = (*t.code)[t.pc++];
+  start_verb(t, s);
+  return true;
+}
+
+void Model::block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::uint64_t ms, std::string done_ev,
+                     nlohmann::json done_fields) {
+  t.blocked = ThreadObj::Block::object;
+  t.wait_on = object;
+  t.wait_handle = handle;
+  t.wait_deadline = now_ + ms;
+  t.wake_at = t.wait_deadline;
+  t.waiter = add_waiter(object);
+  t.done_ev = std::move(done_ev);
+  t.done_fields = std::move(done_fields);
+}
+
+// Every new thread first takes the loader lock to call DLL_THREAD_ATTACH of each loaded DLL:
+// that is why a thread created inside DllMain cannot run before DllMain returns
+// (loader.threads-deferred), and why only one thread at a time is in DllMain
+// (loader.one-thread-in-dllmain).
+void Model::push_thread_init(ThreadObj& t) {
+  const ProcessObj& p = processes_.at(t.process);
+  if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::lock_loader});
+  if (p.probe_loaded) {
+    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-attach"});
+    if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
+    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-attach"});
+  }
+  if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::unlock_loader});
+}
+
+// ExitThread: DLL_THREAD_DETACH under the loader lock, then the thread ends.
+void Model::push_thread_exit(ThreadObj& t, std::uint32_t code) {
+  const ProcessObj& p = processes_.at(t.process);
+  t.micros.push_back({Micro::Kind::lock_loader});
+  if (p.probe_loaded) {
+    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
+    if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
+    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+  }
+  t.micros.push_back({Micro::Kind::unlock_loader});
+  t.micros.push_back({Micro::Kind::end_thread, "", {}, "", 0, code});
+}
+
+// exit() and returning from main run the C runtime's handlers (atexit routines, static
+// destructors, the calling thread's thread-local destructors), then ExitProcess; ExitProcess
+// itself first takes the loader lock, so it waits while another thread is in DllMain
+// (loader.exitprocess-waits).
+void Model::push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers) {
+  const ProcessObj& p = processes_.at(t.process);
+  if (run_handlers) {
+    if (t.thread_local_object) t.micros.push_back({Micro::Kind::emit, "thread-local-destructor-ran", {{"thread", t.tid}}});
+    if (p.atexit_registered) t.micros.push_back({Micro::Kind::emit, "atexit-ran"});
+    if (p.static_object) t.micros.push_back({Micro::Kind::emit, "static-destructor-ran"});
+  }
+  if (mutant_ != Mutant::exitprocess_ignores_loader_lock) t.micros.push_back({Micro::Kind::lock_loader});
+  t.micros.push_back({Micro::Kind::exit_process_locked, "", {}, "", 0, code});
+}
+
+bool Model::run_micro(ThreadObj& t) {
+  ProcessObj& p = processes_.at(t.process);
+  Micro& m = t.micros.front();
+  switch (m.kind) {
+    case Micro::Kind::emit: emit(t, m.ev, m.fields); break;
+    case Micro::Kind::lock_loader:
+      if (p.loader_owner != 0 && p.loader_owner != t.id && mutant_ != Mutant::dllmain_not_serialized) return false;
+      p.loader_owner = t.id;
+      ++p.loader_depth;
+      break;
+    case Micro::Kind::unlock_loader:
+      if (p.loader_owner == t.id && --p.loader_depth <= 0) p.loader_owner = 0, p.loader_depth = 0;
+      break;
+    case Micro::Kind::dllmain_enter: {
+      ++p.dll_inside;
+      for (ObjectId o : p.threads)
+        if (auto* other = thread_mut(o); other && other->dll_inside_max > 0)
+          other->dll_inside_max = std::max(other->dll_inside_max, p.dll_inside);
+      t.dll_inside_max = p.dll_inside;
+      nlohmann::json f = m.fields;
+      f["reason"] = m.text;
+      emit(t, "dllmain", {{"reason", m.text}, {"reserved", f["reserved"]}, {"shutdown", f["shutdown"]}});
+      break;
+    }
+    case Micro::Kind::dllmain_leave:
+      emit(t, "dllmain-return", {{"reason", m.text}, {"inside", t.dll_inside_max}});
+      --p.dll_inside;
+      t.dll_inside_max = 0;
+      break;
+    case Micro::Kind::hold:
+      if (t.hold_until == 0) {
+        t.hold_until = now_ + m.ms;
+        t.wake_at = t.hold_until;
+      }
+      if (now_ < t.hold_until) return false;
+      t.hold_until = 0;
+      t.wake_at.reset();
+      break;
+    case Micro::Kind::wait_named: {
+      const EventObj* found = nullptr;
+      for (const auto& [id, e] : events_)
+        if (e.name == m.text) found = &e;
+      Micro done = m;
+      t.micros.pop_front();
+      if (!found) {
+        emit(t, "error", {{"what", "OpenEvent"}, {"error", 2}, {"event", done.text}});
+        return true;
+      }
+      auto h = add_handle(p, found->id);
+      nlohmann::json fields = done.fields;
+      block_on(t, found->id, h, done.ms, done.ev, fields);
+      return true;
+    }
+    case Micro::Kind::create_sign_thread: {
+      p.sign = false;
+      ObjectId nt = new_thread(p, nullptr, false);
+      ThreadObj& st = threads_.at(nt);
+      push_thread_init(st);
+      st.micros.push_back({Micro::Kind::emit, "probe-thread-running"});
+      st.micros.push_back({Micro::Kind::set_sign});
+      log(fmt::format("{} created in DllMain", describe(nt)));
+      break;
+    }
+    case Micro::Kind::wait_sign:
+      if (t.hold_until == 0) {
+        t.hold_until = now_ + 500;
+        t.wake_at = t.hold_until;
+      }
+      if (!p.sign && now_ < t.hold_until) return false;
+      t.hold_until = 0;
+      t.wake_at.reset();
+      emit(t, "probe-sign", {{"during", m.text}, {"seen", p.sign}});
+      break;
+    case Micro::Kind::set_sign: p.sign = true; break;
+    case Micro::Kind::unload_probe: p.probe_loaded = false; break;
+    case Micro::Kind::exit_process_locked: {
+      // dll.exitprocess-detach: the other threads end first (with no DLL_THREAD_DETACH), then
+      // each DLL gets DLL_PROCESS_DETACH with lpReserved non-NULL.
+      const std::uint32_t code = m.code;
+      t.micros.clear();
+      log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
+      for (ObjectId o : p.threads)
+        if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, code);
+      if (p.probe_loaded) {
+        const char* reserved = mutant_ == Mutant::exit_detach_reserved_null ? "null" : "non-null";
+        t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
+        // Wine's loader.c: during the exit-time detach, CreateThread fails with ERROR_ACCESS_DENIED.
+        if (p.probe.detach_thread) t.micros.push_back({Micro::Kind::emit, "error", {{"what", "CreateThread"}, {"error", 5}}});
+        if (p.probe.block_detach) {
+          t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
+          t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
+                              *p.probe.block_detach, 30'000});
+        }
+        t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
+      }
+      t.micros.push_back({Micro::Kind::finish_exit, "", {}, "", 0, code});
+      return true;
+    }
+    case Micro::Kind::finish_exit: {
+      const std::uint32_t code = m.code;
+      t.micros.clear();
+      if (p.loader_owner == t.id) p.loader_owner = 0, p.loader_depth = 0;
+      exit_process(p, code, "ExitProcess");
+      return true;
+    }
+    case Micro::Kind::end_thread: {
+      const std::uint32_t code = m.code;
+      t.micros.clear();
+      exit_thread(t, code);
+      return true;
+    }
+  }
+  t.micros.pop_front();
+  return true;
+}
+
+void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
+  ProcessObj& p = processes_.at(t.process);
   auto wait_pid = [&](std::uint32_t target) {
     std::uint32_t error = 0;
     auto h = open_by_id(p.pid, ObjectKind::process, target, &error);
     if (!h) {
       emit(t, "error", {{"what", "OpenProcess"}, {"error", error}, {"target_pid", target}});
-      ++t.pc;
       return;
     }
     emit(t, "waiting", {{"target_pid", target}});
-    wait_on(p.handles.at(*h), *h);
+    block_on(t, p.handles.at(*h), *h, kActorWaitMs, "released", {{"target_pid", target}});
   };
   switch (s.op) {
     case Op::Ready: emit(t, "ready"); break;
     case Op::Mark: emit(t, "mark", {{"name", s.name}}); break;
     case Op::Return:
       emit(t, "about-to-exit", {{"how", "return"}, {"code", s.number}});
-      if (t.main) exit_process(p, mutant_ == Mutant::return_ignored ? 0 : s.number, "returned from main");
-      else exit_thread(t, s.number);
-      return true;
+      if (t.main) push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
+      else push_thread_exit(t, s.number);
+      break;
+    case Op::Exit:
+      emit(t, "about-to-exit", {{"how", "exit"}, {"code", s.number}});
+      push_process_exit(t, s.number, true);
+      break;
     case Op::ExitProcess:
       emit(t, "about-to-exit", {{"how", "exit-process"}, {"code", s.number}});
-      if (!t.main && mutant_ == Mutant::worker_exitprocess_ends_thread) exit_thread(t, s.number);
-      else exit_process(p, s.number, "ExitProcess");
-      return true;
+      if (!t.main && mutant_ == Mutant::worker_exitprocess_ends_thread) push_thread_exit(t, s.number);
+      else push_process_exit(t, s.number, false);
+      break;
     case Op::ExitThread:
       emit(t, "about-to-exit", {{"how", "exit-thread"}, {"code", s.number}});
-      exit_thread(t, s.number);
-      return true;
+      push_thread_exit(t, s.number);
+      break;
     case Op::TerminateSelf:
       emit(t, "about-to-exit", {{"how", "terminate-self"}, {"code", s.number}});
       terminate_process(p.id, s.number, "TerminateProcess");
-      return true;
-    case Op::Crash: {
+      break;
+    case Op::Crash:
       // exit.code.fatal-exception: an unhandled exception ends the process with the
       // exception code; exit.code.fatal-exception-threads: every thread running then ends
       // with it too.
       emit(t, "about-to-exit", {{"how", "crash"}, {"kind", std::string(verbs::crash_name(s.crash))}, {"code", s.number}});
       terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : s.number, "unhandled exception");
-      return true;
-    }
+      break;
     case Op::Thread: {
       ObjectId nt = new_thread(p, &s.body, false);
+      push_thread_init(threads_.at(nt));
       log(fmt::format("{} created", describe(nt)));
       emit(t, "thread-started", {{"thread", threads_.at(nt).tid}});
       break;
@@ -562,23 +795,74 @@ bool Model::step(ThreadObj& t) {
       close_handle(p.pid, c.process_handle);
       break;
     }
-    case Op::WaitForever: t.blocked = ThreadObj::Block::forever; return true;
-    case Op::WaitPid: wait_pid(s.number); return true;
-    case Op::WaitParent: wait_pid(p.parent_pid); return true;
-    case Op::WaitMain: {
-      ObjectId main = p.threads.front();
+    case Op::WaitForever: t.blocked = ThreadObj::Block::forever; break;
+    case Op::WaitPid: wait_pid(s.number); break;
+    case Op::WaitParent: wait_pid(p.parent_pid); break;
+    case Op::WaitMain:
       emit(t, "waiting", {{"target", "main-thread"}});
-      wait_on(main, 0);
-      return true;
-    }
+      block_on(t, p.threads.front(), 0, kActorWaitMs, "released", {{"target", "main-thread"}});
+      break;
+    case Op::WaitEvent:
+      t.micros.push_back({Micro::Kind::emit, "waiting", {{"event", s.name}}});
+      t.micros.push_back({Micro::Kind::wait_named, "released", {{"event", s.name}}, s.name, kActorWaitMs});
+      break;
     case Op::ReadDevice:
       t.irp_pending = true;
       t.blocked = ThreadObj::Block::io;
       emit(t, "io-pending");
-      return true;
+      break;
+    case Op::LoadProbe: {
+      // LoadLibrary: DLL_PROCESS_ATTACH under the loader lock, lpReserved NULL (a dynamic load).
+      p.probe_loaded = true;
+      p.probe = s.probe;
+      t.micros.push_back({Micro::Kind::lock_loader});
+      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-attach"});
+      if (s.probe.attach_thread) {
+        t.micros.push_back({Micro::Kind::create_sign_thread});
+        t.micros.push_back({Micro::Kind::wait_sign, "", {}, "process-attach"});
+      }
+      if (s.probe.block_attach) {
+        t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *s.probe.block_attach}}});
+        t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *s.probe.block_attach}},
+                            *s.probe.block_attach, 30'000});
+      }
+      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-attach"});
+      t.micros.push_back({Micro::Kind::unlock_loader});
+      t.micros.push_back({Micro::Kind::emit, "probe-loaded"});
+      break;
+    }
+    case Op::FreeProbe: {
+      // dll.exitprocess-detach: FreeLibrary's DLL_PROCESS_DETACH has lpReserved NULL.
+      t.micros.push_back({Micro::Kind::lock_loader});
+      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-detach"});
+      if (p.probe.detach_thread) {
+        t.micros.push_back({Micro::Kind::create_sign_thread});
+        t.micros.push_back({Micro::Kind::wait_sign, "", {}, "process-detach"});
+      }
+      if (p.probe.block_detach) {
+        t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
+        t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
+                            *p.probe.block_detach, 30'000});
+      }
+      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
+      t.micros.push_back({Micro::Kind::unload_probe});
+      t.micros.push_back({Micro::Kind::unlock_loader});
+      t.micros.push_back({Micro::Kind::emit, "probe-freed"});
+      break;
+    }
+    case Op::AtExit:
+      p.atexit_registered = true;
+      emit(t, "atexit-registered");
+      break;
+    case Op::StaticObject:
+      p.static_object = true;
+      emit(t, "static-object-constructed");
+      break;
+    case Op::ThreadLocalObject:
+      t.thread_local_object = true;
+      emit(t, "thread-local-object-constructed", {{"thread", t.tid}});
+      break;
   }
-  ++t.pc;
-  return true;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -611,12 +895,14 @@ std::optional<ObjectKind> Model::kind(ObjectId id) const {
   if (processes_.contains(id)) return ObjectKind::process;
   if (threads_.contains(id)) return ObjectKind::thread;
   if (jobs_.contains(id)) return ObjectKind::job;
+  if (events_.contains(id)) return ObjectKind::event;
   return std::nullopt;
 }
 
 bool Model::signaled(ObjectId id) const {
   if (const auto* p = process(id)) return p->signaled;
   if (const auto* t = thread(id)) return t->signaled;
+  if (const auto* e = event(id)) return e->signaled;
   return false;
 }
 
@@ -663,6 +949,10 @@ const JobObj* Model::job(ObjectId id) const {
   auto it = jobs_.find(id);
   return it == jobs_.end() ? nullptr : &it->second;
 }
+const EventObj* Model::event(ObjectId id) const {
+  auto it = events_.find(id);
+  return it == events_.end() ? nullptr : &it->second;
+}
 ProcessObj* Model::process_mut(ObjectId id) {
   auto it = processes_.find(id);
   return it == processes_.end() ? nullptr : &it->second;
@@ -679,6 +969,7 @@ std::string Model::describe(ObjectId id) const {
     return fmt::format("thread {} of process {}", t->tid, p ? p->pid : 0);
   }
   if (job(id)) return fmt::format("job {}", id);
+  if (const auto* e = event(id)) return fmt::format("event '{}'", e->name);
   return fmt::format("object {} (gone)", id);
 }
 

@@ -118,6 +118,30 @@ Handle SimSystem::create_job(JobOptions options) {
   return Handle{h};
 }
 
+System::NamedEvent SimSystem::create_event(std::string_view hint) {
+  std::string name = fmt::format("termsuite-sim-{}-{}", hint, next_event_++);
+  std::uint64_t h = 0;
+  model_.create_event(model_.harness_pid(), name, &h);
+  return NamedEvent{Handle{h}, name};
+}
+
+bool SimSystem::set_event(Handle event) {
+  auto obj = object(event);
+  if (!obj || model_.kind(*obj) != ObjectKind::event) return false;
+  bool ok = model_.set_event(*obj);
+  model_.run();
+  return ok;
+}
+
+// The channel is drained when every process that reports on it has ended.
+bool SimSystem::drained(const Actor& a, Deadline d) {
+  return model_.advance_until(until(d), [&] {
+    for (const auto& [id, p] : model_.processes())
+      if (p.channel == a.channel && p.state != RunState::terminated) return false;
+    return true;
+  });
+}
+
 std::optional<Event> SimSystem::await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) {
   auto find = [&]() -> std::optional<Event> {
     for (const auto& e : model_.channel(a.channel))

@@ -8,6 +8,7 @@
 // The runner merges streams into results/<platform-id>.json, which is stable: sorted, without
 // timings or messages, so the committed file changes only when behaviour does. Timings and full
 // messages go to the JUnit XML in the build tree.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ struct TestResult {
   std::string backend;  // "live" or "sim"
   Outcome outcome = Outcome::fail;
   std::string detail;   // one stable line
+  // What the test saw that the documents leave open (e.g. which handlers a path ran, the exit
+  // code taskkill /f gives): recorded per platform, asserted by nobody. Sorted; stable.
+  std::map<std::string, std::string> observed;
   double seconds = 0;   // not in the stable JSON
   std::vector<std::string> messages;  // full failure text; not in the stable JSON
 };

@@ -87,12 +87,24 @@ class System {
 
   virtual Handle create_job(JobOptions options) = 0;  // CreateJobObject + limits
 
+  // A named manual-reset event (CreateEvent), unsignaled, for an actor to wait on
+  // (wait-event NAME, the probe's block-attach NAME). The name is unique to this test run.
+  struct NamedEvent {
+    Handle handle;
+    std::string name;
+  };
+  virtual NamedEvent create_event(std::string_view hint) = 0;
+  virtual bool set_event(Handle event) = 0;  // SetEvent
+
   // Report channel. await() returns the first record named `ev` (from process `pid` if non-zero)
   // that arrives by the deadline, or nullopt. Records are kept: awaiting again finds it again.
   virtual std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid = 0) = 0;
   // The first `count` records named `ev`, or fewer if the deadline passes first.
   virtual std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) = 0;
   virtual std::vector<Event> events(const Actor& a) = 0;  // everything received so far
+  // True once every writer of the actor's channel is gone (the actor and all its descendants),
+  // so events() is complete: what is not there was never written.
+  virtual bool drained(const Actor& a, Deadline d) = 0;
 
   // End of test: ends every process the test left in its jobs and checks that each is gone.
   // Returns one line per problem (a survivor, a malformed record); empty when all is clean.

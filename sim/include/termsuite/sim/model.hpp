@@ -9,6 +9,7 @@
 // Each rule is written once, next to the claim ID it implements (grep the claim ID to go from
 // docs/claims.json to the rule). A mutant turns one rule wrong, to prove the suite notices.
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -46,6 +47,13 @@ enum class Mutant {
   job_close_kills_nothing,        // children.job-kill-on-close
   driver_releases_at_once,        // corpse.driver-hostage
   signaled_while_thread_held,     // corpse.driver-hostage
+  terminate_runs_detach,          // dll.terminate-no-detach
+  exit_detach_reserved_null,      // dll.exitprocess-detach
+  terminate_runs_handlers,        // dll.terminate-no-handlers
+  fatal_exception_kills_only_faulting_thread,  // exit.code.fatal-exception-threads
+  dllmain_thread_starts_at_once,  // loader.threads-deferred
+  dllmain_not_serialized,         // loader.one-thread-in-dllmain
+  exitprocess_ignores_loader_lock,  // loader.exitprocess-waits
 };
 
 struct MutantInfo {
@@ -59,7 +67,34 @@ std::optional<Mutant> find_mutant(std::string_view name);
 
 // ------------------------------------------------------------------------------------------
 using ObjectId = std::uint64_t;
-enum class ObjectKind { process, thread, job };
+enum class ObjectKind { process, thread, job, event };
+
+// What a verb expands into, run one per scheduler step before the thread's next verb: DllMain
+// calls, termination handlers, the loader lock. (The loader's rules live in these steps.)
+struct Micro {
+  enum class Kind {
+    emit,                 // report `ev` with `fields`
+    lock_loader,          // take the loader lock; blocks while another thread holds it
+    unlock_loader,
+    dllmain_enter,        // `text` = reason; fields: reserved, shutdown
+    dllmain_leave,        // reports dllmain-return {reason, inside}
+    hold,                 // a bounded wait on nothing, `ms` long
+    wait_named,           // wait (`ms` at most) on the named event `text`; then report `ev` + fields + result
+    create_sign_thread,   // a thread whose first act is to set the process's sign of life
+    wait_sign,            // wait 500 ms at most for the sign; report probe-sign {during: text, seen}
+    set_sign,
+    unload_probe,         // FreeLibrary done: the probe is gone
+    exit_process_locked,  // ExitProcess(code) with the loader lock held
+    finish_exit,          // after the DLLs were told: end the process with `code`
+    end_thread,           // after DLL_THREAD_DETACH: the thread ends with `code`
+  };
+  Kind kind;
+  std::string ev;
+  nlohmann::json fields = nlohmann::json::object();
+  std::string text;
+  std::uint64_t ms = 0;
+  std::uint32_t code = 0;
+};
 enum class RunState { running, terminating, terminated };
 std::string_view to_string(RunState s);
 
@@ -84,6 +119,13 @@ struct ThreadObj {
   bool irp_pending = false;
   std::optional<std::uint64_t> irp_release_at;
   std::uint32_t pending_exit_code = 0;
+  std::deque<Micro> micros;               // to run before the next verb
+  std::optional<std::uint64_t> wake_at;   // when a timed block (hold, wait) ends
+  std::uint64_t hold_until = 0;
+  std::string done_ev;                    // what a finished object wait reports
+  nlohmann::json done_fields;
+  int dll_inside_max = 0;                 // highest count of threads in DllMain during this call
+  bool thread_local_object = false;       // `thread-local-object` ran on this thread
 };
 
 struct ProcessObj {
@@ -103,6 +145,21 @@ struct ProcessObj {
   int channel = -1;
   std::uint64_t seq = 0;
   std::shared_ptr<const verbs::Block> program;
+  // The probe DLL, the loader lock, and the C runtime's termination handlers.
+  bool probe_loaded = false;
+  verbs::ProbeOptions probe;
+  ObjectId loader_owner = 0;
+  int loader_depth = 0;
+  int dll_inside = 0;
+  bool sign = false;
+  bool atexit_registered = false;
+  bool static_object = false;
+};
+
+struct EventObj {
+  ObjectId id = 0;
+  std::string name;
+  bool signaled = false;
 };
 
 struct JobObj {
@@ -141,6 +198,8 @@ class Model {
   // does: it reports usage-error and exits with 0xBADA. Call run() afterwards.
   Created create_process(std::uint32_t creator, const std::vector<std::string>& argv, ObjectId job, int channel);
   ObjectId create_job(std::uint32_t owner, bool kill_on_close, std::uint64_t* handle);
+  ObjectId create_event(std::uint32_t owner, std::string name, std::uint64_t* handle);  // manual reset
+  bool set_event(ObjectId event);
   bool terminate_process(ObjectId process, std::uint32_t code, std::string_view why);
   bool close_handle(std::uint32_t owner, std::uint64_t handle);
   std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
@@ -168,6 +227,7 @@ class Model {
   const ProcessObj* process_by_pid(std::uint32_t pid) const;
   const ThreadObj* thread(ObjectId id) const;
   const JobObj* job(ObjectId id) const;
+  const EventObj* event(ObjectId id) const;
   const std::map<ObjectId, ProcessObj>& processes() const { return processes_; }
   const std::map<ObjectId, ThreadObj>& threads() const { return threads_; }
   const std::map<ObjectId, JobObj>& jobs() const { return jobs_; }
@@ -188,6 +248,13 @@ class Model {
   void emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields = nlohmann::json::object());
   void log(std::string text);
   bool step(ThreadObj& t);  // one step; false if it cannot move
+  bool run_micro(ThreadObj& t);
+  void start_verb(ThreadObj& t, const verbs::Step& s);
+  void block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::uint64_t ms, std::string done_ev,
+                nlohmann::json done_fields);
+  void push_thread_init(ThreadObj& t);
+  void push_thread_exit(ThreadObj& t, std::uint32_t code);
+  void push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers);
   void exit_thread(ThreadObj& t, std::uint32_t code);
   void exit_process(ProcessObj& p, std::uint32_t code, std::string_view how);
   void kill_thread(ThreadObj& t, std::uint32_t code);
@@ -206,6 +273,7 @@ class Model {
   std::map<ObjectId, ProcessObj> processes_;
   std::map<ObjectId, ThreadObj> threads_;
   std::map<ObjectId, JobObj> jobs_;
+  std::map<ObjectId, EventObj> events_;
   std::map<std::uint32_t, ObjectId> client_ids_;  // pid/tid -> object, while the object exists
   ObjectId harness_ = 0;
   struct Waiter {

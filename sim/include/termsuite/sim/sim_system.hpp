@@ -24,6 +24,9 @@ class SimSystem final : public System {
   Opened open_thread(std::uint32_t tid) override;
   std::optional<std::uint32_t> parent_pid(std::uint32_t pid) override;
   Handle create_job(JobOptions options) override;
+  NamedEvent create_event(std::string_view hint) override;
+  bool set_event(Handle event) override;
+  bool drained(const Actor& a, Deadline d) override;
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
   std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;
   std::vector<Event> events(const Actor& a) override;
@@ -46,6 +49,7 @@ class SimSystem final : public System {
   std::map<int, Group> groups_;
   int next_group_ = 1;
   std::vector<Handle> jobs_;
+  int next_event_ = 0;
 };
 
 // The mutant the sim backend runs with: TERMSUITE_SIM_MUTANT (a name from mutants()).

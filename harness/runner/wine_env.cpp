@@ -113,7 +113,11 @@ std::vector<std::pair<std::string, std::string>> WineEnv::variables() const {
 
 void WineEnv::load_state() {
   auto file = dir_ / "state.json";
-  if (!fs::exists(file)) return;  // keep what this object knows
+  if (!fs::exists(file)) {
+    xvfb_pid_ = 0;
+    display_.clear();
+    return;
+  }
   auto j = nlohmann::json::parse(read_file(file), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return;  // rewritten by the next up()
   display_ = j.value("display", "");
@@ -152,6 +156,7 @@ bool WineEnv::server_running() const { return server_pid() != 0; }
 
 void WineEnv::up() {
   DirLock lock(dir_ / "lock");
+  load_state();  // what another process may have started since this object was made
   up_locked();
 }
 
@@ -225,7 +230,9 @@ void WineEnv::start_xvfb() {
   auto fifo = dir_ / "xvfb.display";
   std::error_code ec;
   fs::remove(fifo, ec);
-  Command c{xvfb, {"-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp"}, {}, {}, {}};
+  // -terminate: should a run be killed before it can stop Xvfb, Xvfb ends by itself once its
+  // last client (Wine's desktop, which ends with the wineserver) disconnects.
+  Command c{xvfb, {"-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-terminate"}, {}, {}, {}};
   // Boost.Process v1 cannot hand a child an extra descriptor, so go through a shell one-liner
   // that opens fd 3 on a file, in the same process (exec), keeping the pid ours.
   Command sh{"/bin/sh", {"-c", "exec \"$0\" \"$@\" 3>\"$TERMSUITE_DISPLAY_FILE\""}, {{"TERMSUITE_DISPLAY_FILE", fifo.string()}}, {}, {}};
@@ -291,6 +298,7 @@ std::vector<std::string> WineEnv::down() {
 void WineEnv::exec(const std::vector<std::string>& program_and_args) {
   {
     DirLock lock(dir_ / "lock");
+    load_state();
     if (!server_running() || (env_or("DISPLAY", "").empty() && !(xvfb_pid_ && pid_alive(xvfb_pid_)))) up_locked();
   }
   for (auto& [k, v] : variables()) ::setenv(k.c_str(), v.c_str(), 1);

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -295,6 +296,119 @@ void wait_event(const std::string& name) {
   CloseHandle(h);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Objects and I/O after death (issue 5). Every handle (and view) these verbs create is kept for
+// the life of the process on purpose: what happens to it when the process ends is the point. They
+// are simply never closed.
+
+DWORD g_pid = 0;  // GetCurrentProcessId(), for create-section's text
+
+std::wstring pipe_path(const std::string& name) { return L"\\\\.\\pipe\\" + widen(name); }
+
+void api_error(const char* what, DWORD error, const std::string& name) {
+  report::emit("error", {{"what", what}, {"error", error}, {"name", name}});
+}
+
+// create-event: manual reset, unsignaled. `error` is GetLastError after the call: 0, or
+// ERROR_ALREADY_EXISTS when the name was taken (the handle is then to the existing event).
+void create_event(const std::string& name) {
+  SetLastError(0);
+  HANDLE h = CreateEventW(nullptr, TRUE, FALSE, widen(name).c_str());
+  const DWORD error = GetLastError();
+  if (h == nullptr) return api_error("CreateEvent", error, name);
+  report::emit("created", {{"kind", "event"}, {"name", name}, {"error", error}});
+}
+
+// create-section: a 4096-byte pagefile-backed section; the view (kept mapped) holds the
+// NUL-terminated text "termsuite:<pid>" at offset 0.
+void create_section(const std::string& name) {
+  constexpr DWORD kSize = 4096;
+  HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, kSize, widen(name).c_str());
+  if (h == nullptr) return api_error("CreateFileMapping", GetLastError(), name);
+  void* view = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, kSize);
+  if (view == nullptr) return api_error("MapViewOfFile", GetLastError(), name);
+  const std::string text = section_text(g_pid);
+  std::memcpy(view, text.c_str(), text.size() + 1);
+  report::emit("created", {{"kind", "section"}, {"name", name}, {"text", text}});
+}
+
+// own-mutex: created owned by the thread running the verb (abandoned when that thread ends
+// without releasing it, or when the process ends). If the name already exists the mutex is not
+// acquired (CreateMutexW ignores bInitialOwner then): `owned` is false.
+void own_mutex(const std::string& name) {
+  SetLastError(0);
+  HANDLE h = CreateMutexW(nullptr, TRUE, widen(name).c_str());
+  const DWORD error = GetLastError();
+  if (h == nullptr) return api_error("CreateMutex", error, name);
+  report::emit("created", {{"kind", "mutex"}, {"name", name}, {"owned", error != ERROR_ALREADY_EXISTS}});
+}
+
+// write-pipe: the client end of the harness's pipe, for writing; nothing is written, the handle
+// stays open (the actor is meant to be the pipe's only writer).
+void write_pipe(const std::string& name) {
+  HANDLE h = CreateFileW(pipe_path(name).c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return api_error("CreateFile", GetLastError(), name);
+  report::emit("pipe-open", {{"name", name}, {"mode", "write"}});
+}
+
+constexpr DWORD kReadBytes = 4096;
+
+void read_done(const std::string& name, bool ok, DWORD error, DWORD bytes) {
+  report::emit("read-done", {{"name", name}, {"ok", ok}, {"error", ok ? 0 : error}, {"bytes", bytes}});
+}
+
+// read-pipe: a synchronous ReadFile on the client end that blocks until data, end of pipe, or
+// the death of the process (the harness never writes). The one unbounded wait of the actor.
+void read_pipe(const std::string& name) {
+  HANDLE h = CreateFileW(pipe_path(name).c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING, 0, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return api_error("CreateFile", GetLastError(), name);
+  char buffer[kReadBytes];
+  report::emit("reading", {{"name", name}, {"mode", "sync"}});
+  DWORD bytes = 0;
+  SetLastError(0);
+  const BOOL ok = ReadFile(h, buffer, kReadBytes, &bytes, nullptr);
+  read_done(name, ok != FALSE, GetLastError(), bytes);
+}
+
+// read-pipe-overlapped: an overlapped ReadFile (ERROR_IO_PENDING expected), then a wait of 60 s
+// at most on the OVERLAPPED's event. At the deadline: `read-done` with `error` WAIT_TIMEOUT (258),
+// then the read is cancelled (CancelIoEx) and waited for.
+void read_pipe_overlapped(const std::string& name) {
+  HANDLE h = CreateFileW(pipe_path(name).c_str(), GENERIC_READ, 0, nullptr, OPEN_EXISTING,
+                         FILE_FLAG_OVERLAPPED, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return api_error("CreateFile", GetLastError(), name);
+  HANDLE done = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  if (done == nullptr) return api_error("CreateEvent", GetLastError(), name);
+  // Heap, never freed: the system may write to them until the read is really over (at the
+  // latest when the process dies with the read pending).
+  auto* overlapped = new OVERLAPPED{};
+  overlapped->hEvent = done;
+  auto* buffer = new char[kReadBytes];
+
+  DWORD bytes = 0;
+  SetLastError(0);
+  const BOOL completed = ReadFile(h, buffer, kReadBytes, nullptr, overlapped);
+  const DWORD start_error = GetLastError();
+  const bool pending = !completed && start_error == ERROR_IO_PENDING;
+  report::emit("reading", {{"name", name}, {"mode", "overlapped"}, {"pending", pending}});
+  if (!completed && !pending) return read_done(name, false, start_error, 0);  // failed at once
+
+  if (pending) {
+    SetLastError(0);
+    const DWORD waited = WaitForSingleObject(done, kWaitDeadlineMs);
+    if (waited == WAIT_TIMEOUT) {
+      read_done(name, false, WAIT_TIMEOUT, 0);
+      CancelIoEx(h, overlapped);
+      GetOverlappedResult(h, overlapped, &bytes, TRUE);
+      return;
+    }
+    if (waited != WAIT_OBJECT_0) return read_done(name, false, GetLastError(), 0);
+  }
+  SetLastError(0);
+  const BOOL ok = GetOverlappedResult(h, overlapped, &bytes, FALSE);
+  read_done(name, ok != FALSE, GetLastError(), bytes);
+}
+
 std::optional<DWORD> run(const Block& block);
 
 DWORD WINAPI thread_main(void* block) {
@@ -399,6 +513,24 @@ std::optional<DWORD> run(const Block& block) {
       case Op::WaitEvent:
         wait_event(step.name);
         break;
+      case Op::CreateEvent:
+        create_event(step.name);
+        break;
+      case Op::CreateSection:
+        create_section(step.name);
+        break;
+      case Op::OwnMutex:
+        own_mutex(step.name);
+        break;
+      case Op::WritePipe:
+        write_pipe(step.name);
+        break;
+      case Op::ReadPipe:
+        read_pipe(step.name);
+        break;
+      case Op::ReadPipeOverlapped:
+        read_pipe_overlapped(step.name);
+        break;
     }
   }
   return std::nullopt;
@@ -414,7 +546,9 @@ std::optional<DWORD> run(const Block& block) {
       "       spawn-leak-thread [ VERB... ]\n"
       "       wait-forever | wait-pid PID | wait-parent | wait-main | wait-event NAME\n"
       "       load-probe [ OPTION... ] | free-probe | exit N | atexit | static-object\n"
-      "       thread-local-object   (N: decimal or 0x hex)\n"
+      "       thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
+      "       write-pipe PIPE | read-pipe PIPE | read-pipe-overlapped PIPE\n"
+      "       (N: decimal or 0x hex; PIPE: the name after \\\\.\\pipe\\)\n"
       "probe options: attach-thread | detach-thread | block-attach NAME | block-detach NAME\n"
       "       slow-thread-attach MS\n";
   DWORD written = 0;
@@ -428,6 +562,7 @@ int main(int argc, char** argv) {
   SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
   report::init(argc, argv);
 
+  g_pid = GetCurrentProcessId();
   g_startup.parent_pid = parent_pid();
   g_startup.main_tid = GetCurrentThreadId();
   DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),

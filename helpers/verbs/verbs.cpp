@@ -78,7 +78,9 @@ bool parse_probe_options(const std::vector<std::string>& tokens, std::size_t pos
 }
 
 // Verbs with at most one operand; `crash`, `thread`, `spawn` and `load-probe` are parsed by hand.
-enum class Operand { None, Number, Name };
+// Name: any single argument. ObjectName: a kernel object's name, non-empty (an empty name would
+// make the object unnamed). PipeName: the part after \\.\pipe\, non-empty, without a backslash.
+enum class Operand { None, Number, Name, ObjectName, PipeName };
 struct SimpleVerb {
   std::string_view name;
   Op op;
@@ -102,6 +104,12 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"static-object", Op::StaticObject, Operand::None},
     {"thread-local-object", Op::ThreadLocalObject, Operand::None},
     {"wait-event", Op::WaitEvent, Operand::Name},
+    {"create-event", Op::CreateEvent, Operand::ObjectName},
+    {"create-section", Op::CreateSection, Operand::ObjectName},
+    {"own-mutex", Op::OwnMutex, Operand::ObjectName},
+    {"write-pipe", Op::WritePipe, Operand::PipeName},
+    {"read-pipe", Op::ReadPipe, Operand::PipeName},
+    {"read-pipe-overlapped", Op::ReadPipeOverlapped, Operand::PipeName},
 };
 
 class Parser {
@@ -171,6 +179,13 @@ class Parser {
       step.op = simple.op;
       if (simple.operand == Operand::Number) step.number = number(verb);
       if (simple.operand == Operand::Name) step.name = next("a name after '" + verb + "'");
+      if (simple.operand == Operand::ObjectName || simple.operand == Operand::PipeName) {
+        const bool pipe = simple.operand == Operand::PipeName;
+        step.name = next(std::string(pipe ? "a pipe name" : "an object name") + " after '" + verb + "'");
+        if (step.name.empty()) fail_at(pos_ - 1, "'" + verb + "' needs a non-empty name");
+        if (pipe && step.name.find('\\') != std::string::npos)
+          fail_at(pos_ - 1, "'" + verb + "': a pipe name cannot contain '\\' (got '" + step.name + "')");
+      }
       return step;
     }
     fail_at(at, "unknown verb '" + verb + "'");
@@ -197,6 +212,8 @@ class Parser {
 };
 
 }  // namespace
+
+std::string section_text(std::uint32_t pid) { return "termsuite:" + std::to_string(pid); }
 
 std::string probe_spec(const ProbeOptions& options) {
   std::string spec;

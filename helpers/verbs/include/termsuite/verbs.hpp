@@ -16,6 +16,13 @@ enum class Op {
   ReadDevice,  // simulator only: block in I/O that a (simulated) driver completes
   // The probe DLL and termination handlers (issue 4).
   LoadProbe, FreeProbe, Exit, AtExit, StaticObject, ThreadLocalObject, WaitEvent,
+  // Objects and I/O that outlive (or die with) the process (issue 5). Operand: `name`.
+  CreateEvent,         // create-event NAME: named manual-reset event, kept for the process's life
+  CreateSection,       // create-section NAME: 4096-byte named section, view holds "termsuite:<pid>"
+  OwnMutex,            // own-mutex NAME: named mutex created owned by the running thread
+  WritePipe,           // write-pipe NAME: open \\.\pipe\NAME for writing, keep it open
+  ReadPipe,            // read-pipe NAME: synchronous ReadFile on \\.\pipe\NAME (blocks)
+  ReadPipeOverlapped,  // read-pipe-overlapped NAME: overlapped ReadFile, bounded wait for it
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise };
 
@@ -55,7 +62,7 @@ using Block = std::vector<Step>;
 struct Step {
   Op op{};
   std::uint32_t number = 0;       // exit code, pid or exception code
-  std::string name;               // mark, wait-event
+  std::string name;               // mark, wait-event, the object and pipe verbs
   CrashKind crash{};              // crash
   Block body;                     // thread, spawn
   std::vector<std::string> args;  // spawn: the block's tokens, handed to the child verbatim;
@@ -68,6 +75,9 @@ struct UsageError {
 };
 
 std::string_view crash_name(CrashKind k);  // "av", "div0", "raise"
+
+// The text create-section writes at offset 0 of its view (NUL-terminated): "termsuite:<pid>".
+std::string section_text(std::uint32_t pid);
 
 // Decimal or 0x hex, unsigned 32-bit.
 std::optional<std::uint32_t> parse_u32(std::string_view text);

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <cstring>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -233,6 +234,99 @@ class LiveSystem final : public System {
   bool set_event(Handle event) override { return SetEvent(to_win(event)); }
 
   bool drained(const Actor& a, Deadline d) override { return channel(a).wait_closed(d); }
+
+  Opened open_named(NamedType type, std::string_view name) override {
+    auto w = widen(name);
+    HANDLE h = nullptr;
+    switch (type) {
+      case NamedType::event: h = OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, w.c_str()); break;
+      case NamedType::section: h = OpenFileMappingW(FILE_MAP_READ, FALSE, w.c_str()); break;
+      case NamedType::mutex: h = OpenMutexW(SYNCHRONIZE | MUTEX_MODIFY_STATE, FALSE, w.c_str()); break;
+    }
+    if (!h) return Opened{{}, GetLastError()};
+    owned_.insert(h);
+    return Opened{from_win(h), 0};
+  }
+
+  std::optional<std::string> read_section(Handle section) override {
+    void* view = MapViewOfFile(to_win(section), FILE_MAP_READ, 0, 0, 0);
+    if (!view) return std::nullopt;
+    std::string text(static_cast<const char*>(view), strnlen(static_cast<const char*>(view), 4096));
+    UnmapViewOfFile(view);
+    return text;
+  }
+
+  bool release_mutex(Handle mutex) override { return ReleaseMutex(to_win(mutex)); }
+
+  Pipe create_pipe(std::string_view hint, PipeUse use) override {
+    static std::atomic<unsigned> counter{0};
+    std::string name = fmt::format("termsuite-{}-{}-{}", GetCurrentProcessId(), hint, counter++);
+    DWORD access = (use == PipeUse::harness_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND) | FILE_FLAG_OVERLAPPED |
+                   FILE_FLAG_FIRST_PIPE_INSTANCE;
+    HANDLE h = CreateNamedPipeW(widen("\\\\.\\pipe\\" + name).c_str(), access, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+                                4096, 0, nullptr);
+    if (h == INVALID_HANDLE_VALUE) throw std::runtime_error(fmt::format("CreateNamedPipe failed: error {}", GetLastError()));
+    owned_.insert(h);
+    return Pipe{from_win(h), name};
+  }
+
+  PipeResult read_pipe(Handle pipe, Deadline d) override {
+    OVERLAPPED ov{};
+    ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    char byte = 0;
+    DWORD n = 0;
+    PipeResult r;
+    BOOL ok = ReadFile(to_win(pipe), &byte, 1, nullptr, &ov);
+    DWORD err = ok ? 0 : GetLastError();
+    if (!ok && err == ERROR_IO_PENDING) {
+      if (WaitForSingleObject(ov.hEvent, d.remaining_ms()) != WAIT_OBJECT_0) {
+        CancelIoEx(to_win(pipe), &ov);
+        GetOverlappedResult(to_win(pipe), &ov, &n, TRUE);
+        CloseHandle(ov.hEvent);
+        return PipeResult{PipeIo::timeout, 0};
+      }
+      ok = GetOverlappedResult(to_win(pipe), &ov, &n, FALSE);
+      err = ok ? 0 : GetLastError();
+    }
+    CloseHandle(ov.hEvent);
+    if (ok) return PipeResult{PipeIo::data, 0};
+    r.error = err;
+    r.io = err == ERROR_BROKEN_PIPE ? PipeIo::broken : PipeIo::failed;
+    return r;
+  }
+
+  PipeResult write_pipe(Handle pipe) override {
+    OVERLAPPED ov{};
+    ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    char byte = 'x';
+    DWORD n = 0;
+    BOOL ok = WriteFile(to_win(pipe), &byte, 1, nullptr, &ov);
+    DWORD err = ok ? 0 : GetLastError();
+    if (!ok && err == ERROR_IO_PENDING) {
+      ok = GetOverlappedResult(to_win(pipe), &ov, &n, TRUE);
+      err = ok ? 0 : GetLastError();
+    }
+    CloseHandle(ov.hEvent);
+    if (ok) return PipeResult{PipeIo::data, 0};
+    return PipeResult{err == ERROR_NO_DATA || err == ERROR_BROKEN_PIPE ? PipeIo::broken : PipeIo::failed, err};
+  }
+
+  std::optional<ThreadTimes> thread_times(Handle thread) override {
+    FILETIME c, e, k, u;
+    if (!GetThreadTimes(to_win(thread), &c, &e, &k, &u)) return std::nullopt;
+    auto v = [](FILETIME f) { return (static_cast<std::uint64_t>(f.dwHighDateTime) << 32) | f.dwLowDateTime; };
+    return ThreadTimes{static_cast<std::uint32_t>(GetThreadId(to_win(thread))), v(c), v(e), v(k), v(u)};
+  }
+
+  std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) override {
+    return SetProcessShutdownParameters(level, flags) ? 0 : GetLastError();
+  }
+
+  std::optional<ShutdownParameters> shutdown_parameters() override {
+    DWORD level = 0, flags = 0;
+    if (!GetProcessShutdownParameters(&level, &flags)) return std::nullopt;
+    return ShutdownParameters{level, flags};
+  }
 
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override {
     return channel(a).await(ev, d, pid);

@@ -39,6 +39,28 @@ const std::vector<MutantInfo>& mutants() {
        "a driver cancels pending I/O at once, so it never holds a dying thread"},
       {Mutant::signaled_while_thread_held, "signaled-while-thread-held", "corpse.driver-hostage",
        "the process object is signaled while a driver still holds one of its threads"},
+      {Mutant::ids_freed_at_exit, "ids-freed-at-exit", "corpse.ids-unique",
+       "a process's or thread's id is free again as soon as it exits, though its object remains"},
+      {Mutant::thread_handle_keeps_nothing, "thread-handle-keeps-nothing", "corpse.thread-handle-keeps-process",
+       "an open thread handle does not keep its process object"},
+      {Mutant::dead_thread_forgets, "dead-thread-forgets", "corpse.terminated-thread-queryable",
+       "a terminated thread's handle answers exit code 0 and thread id 0"},
+      {Mutant::corpses_never_released, "corpses-never-released", "corpse.released",
+       "a process object stays after every handle to it is closed"},
+      {Mutant::handles_survive_exit, "handles-survive-exit", "handles.closed",
+       "a dying process's handles stay open"},
+      {Mutant::mutex_not_abandoned, "mutex-not-abandoned", "handles.closed",
+       "a mutex owned by a thread that ends stays owned"},
+      {Mutant::objects_die_with_creator, "objects-die-with-creator", "objects.outlive-creator",
+       "a named object goes when the process that created it ends, though others hold handles"},
+      {Mutant::named_objects_linger, "named-objects-linger", "objects.die-with-last-handle",
+       "a named object can still be opened by name after its last handle is closed"},
+      {Mutant::pipe_read_not_cancelled, "pipe-read-not-cancelled", "io.pending-cancelled",
+       "a thread blocked reading a pipe is not released when its process is terminated"},
+      {Mutant::shutdown_level_unchecked, "shutdown-level-unchecked", "shutdown.parameters",
+       "SetProcessShutdownParameters accepts any level"},
+      {Mutant::shutdown_parameters_not_kept, "shutdown-parameters-not-kept", "shutdown.parameters",
+       "SetProcessShutdownParameters succeeds but GetProcessShutdownParameters still answers the defaults"},
       {Mutant::terminate_runs_detach, "terminate-runs-detach", "dll.terminate-no-detach",
        "TerminateProcess calls each DLL's entry point with DLL_PROCESS_DETACH"},
       {Mutant::exit_detach_reserved_null, "exit-detach-reserved-null", "dll.exitprocess-detach",
@@ -133,6 +155,7 @@ ObjectId Model::new_thread(ProcessObj& p, const verbs::Block* code, bool main) {
   t.code = code;
   t.main = main;
   t.started = !main;
+  t.created_at = now_;
   client_ids_[t.tid] = t.id;
   p.threads.push_back(t.id);
   auto id = t.id;
@@ -202,21 +225,107 @@ ObjectId Model::create_job(std::uint32_t owner_pid, bool kill_on_close, std::uin
   return id;
 }
 
+ObjectId Model::create_named(ProcessObj& creator, ObjectKind kind, std::string name, std::uint64_t* handle) {
+  NamedObj n;
+  n.id = next_object_++;
+  n.kind = kind;
+  n.name = std::move(name);
+  n.creator = creator.pid;
+  auto id = n.id;
+  named_[id] = std::move(n);
+  log(fmt::format("{} created by {}", describe(id), describe(creator.id)));
+  auto h = add_handle(creator, id);
+  if (handle) *handle = h;
+  return id;
+}
+
 ObjectId Model::create_event(std::uint32_t owner_pid, std::string name, std::uint64_t* handle) {
-  EventObj e;
-  e.id = next_object_++;
-  e.name = std::move(name);
-  auto id = e.id;
-  log(fmt::format("event '{}' created", e.name));
-  events_[id] = std::move(e);
+  return create_named(processes_.at(client_ids_.at(owner_pid)), ObjectKind::event, std::move(name), handle);
+}
+
+std::optional<std::uint64_t> Model::open_named(std::uint32_t owner_pid, ObjectKind kind, std::string_view name,
+                                               std::uint32_t* error) {
+  for (const auto& [id, n] : named_)
+    if (n.kind == kind && n.name == name) return add_handle(processes_.at(client_ids_.at(owner_pid)), id);
+  if (error) *error = 2;  // ERROR_FILE_NOT_FOUND
+  return std::nullopt;
+}
+
+ObjectId Model::create_pipe(std::uint32_t owner_pid, std::string name, bool harness_reads, std::uint64_t* handle) {
+  PipeObj pp;
+  pp.id = next_object_++;
+  pp.name = std::move(name);
+  pp.harness_reads = harness_reads;
+  auto id = pp.id;
+  pipes_[id] = std::move(pp);
   auto h = add_handle(processes_.at(client_ids_.at(owner_pid)), id);
   if (handle) *handle = h;
   return id;
 }
 
+PipeObj* Model::find_pipe(std::string_view name, bool harness_reads) {
+  for (auto& [id, pp] : pipes_)
+    if (pp.name == name && pp.harness_reads == harness_reads && !pp.connected) return &pp;
+  return nullptr;
+}
+
+// handles.closed: the client end of a pipe is gone once its last handle is (the dying process's
+// handles are closed), and then the server sees the pipe broken.
+bool Model::pipe_broken(ObjectId id) const {
+  const auto* pp = pipe(id);
+  return pp && pp->connected && (!named_.contains(pp->client) || handle_count(pp->client) == 0);
+}
+
+bool Model::pipe_connected(ObjectId id) const {
+  const auto* pp = pipe(id);
+  return pp && pp->connected;
+}
+
+std::pair<bool, bool> Model::take_mutex(ObjectId id, ObjectId who) {
+  auto it = named_.find(id);
+  if (it == named_.end() || it->second.kind != ObjectKind::mutex || it->second.owner != 0) return {false, false};
+  it->second.owner = who;
+  bool abandoned = std::exchange(it->second.abandoned, false);
+  return {true, abandoned};
+}
+
+bool Model::release_mutex(ObjectId id, ObjectId who) {
+  auto it = named_.find(id);
+  if (it == named_.end() || it->second.kind != ObjectKind::mutex || it->second.owner != who) return false;
+  it->second.owner = 0;
+  signal(id);
+  return true;
+}
+
+// handles.closed: a mutex its owner did not release is abandoned when the owner ends; the next
+// waiter gets it, with WAIT_ABANDONED.
+void Model::abandon_mutexes(const ThreadObj& t) {
+  if (mutant_ == Mutant::mutex_not_abandoned) return;
+  for (auto& [id, n] : named_)
+    if (n.kind == ObjectKind::mutex && n.owner == t.id) {
+      n.owner = 0;
+      n.abandoned = true;
+      log(fmt::format("{} abandoned by {}", describe(id), describe(t.id)));
+      signal(id);
+    }
+}
+
+// shutdown.parameters: levels 0x100-0x4FF are the applications' range (0x280 by default);
+// flags are 0 or SHUTDOWN_NORETRY. Anything else fails with ERROR_INVALID_PARAMETER.
+std::uint32_t Model::set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) {
+  const bool valid = level >= 0x100 && level <= 0x4FF && (flags & ~1u) == 0;
+  if (!valid && mutant_ != Mutant::shutdown_level_unchecked) return kErrorInvalidParameter;
+  if (mutant_ == Mutant::shutdown_parameters_not_kept) return 0;
+  shutdown_level_ = level;
+  shutdown_flags_ = flags;
+  return 0;
+}
+
+std::pair<std::uint32_t, std::uint32_t> Model::shutdown_parameters() const { return {shutdown_level_, shutdown_flags_}; }
+
 bool Model::set_event(ObjectId id) {
-  auto it = events_.find(id);
-  if (it == events_.end()) return false;
+  auto it = named_.find(id);
+  if (it == named_.end()) return false;
   log(fmt::format("event '{}' set", it->second.name));
   it->second.signaled = true;
   signal(id);
@@ -232,7 +341,10 @@ void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   ProcessObj& p = processes_.at(t.process);
   t.state = RunState::terminated;
   t.exit_code = code;
+  t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
+  abandon_mutexes(t);
+  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   log(fmt::format("{} exits with {:#x}", describe(t.id), code));
   signal(t.id);
   bool others = std::any_of(p.threads.begin(), p.threads.end(),
@@ -263,14 +375,23 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
   if (t.irp_pending) {
     t.state = RunState::terminating;
     t.pending_exit_code = code;
-    const std::uint64_t delay = mutant_ == Mutant::driver_releases_at_once ? 0 : driver_cancel_ms_;
-    t.irp_release_at = now_ + delay;
-    log(fmt::format("{} is held by the driver while it cancels the pending I/O ({} ms)", describe(t.id), delay));
+    abandon_mutexes(t);
+    std::optional<std::uint64_t> delay = t.irp_cancel_ms;
+    if (t.irp_driver) delay = mutant_ == Mutant::driver_releases_at_once ? 0 : driver_cancel_ms_;
+    if (!delay) {
+      log(fmt::format("{} stays blocked in I/O that is never cancelled", describe(t.id)));
+      return;
+    }
+    t.irp_release_at = now_ + *delay;
+    log(fmt::format("{} is held by the driver while it cancels the pending I/O ({} ms)", describe(t.id), *delay));
     return;
   }
   t.state = RunState::terminated;
   t.exit_code = code;
+  t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
+  abandon_mutexes(t);
+  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   t.micros.clear();
   t.wake_at.reset();
   if (t.waiter) remove_waiter(t.waiter), t.waiter = 0;
@@ -328,6 +449,7 @@ void Model::maybe_finish(ProcessObj& p) {
   }
   p.state = RunState::terminated;
   p.exit_code = p.pending_exit_code;
+  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(p.pid);
   if (p.job) std::erase(jobs_.at(p.job).members, p.id);
   log(fmt::format("{} has ended with {:#x}", describe(p.id), p.exit_code));
   if (!p.signaled) signal(p.id);
@@ -338,7 +460,7 @@ void Model::maybe_finish(ProcessObj& p) {
 void Model::signal(ObjectId id) {
   if (auto* p = process_mut(id)) p->signaled = true;
   if (auto* t = thread_mut(id)) t->signaled = true;
-  if (auto e = events_.find(id); e != events_.end()) e->second.signaled = true;
+  if (auto e = named_.find(id); e != named_.end()) e->second.signaled = true;
   for (auto& [wid, w] : waiters_) {
     if (w.object != id || w.released) continue;
     w.released = true;
@@ -347,6 +469,7 @@ void Model::signal(ObjectId id) {
 }
 
 void Model::close_all_handles(ProcessObj& p) {
+  if (mutant_ == Mutant::handles_survive_exit) return;
   while (!p.handles.empty()) close_handle(p.pid, p.handles.begin()->first);
 }
 
@@ -384,12 +507,20 @@ int Model::handle_count(ObjectId id) const {
   return n;
 }
 
-std::vector<Keeper> Model::keepers(ObjectId id) const {
+Model::HandleIndex Model::handle_index() const {
+  HandleIndex index;
+  for (const auto& [oid, p] : processes_)
+    for (const auto& [h, target] : p.handles) index[target].emplace_back(oid, h);
+  return index;
+}
+
+std::vector<Keeper> Model::keepers(ObjectId id) const { return keepers(id, handle_index()); }
+
+std::vector<Keeper> Model::keepers(ObjectId id, const HandleIndex& index) const {
   std::vector<Keeper> k;
   auto handles = [&] {
-    for (const auto& [oid, p] : processes_)
-      for (const auto& [h, target] : p.handles)
-        if (target == id) k.push_back({fmt::format("handle {:#x} in {}", h, describe(oid)), 0});
+    if (auto it = index.find(id); it != index.end())
+      for (const auto& [oid, h] : it->second) k.push_back({fmt::format("handle {:#x} in {}", h, describe(oid)), 0});
   };
   if (const auto* p = process(id)) {
     // corpse.released: once every handle is closed and every thread object is gone, the
@@ -398,8 +529,10 @@ std::vector<Keeper> Model::keepers(ObjectId id) const {
     else if (p->state == RunState::running) k.push_back({"it is still running", 0});
     else if (p->state == RunState::terminating) k.push_back({"it is still terminating", 0});
     handles();
-    for (ObjectId t : p->threads)
-      if (threads_.contains(t)) k.push_back({fmt::format("its {} still exists", describe(t)), t});
+    if (mutant_ != Mutant::thread_handle_keeps_nothing)
+      for (ObjectId t : p->threads)
+        if (threads_.contains(t)) k.push_back({fmt::format("its {} still exists", describe(t)), t});
+    if (mutant_ == Mutant::corpses_never_released && !p->harness) k.push_back({"it is never released (mutant)", 0});
   } else if (const auto* t = thread(id)) {
     // corpse.thread-handle-keeps-process: an open thread handle keeps the thread object, and
     // the thread object keeps its process object.
@@ -412,8 +545,14 @@ std::vector<Keeper> Model::keepers(ObjectId id) const {
   } else if (const auto* j = job(id)) {
     handles();
     for (ObjectId m : j->members) k.push_back({fmt::format("{} is in it", describe(m)), m});
-  } else if (event(id)) {
-    // objects.die-with-last-handle: a named object goes with its last handle.
+  } else if (const auto* n = named(id)) {
+    // objects.outlive-creator: a named object stays while any process holds a handle to it,
+    // whoever created it. objects.die-with-last-handle: it goes with its last handle.
+    const auto* creator = process_by_pid(n->creator);
+    if (mutant_ == Mutant::objects_die_with_creator && (!creator || creator->state == RunState::terminated)) return k;
+    handles();
+    if (mutant_ == Mutant::named_objects_linger) k.push_back({"it lingers after its last handle (mutant)", 0});
+  } else if (pipe(id)) {
     handles();
   }
   return k;
@@ -422,10 +561,11 @@ std::vector<Keeper> Model::keepers(ObjectId id) const {
 void Model::collect() {
   for (bool again = true; again;) {
     again = false;
+    const HandleIndex index = handle_index();
     for (auto it = threads_.begin(); it != threads_.end();) {
-      if (it->second.state == RunState::terminated && keepers(it->first).empty()) {
+      if (it->second.state == RunState::terminated && keepers(it->first, index).empty()) {
         log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.tid));
-        client_ids_.erase(it->second.tid);
+        if (auto c = client_ids_.find(it->second.tid); c != client_ids_.end() && c->second == it->first) client_ids_.erase(c);
         it = threads_.erase(it);
         again = true;
       } else {
@@ -433,9 +573,9 @@ void Model::collect() {
       }
     }
     for (auto it = processes_.begin(); it != processes_.end();) {
-      if (it->second.state == RunState::terminated && keepers(it->first).empty()) {
+      if (it->second.state == RunState::terminated && keepers(it->first, index).empty()) {
         log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.pid));
-        client_ids_.erase(it->second.pid);
+        if (auto c = client_ids_.find(it->second.pid); c != client_ids_.end() && c->second == it->first) client_ids_.erase(c);
         it = processes_.erase(it);
         again = true;
       } else {
@@ -443,17 +583,25 @@ void Model::collect() {
       }
     }
     for (auto it = jobs_.begin(); it != jobs_.end();) {
-      if (keepers(it->first).empty()) {
+      if (keepers(it->first, index).empty()) {
         it = jobs_.erase(it);
         again = true;
       } else {
         ++it;
       }
     }
-    for (auto it = events_.begin(); it != events_.end();) {
-      if (keepers(it->first).empty()) {
-        log(fmt::format("event '{}' is gone", it->second.name));
-        it = events_.erase(it);
+    for (auto it = named_.begin(); it != named_.end();) {
+      if (keepers(it->first, index).empty()) {
+        log(fmt::format("{} is gone", describe(it->first)));
+        it = named_.erase(it);
+        again = true;
+      } else {
+        ++it;
+      }
+    }
+    for (auto it = pipes_.begin(); it != pipes_.end();) {
+      if (keepers(it->first, index).empty()) {
+        it = pipes_.erase(it);
         again = true;
       } else {
         ++it;
@@ -482,6 +630,7 @@ void Model::run() {
         t->irp_release_at.reset();
         t->state = RunState::terminated;
         t->exit_code = t->pending_exit_code;
+        t->exited_at = now_;
         log(fmt::format("the driver has cancelled the I/O of {}", describe(id)));
         signal(id);
         maybe_finish(processes_.at(t->process));
@@ -658,9 +807,9 @@ bool Model::run_micro(ThreadObj& t) {
       t.wake_at.reset();
       break;
     case Micro::Kind::wait_named: {
-      const EventObj* found = nullptr;
-      for (const auto& [id, e] : events_)
-        if (e.name == m.text) found = &e;
+      const NamedObj* found = nullptr;
+      for (const auto& [id, e] : named_)
+        if (e.kind == ObjectKind::event && e.name == m.text) found = &e;
       Micro done = m;
       t.micros.pop_front();
       if (!found) {
@@ -808,6 +957,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       break;
     case Op::ReadDevice:
       t.irp_pending = true;
+      t.irp_driver = true;
       t.blocked = ThreadObj::Block::io;
       emit(t, "io-pending");
       break;
@@ -848,6 +998,49 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       t.micros.push_back({Micro::Kind::unload_probe});
       t.micros.push_back({Micro::Kind::unlock_loader});
       t.micros.push_back({Micro::Kind::emit, "probe-freed"});
+      break;
+    }
+    case Op::CreateEvent:
+      create_named(p, ObjectKind::event, s.name, nullptr);
+      emit(t, "created", {{"kind", "event"}, {"name", s.name}, {"error", 0}});
+      break;
+    case Op::CreateSection: {
+      auto id = create_named(p, ObjectKind::section, s.name, nullptr);
+      named_.at(id).text = verbs::section_text(p.pid);
+      emit(t, "created", {{"kind", "section"}, {"name", s.name}, {"text", named_.at(id).text}});
+      break;
+    }
+    case Op::OwnMutex: {
+      auto id = create_named(p, ObjectKind::mutex, s.name, nullptr);
+      named_.at(id).owner = t.id;
+      emit(t, "created", {{"kind", "mutex"}, {"name", s.name}, {"owned", true}});
+      break;
+    }
+    case Op::WritePipe:
+    case Op::ReadPipe:
+    case Op::ReadPipeOverlapped: {
+      // The client end of a pipe the harness created: the actor holds it like any handle.
+      PipeObj* pp = find_pipe(s.name, s.op == Op::WritePipe);
+      if (!pp) {
+        emit(t, "error", {{"what", "CreateFile"}, {"error", 2}, {"name", s.name}});
+        break;
+      }
+      pp->connected = true;
+      pp->client = create_named(p, ObjectKind::pipe_client, s.name, nullptr);
+      if (s.op == Op::WritePipe) {
+        emit(t, "pipe-open", {{"name", s.name}, {"mode", "write"}});
+      } else if (s.op == Op::ReadPipe) {
+        // io.pending-cancelled: a thread blocked in a synchronous read is released when its
+        // process is terminated: the pipe's driver cancels the request at once.
+        emit(t, "reading", {{"name", s.name}, {"mode", "sync"}});
+        t.irp_pending = true;
+        if (mutant_ == Mutant::pipe_read_not_cancelled) t.irp_cancel_ms.reset();
+        else t.irp_cancel_ms = 0;
+        t.blocked = ThreadObj::Block::io;
+      } else {
+        emit(t, "reading", {{"name", s.name}, {"mode", "overlapped"}, {"pending", true}});
+        t.blocked = ThreadObj::Block::forever;  // waits on the OVERLAPPED's event
+      }
       break;
     }
     case Op::AtExit:
@@ -895,14 +1088,15 @@ std::optional<ObjectKind> Model::kind(ObjectId id) const {
   if (processes_.contains(id)) return ObjectKind::process;
   if (threads_.contains(id)) return ObjectKind::thread;
   if (jobs_.contains(id)) return ObjectKind::job;
-  if (events_.contains(id)) return ObjectKind::event;
+  if (auto n = named_.find(id); n != named_.end()) return n->second.kind;
+  if (pipes_.contains(id)) return ObjectKind::pipe;
   return std::nullopt;
 }
 
 bool Model::signaled(ObjectId id) const {
   if (const auto* p = process(id)) return p->signaled;
   if (const auto* t = thread(id)) return t->signaled;
-  if (const auto* e = event(id)) return e->signaled;
+  if (const auto* n = named(id)) return n->kind == ObjectKind::mutex ? n->owner == 0 : n->signaled;
   return false;
 }
 
@@ -919,7 +1113,8 @@ std::optional<std::uint32_t> Model::exit_code_process(ObjectId id) const {
 std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
   const auto* t = thread(id);
   if (!t) return std::nullopt;
-  return t->state == RunState::terminated ? t->exit_code : kStillActive;
+  if (t->state != RunState::terminated) return kStillActive;
+  return mutant_ == Mutant::dead_thread_forgets ? 0 : t->exit_code;
 }
 
 // children.survive: an orphan is not re-parented; its recorded parent id names the dead parent.
@@ -949,9 +1144,13 @@ const JobObj* Model::job(ObjectId id) const {
   auto it = jobs_.find(id);
   return it == jobs_.end() ? nullptr : &it->second;
 }
-const EventObj* Model::event(ObjectId id) const {
-  auto it = events_.find(id);
-  return it == events_.end() ? nullptr : &it->second;
+const PipeObj* Model::pipe(ObjectId id) const {
+  auto it = pipes_.find(id);
+  return it == pipes_.end() ? nullptr : &it->second;
+}
+const NamedObj* Model::named(ObjectId id) const {
+  auto it = named_.find(id);
+  return it == named_.end() ? nullptr : &it->second;
 }
 ProcessObj* Model::process_mut(ObjectId id) {
   auto it = processes_.find(id);
@@ -969,7 +1168,11 @@ std::string Model::describe(ObjectId id) const {
     return fmt::format("thread {} of process {}", t->tid, p ? p->pid : 0);
   }
   if (job(id)) return fmt::format("job {}", id);
-  if (const auto* e = event(id)) return fmt::format("event '{}'", e->name);
+  if (const auto* n = named(id)) {
+    const char* kinds[] = {"process", "thread", "job", "event", "section", "mutex", "pipe", "pipe client"};
+    return fmt::format("{} '{}'", kinds[static_cast<int>(n->kind)], n->name);
+  }
+  if (const auto* pp = pipe(id)) return fmt::format("pipe '{}'", pp->name);
   return fmt::format("object {} (gone)", id);
 }
 

@@ -31,11 +31,17 @@ WaitResult SimSystem::wait(Handle h, Deadline d) {
   auto obj = object(h);
   if (!obj) return WaitResult::failed;
   model_.run();
-  if (model_.signaled(*obj)) return WaitResult::signaled;
+  // A mutex is taken by the waiter that gets it; WAIT_ABANDONED if its owner died holding it.
+  auto take = [&] {
+    if (model_.kind(*obj) != ObjectKind::mutex) return WaitResult::signaled;
+    auto [taken, abandoned] = model_.take_mutex(*obj, model_.harness_object());
+    return !taken ? WaitResult::timeout : abandoned ? WaitResult::abandoned : WaitResult::signaled;
+  };
+  if (model_.signaled(*obj)) return take();
   int w = model_.add_waiter(*obj);
   bool released = model_.advance_until(until(d), [&] { return model_.waiter_released(w); });
   model_.remove_waiter(w);
-  return released ? WaitResult::signaled : WaitResult::timeout;
+  return released ? take() : WaitResult::timeout;
 }
 
 WaitGroup SimSystem::wait_async(Handle h, int waiters, Deadline d) {
@@ -131,6 +137,77 @@ bool SimSystem::set_event(Handle event) {
   bool ok = model_.set_event(*obj);
   model_.run();
   return ok;
+}
+
+Opened SimSystem::open_named(NamedType type, std::string_view name) {
+  model_.run();
+  const ObjectKind kind = type == NamedType::event     ? ObjectKind::event
+                          : type == NamedType::section ? ObjectKind::section
+                                                       : ObjectKind::mutex;
+  std::uint32_t error = 0;
+  auto h = model_.open_named(model_.harness_pid(), kind, name, &error);
+  return h ? Opened{Handle{*h}, 0} : Opened{{}, error};
+}
+
+std::optional<std::string> SimSystem::read_section(Handle section) {
+  auto obj = object(section);
+  const auto* n = obj ? model_.named(*obj) : nullptr;
+  if (!n || n->kind != ObjectKind::section) return std::nullopt;
+  return n->text;
+}
+
+bool SimSystem::release_mutex(Handle mutex) {
+  auto obj = object(mutex);
+  bool ok = obj && model_.release_mutex(*obj, model_.harness_object());
+  model_.run();
+  return ok;
+}
+
+System::Pipe SimSystem::create_pipe(std::string_view hint, PipeUse use) {
+  std::string name = fmt::format("termsuite-sim-{}-{}", hint, next_pipe_++);
+  std::uint64_t h = 0;
+  model_.create_pipe(model_.harness_pid(), name, use == PipeUse::harness_reads, &h);
+  return Pipe{Handle{h}, name};
+}
+
+constexpr std::uint32_t kErrorBrokenPipe = 109, kErrorNoData = 232, kErrorPipeListening = 536;
+
+System::PipeResult SimSystem::read_pipe(Handle pipe, Deadline d) {
+  auto obj = object(pipe);
+  if (!obj || model_.kind(*obj) != ObjectKind::pipe) return PipeResult{PipeIo::failed, kErrorInvalidHandle};
+  model_.run();
+  if (!model_.pipe_connected(*obj)) return PipeResult{PipeIo::failed, kErrorPipeListening};
+  if (model_.advance_until(until(d), [&] { return model_.pipe_broken(*obj); })) return PipeResult{PipeIo::broken, kErrorBrokenPipe};
+  return PipeResult{PipeIo::timeout, 0};
+}
+
+System::PipeResult SimSystem::write_pipe(Handle pipe) {
+  auto obj = object(pipe);
+  if (!obj || model_.kind(*obj) != ObjectKind::pipe) return PipeResult{PipeIo::failed, kErrorInvalidHandle};
+  model_.run();
+  if (!model_.pipe_connected(*obj)) return PipeResult{PipeIo::failed, kErrorPipeListening};
+  if (model_.pipe_broken(*obj)) return PipeResult{PipeIo::broken, kErrorNoData};
+  return PipeResult{PipeIo::data, 0};
+}
+
+std::optional<System::ThreadTimes> SimSystem::thread_times(Handle thread) {
+  model_.run();
+  auto obj = object(thread);
+  const auto* t = obj ? model_.thread(*obj) : nullptr;
+  if (!t) return std::nullopt;
+  // corpse.terminated-thread-queryable: the thread object keeps its id and times.
+  const bool forgets = model_.mutant() == Mutant::dead_thread_forgets && t->state == RunState::terminated;
+  return ThreadTimes{forgets ? 0 : t->tid, t->created_at * 10'000,
+                     t->state == RunState::terminated ? t->exited_at * 10'000 : 0, 0, 0};
+}
+
+std::uint32_t SimSystem::set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) {
+  return model_.set_shutdown_parameters(level, flags);
+}
+
+std::optional<System::ShutdownParameters> SimSystem::shutdown_parameters() {
+  auto [level, flags] = model_.shutdown_parameters();
+  return ShutdownParameters{level, flags};
 }
 
 // The channel is drained when every process that reports on it has ended.

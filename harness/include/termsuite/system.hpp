@@ -96,6 +96,46 @@ class System {
   virtual NamedEvent create_event(std::string_view hint) = 0;
   virtual bool set_event(Handle event) = 0;  // SetEvent
 
+  // --- What remains after death (issue 5) ---------------------------------------------------
+  // Named objects, opened by name from the harness: OpenEvent, OpenFileMapping, OpenMutex. The
+  // error of a failed open is the Win32 one (ERROR_FILE_NOT_FOUND once the object is gone).
+  enum class NamedType { event, section, mutex };
+  virtual Opened open_named(NamedType type, std::string_view name) = 0;
+  virtual std::optional<std::string> read_section(Handle section) = 0;  // the text at offset 0
+  virtual bool release_mutex(Handle mutex) = 0;                          // ReleaseMutex
+
+  // A named pipe whose server end the harness holds; an actor opens \\.\pipe\<name>.
+  enum class PipeUse { harness_reads, harness_writes };
+  struct Pipe {
+    Handle handle;
+    std::string name;
+  };
+  virtual Pipe create_pipe(std::string_view hint, PipeUse use) = 0;
+  enum class PipeIo { data, broken, timeout, failed };
+  struct PipeResult {
+    PipeIo io = PipeIo::failed;
+    std::uint32_t error = 0;  // the Win32 error of a broken or failed call
+  };
+  // ReadFile on the harness's end: broken (ERROR_BROKEN_PIPE) once every writer has gone.
+  virtual PipeResult read_pipe(Handle pipe, Deadline d) = 0;
+  // WriteFile of one byte: broken (ERROR_NO_DATA or ERROR_BROKEN_PIPE) once the reader has gone.
+  virtual PipeResult write_pipe(Handle pipe) = 0;
+
+  // A thread's id and times from its handle alone (GetThreadId, GetThreadTimes), in 100 ns.
+  struct ThreadTimes {
+    std::uint32_t tid = 0;
+    std::uint64_t creation = 0, exit = 0, kernel = 0, user = 0;
+  };
+  virtual std::optional<ThreadTimes> thread_times(Handle thread) = 0;
+
+  // SetProcessShutdownParameters / GetProcessShutdownParameters, for the harness's own process.
+  // set returns 0 or the Win32 error it failed with.
+  virtual std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) = 0;
+  struct ShutdownParameters {
+    std::uint32_t level = 0, flags = 0;
+  };
+  virtual std::optional<ShutdownParameters> shutdown_parameters() = 0;
+
   // Report channel. await() returns the first record named `ev` (from process `pid` if non-zero)
   // that arrives by the deadline, or nullopt. Records are kept: awaiting again finds it again.
   virtual std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid = 0) = 0;

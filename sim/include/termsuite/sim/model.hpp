@@ -47,6 +47,17 @@ enum class Mutant {
   job_close_kills_nothing,        // children.job-kill-on-close
   driver_releases_at_once,        // corpse.driver-hostage
   signaled_while_thread_held,     // corpse.driver-hostage
+  ids_freed_at_exit,              // corpse.ids-unique
+  thread_handle_keeps_nothing,    // corpse.thread-handle-keeps-process
+  dead_thread_forgets,            // corpse.terminated-thread-queryable
+  corpses_never_released,         // corpse.released
+  handles_survive_exit,           // handles.closed
+  mutex_not_abandoned,            // handles.closed
+  objects_die_with_creator,       // objects.outlive-creator
+  named_objects_linger,           // objects.die-with-last-handle
+  pipe_read_not_cancelled,        // io.pending-cancelled
+  shutdown_level_unchecked,       // shutdown.parameters
+  shutdown_parameters_not_kept,   // shutdown.parameters
   terminate_runs_detach,          // dll.terminate-no-detach
   exit_detach_reserved_null,      // dll.exitprocess-detach
   terminate_runs_handlers,        // dll.terminate-no-handlers
@@ -67,7 +78,7 @@ std::optional<Mutant> find_mutant(std::string_view name);
 
 // ------------------------------------------------------------------------------------------
 using ObjectId = std::uint64_t;
-enum class ObjectKind { process, thread, job, event };
+enum class ObjectKind { process, thread, job, event, section, mutex, pipe, pipe_client };
 
 // What a verb expands into, run one per scheduler step before the thread's next verb: DllMain
 // calls, termination handlers, the loader lock. (The loader's rules live in these steps.)
@@ -117,7 +128,10 @@ struct ThreadObj {
   int waiter = 0;                    // its registration as a waiter on wait_on
   // Pending I/O: the driver holds the request (and so this thread) until it finishes cancelling.
   bool irp_pending = false;
+  bool irp_driver = false;                      // the (wedged) device driver: its delay, read at cancel time
+  std::optional<std::uint64_t> irp_cancel_ms;   // else how long cancelling takes (nullopt: never)
   std::optional<std::uint64_t> irp_release_at;
+  std::uint64_t created_at = 0, exited_at = 0;  // virtual ms
   std::uint32_t pending_exit_code = 0;
   std::deque<Micro> micros;               // to run before the next verb
   std::optional<std::uint64_t> wake_at;   // when a timed block (hold, wait) ends
@@ -156,10 +170,25 @@ struct ProcessObj {
   bool static_object = false;
 };
 
-struct EventObj {
+// Events, sections, mutexes and the client ends of pipes: objects with a name, kept by handles.
+struct NamedObj {
+  ObjectId id = 0;
+  ObjectKind kind = ObjectKind::event;
+  std::string name;
+  bool signaled = false;      // event
+  std::string text;           // section: what its creator wrote at offset 0
+  ObjectId owner = 0;         // mutex: the owning thread (or the harness process)
+  bool abandoned = false;     // mutex: its owner ended without releasing it
+  std::uint32_t creator = 0;  // pid of the process that created it
+};
+
+// A named pipe whose server end the harness holds.
+struct PipeObj {
   ObjectId id = 0;
   std::string name;
-  bool signaled = false;
+  bool harness_reads = true;  // the actor is the writer (else the reader)
+  bool connected = false;
+  ObjectId client = 0;        // the client end's object, once an actor opened it
 };
 
 struct JobObj {
@@ -200,6 +229,19 @@ class Model {
   ObjectId create_job(std::uint32_t owner, bool kill_on_close, std::uint64_t* handle);
   ObjectId create_event(std::uint32_t owner, std::string name, std::uint64_t* handle);  // manual reset
   bool set_event(ObjectId event);
+  // Opens a named object (event, section, mutex) for `owner`; ERROR_FILE_NOT_FOUND if none.
+  std::optional<std::uint64_t> open_named(std::uint32_t owner, ObjectKind kind, std::string_view name, std::uint32_t* error);
+  ObjectId create_pipe(std::uint32_t owner, std::string name, bool harness_reads, std::uint64_t* handle);
+  // A waiter (the harness, `who`) takes a free mutex: {taken, it was abandoned}.
+  std::pair<bool, bool> take_mutex(ObjectId mutex, ObjectId who);
+  bool release_mutex(ObjectId mutex, ObjectId who);
+  // The pipe's far end: true once the client that connected has no handle left.
+  bool pipe_broken(ObjectId pipe) const;
+  bool pipe_connected(ObjectId pipe) const;
+  // Shutdown parameters of the harness process: 0 or the error.
+  std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags);
+  std::pair<std::uint32_t, std::uint32_t> shutdown_parameters() const;
+  ObjectId harness_object() const { return harness_; }
   bool terminate_process(ObjectId process, std::uint32_t code, std::string_view why);
   bool close_handle(std::uint32_t owner, std::uint64_t handle);
   std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
@@ -227,12 +269,16 @@ class Model {
   const ProcessObj* process_by_pid(std::uint32_t pid) const;
   const ThreadObj* thread(ObjectId id) const;
   const JobObj* job(ObjectId id) const;
-  const EventObj* event(ObjectId id) const;
+  const NamedObj* named(ObjectId id) const;
+  const PipeObj* pipe(ObjectId id) const;
   const std::map<ObjectId, ProcessObj>& processes() const { return processes_; }
   const std::map<ObjectId, ThreadObj>& threads() const { return threads_; }
   const std::map<ObjectId, JobObj>& jobs() const { return jobs_; }
   // Why `id` still exists (empty: it does not, or nothing keeps it and it is about to go).
   std::vector<Keeper> keepers(ObjectId id) const;
+  // Every handle, by the object it refers to: (owning process object, handle value).
+  using HandleIndex = std::map<ObjectId, std::vector<std::pair<ObjectId, std::uint64_t>>>;
+  HandleIndex handle_index() const;
   std::string describe(ObjectId id) const;  // "process 104 (actor-console)", "thread 108 of process 104"
 
   const std::vector<Event>& channel(int c) const;
@@ -255,6 +301,9 @@ class Model {
   void push_thread_init(ThreadObj& t);
   void push_thread_exit(ThreadObj& t, std::uint32_t code);
   void push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers);
+  void abandon_mutexes(const ThreadObj& t);
+  ObjectId create_named(ProcessObj& creator, ObjectKind kind, std::string name, std::uint64_t* handle);
+  PipeObj* find_pipe(std::string_view name, bool harness_reads);
   void exit_thread(ThreadObj& t, std::uint32_t code);
   void exit_process(ProcessObj& p, std::uint32_t code, std::string_view how);
   void kill_thread(ThreadObj& t, std::uint32_t code);
@@ -263,8 +312,8 @@ class Model {
   void close_all_handles(ProcessObj& p);
   void job_handle_closed(JobObj& j);
   void collect();
+  std::vector<Keeper> keepers(ObjectId id, const HandleIndex& index) const;
   int handle_count(ObjectId id) const;
-  bool held_by_running_waiter(ObjectId id) const;
 
   Mutant mutant_;
   std::uint64_t now_ = 0;
@@ -273,7 +322,9 @@ class Model {
   std::map<ObjectId, ProcessObj> processes_;
   std::map<ObjectId, ThreadObj> threads_;
   std::map<ObjectId, JobObj> jobs_;
-  std::map<ObjectId, EventObj> events_;
+  std::map<ObjectId, NamedObj> named_;
+  std::map<ObjectId, PipeObj> pipes_;
+  std::uint32_t shutdown_level_ = 0x280, shutdown_flags_ = 0;
   std::map<std::uint32_t, ObjectId> client_ids_;  // pid/tid -> object, while the object exists
   ObjectId harness_ = 0;
   struct Waiter {

@@ -27,6 +27,15 @@ class SimSystem final : public System {
   NamedEvent create_event(std::string_view hint) override;
   bool set_event(Handle event) override;
   bool drained(const Actor& a, Deadline d) override;
+  Opened open_named(NamedType type, std::string_view name) override;
+  std::optional<std::string> read_section(Handle section) override;
+  bool release_mutex(Handle mutex) override;
+  Pipe create_pipe(std::string_view hint, PipeUse use) override;
+  PipeResult read_pipe(Handle pipe, Deadline d) override;
+  PipeResult write_pipe(Handle pipe) override;
+  std::optional<ThreadTimes> thread_times(Handle thread) override;
+  std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) override;
+  std::optional<ShutdownParameters> shutdown_parameters() override;
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
   std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;
   std::vector<Event> events(const Actor& a) override;
@@ -50,6 +59,7 @@ class SimSystem final : public System {
   int next_group_ = 1;
   std::vector<Handle> jobs_;
   int next_event_ = 0;
+  int next_pipe_ = 0;
 };
 
 // The mutant the sim backend runs with: TERMSUITE_SIM_MUTANT (a name from mutants()).

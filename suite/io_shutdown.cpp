@@ -1,0 +1,68 @@
+// Pending I/O at termination (seed 000) and the shutdown parameters (seed 002: "Use the
+// SetProcessShutdownParameters function to specify certain aspects of the process termination
+// at system shutdown").
+#include <fmt/format.h>
+
+#include "termsuite/claim_test.hpp"
+
+namespace termsuite {
+namespace {
+
+class Io : public ClaimTest {};
+class Shutdown : public ClaimTest {};
+
+TEST_F(Io, PendingReadsAreReleasedByTermination) {
+  claim("io.pending-cancelled");
+  auto sync_pipe = sys().create_pipe("sync", System::PipeUse::harness_writes);
+  auto async_pipe = sys().create_pipe("async", System::PipeUse::harness_writes);
+  auto a = start({"thread", "[", "read-pipe", sync_pipe.name, "]", "thread", "[", "read-pipe-overlapped",
+                  async_pipe.name, "]", "ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  auto reading = sys().await_n(a, "reading", 2, Deadline::in(kStartBudget));
+  ASSERT_EQ(reading.size(), 2u) << "both readers must be blocked in their reads";
+  std::vector<Handle> readers;
+  for (const auto& e : reading) {
+    auto t = sys().open_thread(e.tid);
+    ASSERT_TRUE(t.handle);
+    readers.push_back(t.handle);
+  }
+  ASSERT_TRUE(sys().terminate(a.process, 2));
+  ASSERT_TRUE(ends(a.process, "the process with pending reads"));
+  for (auto t : readers) EXPECT_TRUE(ends(t, "a thread that was blocked in a read"));
+  // The peer sees the pipe broken.
+  for (auto h : {sync_pipe.handle, async_pipe.handle}) {
+    auto w = sys().write_pipe(h);
+    EXPECT_EQ(static_cast<int>(w.io), static_cast<int>(System::PipeIo::broken))
+        << "WriteFile to the dead reader's pipe: error " << w.error << " (expected ERROR_NO_DATA or ERROR_BROKEN_PIPE)";
+  }
+}
+
+TEST_F(Shutdown, ParametersRoundTrip) {
+  claim("shutdown.parameters");
+  auto initial = sys().shutdown_parameters();
+  ASSERT_TRUE(initial);
+  observe("default", fmt::format("level {:#x} flags {:#x}", initial->level, initial->flags));
+  EXPECT_EQ(hex(initial->level), hex(0x280)) << "all processes start at shutdown level 0x280";
+  for (auto [level, flags] : {std::pair{0x100u, 0u}, std::pair{0x3FFu, 1u /* SHUTDOWN_NORETRY */}, std::pair{0x4FFu, 0u}}) {
+    EXPECT_EQ(sys().set_shutdown_parameters(level, flags), 0u) << "level " << hex(level);
+    auto now = sys().shutdown_parameters();
+    ASSERT_TRUE(now);
+    EXPECT_EQ(hex(now->level), hex(level));
+    EXPECT_EQ(hex(now->flags), hex(flags));
+  }
+}
+
+TEST_F(Shutdown, OutOfRangeLevelsFail) {
+  claim("shutdown.parameters");
+  // The documented levels run from 0x000 to 0x5FF (0x100-0x4FF for applications); beyond that
+  // nothing is defined.
+  ASSERT_EQ(sys().set_shutdown_parameters(0x280, 0), 0u);
+  for (std::uint32_t level : {0x600u, 0xFFFFu, 0xFFFFFFFFu})
+    EXPECT_EQ(sys().set_shutdown_parameters(level, 0), 87u) << "level " << hex(level) << " (ERROR_INVALID_PARAMETER is 87)";
+  auto now = sys().shutdown_parameters();
+  ASSERT_TRUE(now);
+  EXPECT_EQ(hex(now->level), hex(0x280)) << "a failed call changed the level";
+}
+
+}  // namespace
+}  // namespace termsuite

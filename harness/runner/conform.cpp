@@ -21,12 +21,6 @@ namespace termsuite::runner {
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void write_file(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -223,7 +217,7 @@ int conform(const ConformOptions& o) {
   std::set<std::string> seen;
   std::vector<std::string> problems;
   for (int i = 0; i < shards; ++i) {
-    auto contents = parse_stream(slurp(streams[static_cast<std::size_t>(i)]), streams[static_cast<std::size_t>(i)].string());
+    auto contents = parse_stream(read_text_file(streams[static_cast<std::size_t>(i)]), streams[static_cast<std::size_t>(i)].string());
     for (auto& p : contents.problems) problems.push_back(p);
     for (auto& t : contents.tests) {
       seen.insert(t.name);

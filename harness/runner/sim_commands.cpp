@@ -18,17 +18,6 @@ namespace fs = std::filesystem;
 
 namespace termsuite::runner {
 
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 SimRun run_sim_suite(const fs::path& native_build, const std::string& mutant, const fs::path& stream) {
   const auto suite = native_build / "bin" / "termsuite-sim";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
@@ -39,7 +28,7 @@ SimRun run_sim_suite(const fs::path& native_build, const std::string& mutant, co
   else c.env["TERMSUITE_SIM_MUTANT"] = mutant;
   SimRun r;
   r.finished = run(c, Deadline::in(std::chrono::seconds(60)), Output::capture);
-  auto contents = parse_stream(slurp(stream), stream.string());
+  auto contents = parse_stream(read_text_file(stream), stream.string());
   if (contents.platform) r.results.platform = *contents.platform;
   r.results.tests = std::move(contents.tests);
   r.problems = std::move(contents.problems);

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <fstream>
+#include <sstream>
 #include <cstdlib>
 #include <future>
 #include <mutex>
@@ -86,6 +88,13 @@ Finished finish(bp::child& child, Deadline d) {
 }
 
 }  // namespace
+
+std::string read_text_file(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::string find_program(const std::string& name) {
   auto p = bp::search_path(name);

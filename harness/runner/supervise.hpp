@@ -50,6 +50,9 @@ Finished run(const Command& c, Deadline d, Output out = Output::capture,
 // Returns the pid. stdout/stderr go to `log`.
 int spawn_detached(const Command& c, const std::filesystem::path& log);
 
+// A whole file as text (empty if it cannot be read).
+std::string read_text_file(const std::filesystem::path& p);
+
 // Looks a program up on PATH; empty if absent.
 std::string find_program(const std::string& name);
 

@@ -884,6 +884,24 @@ bool Model::run_micro(ThreadObj& t) {
   return true;
 }
 
+// The probe's DllMain for a LoadLibrary/FreeLibrary-time call (lpReserved NULL): the thread it
+// may create (which cannot run before the loader lock is free: loader.threads-deferred) and the
+// named event it may block on.
+void Model::push_probe_call(ThreadObj& t, std::string_view reason, bool create_thread,
+                            const std::optional<std::string>& block_on_event) {
+  const std::string r(reason);
+  t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, r});
+  if (create_thread) {
+    t.micros.push_back({Micro::Kind::create_sign_thread});
+    t.micros.push_back({Micro::Kind::wait_sign, "", {}, r});
+  }
+  if (block_on_event) {
+    t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *block_on_event}}});
+    t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *block_on_event}}, *block_on_event, 30'000});
+  }
+  t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, r});
+}
+
 void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
   ProcessObj& p = processes_.at(t.process);
   auto wait_pid = [&](std::uint32_t target) {
@@ -961,45 +979,23 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       t.blocked = ThreadObj::Block::io;
       emit(t, "io-pending");
       break;
-    case Op::LoadProbe: {
+    case Op::LoadProbe:
       // LoadLibrary: DLL_PROCESS_ATTACH under the loader lock, lpReserved NULL (a dynamic load).
       p.probe_loaded = true;
       p.probe = s.probe;
       t.micros.push_back({Micro::Kind::lock_loader});
-      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-attach"});
-      if (s.probe.attach_thread) {
-        t.micros.push_back({Micro::Kind::create_sign_thread});
-        t.micros.push_back({Micro::Kind::wait_sign, "", {}, "process-attach"});
-      }
-      if (s.probe.block_attach) {
-        t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *s.probe.block_attach}}});
-        t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *s.probe.block_attach}},
-                            *s.probe.block_attach, 30'000});
-      }
-      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-attach"});
+      push_probe_call(t, "process-attach", s.probe.attach_thread, s.probe.block_attach);
       t.micros.push_back({Micro::Kind::unlock_loader});
       t.micros.push_back({Micro::Kind::emit, "probe-loaded"});
       break;
-    }
-    case Op::FreeProbe: {
+    case Op::FreeProbe:
       // dll.exitprocess-detach: FreeLibrary's DLL_PROCESS_DETACH has lpReserved NULL.
       t.micros.push_back({Micro::Kind::lock_loader});
-      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-detach"});
-      if (p.probe.detach_thread) {
-        t.micros.push_back({Micro::Kind::create_sign_thread});
-        t.micros.push_back({Micro::Kind::wait_sign, "", {}, "process-detach"});
-      }
-      if (p.probe.block_detach) {
-        t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
-        t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
-                            *p.probe.block_detach, 30'000});
-      }
-      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
+      push_probe_call(t, "process-detach", p.probe.detach_thread, p.probe.block_detach);
       t.micros.push_back({Micro::Kind::unload_probe});
       t.micros.push_back({Micro::Kind::unlock_loader});
       t.micros.push_back({Micro::Kind::emit, "probe-freed"});
       break;
-    }
     case Op::CreateEvent:
       create_named(p, ObjectKind::event, s.name, nullptr);
       emit(t, "created", {{"kind", "event"}, {"name", s.name}, {"error", 0}});

@@ -299,6 +299,8 @@ class Model {
   void block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::uint64_t ms, std::string done_ev,
                 nlohmann::json done_fields);
   void push_thread_init(ThreadObj& t);
+  void push_probe_call(ThreadObj& t, std::string_view reason, bool create_thread,
+                       const std::optional<std::string>& block_on_event);
   void push_thread_exit(ThreadObj& t, std::uint32_t code);
   void push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers);
   void abandon_mutexes(const ThreadObj& t);

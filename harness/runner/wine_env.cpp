@@ -28,6 +28,9 @@ namespace {
 // stops it at once; this only bounds the life of a server whose run was killed outright.
 constexpr const char* kServerIdleSeconds = "30";
 
+// Bump when configure_prefix() changes: existing prefixes are then configured again.
+constexpr const char* kPrefixSettingsVersion = "termsuite prefix settings 2";
+
 class DirLock {
  public:
   explicit DirLock(const fs::path& file) {
@@ -166,6 +169,8 @@ void WineEnv::up_locked() {
   if (!need_display) display_ = env_or("DISPLAY", "");
   if (!fs::exists(dir_ / "prefix.ready")) create_prefix();
   if (!server_running()) start_server();
+  // A prefix made by an older version gets the newer settings, through the running server.
+  if (read_file(dir_ / "prefix.ready").find(kPrefixSettingsVersion) == std::string::npos) configure_prefix();
   save_state();
 }
 
@@ -182,23 +187,45 @@ void WineEnv::create_prefix() {
   if (!f.ok())
     throw EnvError(fmt::format("creating the Wine prefix {} failed (exit {}{}); see {}", prefix_.string(), f.exit_code,
                                f.timed_out ? ", timed out" : "", (dir_ / "wineboot-init.log").string()));
-  // An unhandled exception must end the process with its exception code, as on a Windows
-  // machine with error reporting off, not attach winedbg (which pauses the process and prints a
-  // crash report). With Auto=1 and an empty Debugger, Wine's UnhandledExceptionFilter finds no
-  // debugger to start and lets the process die (dlls/kernelbase/debug.c, start_debugger).
-  const char* aedebug = R"(HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug)";
-  for (auto [value, data] : {std::pair{"Debugger", ""}, std::pair{"Auto", "1"}}) {
-    Command reg{wine, {"reg", "add", aedebug, "/v", value, "/t", "REG_SZ", "/d", data, "/f"}, {}, {}, {}};
-    reg.env = boot.env;
-    auto r = run(reg, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot-init.log");
-    throw_if_interrupted();
-    if (!r.ok()) throw EnvError(fmt::format("configuring AeDebug in the Wine prefix failed (exit {})", r.exit_code));
-  }
-  // Let the server that created the prefix finish writing the registry before we go on.
+  configure_prefix();
+  // Let the server that created the prefix finish writing the registry and exit before ours
+  // starts (a server of its own would start the services with our caller's stdout).
   Command wait{find_program("wineserver").empty() ? "wineserver" : find_program("wineserver"), {"-w"}, {}, {}, {}};
   wait.env = boot.env;
   run(wait, Deadline::in(milliseconds(60'000)), Output::discard);
-  std::ofstream(dir_ / "prefix.ready") << "created by termsuite-runner\n";
+}
+
+// Settings of the prefix, applied once per settings version (an existing prefix of an older
+// version gets the newer settings without being recreated).
+void WineEnv::configure_prefix() {
+  auto wine = wine_program();
+  Command base{wine, {}, {}, {}, {}};
+  for (auto& [k, v] : variables()) base.env[k] = v;
+  struct Setting {
+    const char* key;
+    const char* value;
+    const char* data;
+  };
+  const Setting settings[] = {
+      // An unhandled exception must end the process with its exception code, as on a Windows
+      // machine with error reporting off, not attach winedbg (which pauses the process and
+      // prints a crash report). With Auto=1 and an empty Debugger, Wine's
+      // UnhandledExceptionFilter finds no debugger to start and lets the process die
+      // (dlls/kernelbase/debug.c, start_debugger).
+      {R"(HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug)", "Debugger", ""},
+      {R"(HKLM\Software\Microsoft\Windows NT\CurrentVersion\AeDebug)", "Auto", "1"},
+      // Xvfb runs no window manager: with managed windows, Wine's X11 driver waits 2 s for one
+      // each time a visible window is destroyed (wait_for_withdrawn_state).
+      {R"(HKCU\Software\Wine\X11 Driver)", "Managed", "N"},
+  };
+  for (const auto& st : settings) {
+    Command reg = base;
+    reg.args = {"reg", "add", st.key, "/v", st.value, "/t", "REG_SZ", "/d", st.data, "/f"};
+    auto r = run(reg, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot-init.log");
+    throw_if_interrupted();
+    if (!r.ok()) throw EnvError(fmt::format("configuring the Wine prefix ({} {}) failed (exit {})", st.key, st.value, r.exit_code));
+  }
+  std::ofstream(dir_ / "prefix.ready") << kPrefixSettingsVersion << "\n";
 }
 
 void WineEnv::start_server() {
@@ -230,9 +257,9 @@ void WineEnv::start_xvfb() {
   auto fifo = dir_ / "xvfb.display";
   std::error_code ec;
   fs::remove(fifo, ec);
-  // -terminate: should a run be killed before it can stop Xvfb, Xvfb ends by itself once its
-  // last client (Wine's desktop, which ends with the wineserver) disconnects.
-  Command c{xvfb, {"-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp", "-terminate"}, {}, {}, {}};
+  // Not -terminate: Wine's desktop process leaves about a second after its last client and
+  // comes back with the next one, and Xvfb must stay up across that gap. down() stops it.
+  Command c{xvfb, {"-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp"}, {}, {}, {}};
   // Boost.Process v1 cannot hand a child an extra descriptor, so go through a shell one-liner
   // that opens fd 3 on a file, in the same process (exec), keeping the pid ours.
   Command sh{"/bin/sh", {"-c", "exec \"$0\" \"$@\" 3>\"$TERMSUITE_DISPLAY_FILE\""}, {{"TERMSUITE_DISPLAY_FILE", fifo.string()}}, {}, {}};

@@ -32,6 +32,7 @@ class WineEnv {
  private:
   void up_locked();
   void create_prefix();
+  void configure_prefix();
   void start_server();
   void start_xvfb();
   void load_state();

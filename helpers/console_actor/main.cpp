@@ -12,6 +12,8 @@
 #include <termsuite/report_writer.hpp>
 #include <termsuite/verbs.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -38,8 +40,45 @@ struct Startup {
   DWORD parent_pid = 0;
   DWORD main_tid = 0;
   HANDLE main_thread = nullptr;  // a real handle to the main thread, for wait-main
+  std::uint64_t main_created = 0;  // the main thread's creation time (FILETIME ticks)
 };
 Startup g_startup;
+
+// The threads this actor created (`thread`), for ctrl-event's `known_thread`: id and creation
+// time, so that an id reused after one of them ended is not taken for it. Lock-free (a control
+// handler may run at any moment); beyond kMaxKnownThreads threads are not remembered.
+struct KnownThread {
+  std::atomic<DWORD> tid{0};
+  std::atomic<std::uint64_t> created{0};
+};
+constexpr std::size_t kMaxKnownThreads = 1024;
+KnownThread g_known_threads[kMaxKnownThreads];
+std::atomic<std::size_t> g_known_count{0};
+
+std::uint64_t creation_time(HANDLE thread) {
+  FILETIME created{}, exited{}, kernel{}, user{};
+  if (!GetThreadTimes(thread, &created, &exited, &kernel, &user)) return 0;
+  return (std::uint64_t{created.dwHighDateTime} << 32) | created.dwLowDateTime;
+}
+
+void remember_thread(DWORD tid, HANDLE thread) {
+  const std::size_t slot = g_known_count.fetch_add(1);
+  if (slot >= kMaxKnownThreads) return;
+  g_known_threads[slot].created.store(creation_time(thread));
+  g_known_threads[slot].tid.store(tid);
+}
+
+// True if the calling thread is the main thread or one the actor created.
+bool calling_thread_is_known() {
+  const DWORD tid = GetCurrentThreadId();
+  const std::uint64_t created = creation_time(GetCurrentThread());
+  if (tid == g_startup.main_tid && created == g_startup.main_created) return true;
+  const std::size_t n = std::min(g_known_count.load(), kMaxKnownThreads);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g_known_threads[i].tid.load() == tid && g_known_threads[i].created.load() == created) return true;
+  }
+  return false;
+}
 
 // PROCESS_BASIC_INFORMATION as ntdll fills it (winternl.h names the last field differently
 // across SDKs).
@@ -165,11 +204,12 @@ std::wstring own_path() {
   }
 }
 
-// Starts this executable with the block's verbs, in this console and process group, inheriting
-// the report channel and nothing else.
+// Starts this executable with the block's verbs, inheriting the report channel and nothing else;
+// in this console and process group unless `flags` says otherwise (CREATE_NEW_PROCESS_GROUP,
+// CREATE_NEW_CONSOLE).
 // `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
 // seed 001 that keeps each exited child's process object (a corpse) around.
-void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
+void spawn(const std::vector<std::string>& verbs, bool leak_thread, DWORD flags = 0) {
   const std::wstring path = own_path();
 
   HANDLE channel = report::channel();
@@ -198,7 +238,7 @@ void spawn(const std::vector<std::string>& verbs, bool leak_thread) {
 
   PROCESS_INFORMATION child{};
   const BOOL created = CreateProcessW(path.c_str(), command_line.data(), nullptr, nullptr,
-                                     inherit ? TRUE : FALSE, EXTENDED_STARTUPINFO_PRESENT, nullptr,
+                                     inherit ? TRUE : FALSE, EXTENDED_STARTUPINFO_PRESENT | flags, nullptr,
                                      nullptr, &startup.StartupInfo, &child);
   const DWORD error = GetLastError();
   if (startup.lpAttributeList != nullptr) DeleteProcThreadAttributeList(attributes);
@@ -409,6 +449,103 @@ void read_pipe_overlapped(const std::string& name) {
   read_done(name, ok != FALSE, GetLastError(), bytes);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Consoles, process groups and console control handlers (issue 6).
+
+// One handler routine per mode (a HandlerRoutine has no context). Each `ctrl-handler MODE`
+// registers its mode's routine once more; the system calls the last registered first.
+template <CtrlMode Mode>
+BOOL WINAPI ctrl_handler(DWORD type) {
+  report::emit("ctrl-event", {{"type", type},
+                              {"name", std::string(ctrl_event_name(type))},
+                              {"thread", GetCurrentThreadId()},
+                              {"main_thread", g_startup.main_tid},
+                              {"known_thread", calling_thread_is_known()},
+                              {"mode", std::string(ctrl_mode_name(Mode))}});
+  switch (Mode) {
+    case CtrlMode::ReturnTrue:
+      return TRUE;
+    case CtrlMode::ReturnFalse:
+      return FALSE;
+    case CtrlMode::Exit:
+      about_to_exit("exit", kCtrlExitCode);
+      std::exit(static_cast<int>(kCtrlExitCode));
+    case CtrlMode::Hold: {
+      report::emit("ctrl-handler-holding", {{"type", type}, {"deadline_ms", kCtrlHoldMs}});
+      const ULONGLONG start = GetTickCount64();
+      HANDLE never = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+      const DWORD result = never ? WaitForSingleObject(never, kCtrlHoldMs) : WAIT_FAILED;
+      const ULONGLONG held = GetTickCount64() - start;
+      if (never) CloseHandle(never);
+      report::emit("ctrl-handler-returning",
+                   {{"type", type}, {"result", wait_result(result)}, {"held_ms", held}});
+      return TRUE;
+    }
+  }
+  return FALSE;
+}
+
+PHANDLER_ROUTINE ctrl_routine(CtrlMode mode) {
+  switch (mode) {
+    case CtrlMode::ReturnTrue: return ctrl_handler<CtrlMode::ReturnTrue>;
+    case CtrlMode::ReturnFalse: return ctrl_handler<CtrlMode::ReturnFalse>;
+    case CtrlMode::Exit: return ctrl_handler<CtrlMode::Exit>;
+    case CtrlMode::Hold: return ctrl_handler<CtrlMode::Hold>;
+  }
+  return nullptr;
+}
+
+// ctrl-handler MODE: `ctrl-handler-installed` (`mode`), or `error` (`what`: SetConsoleCtrlHandler).
+void install_ctrl_handler(CtrlMode mode) {
+  const std::string name(ctrl_mode_name(mode));
+  if (!SetConsoleCtrlHandler(ctrl_routine(mode), TRUE)) {
+    report::emit("error", {{"what", "SetConsoleCtrlHandler"}, {"error", GetLastError()}, {"mode", name}});
+    return;
+  }
+  report::emit("ctrl-handler-installed", {{"mode", name}});
+}
+
+// ignore-ctrl-c: SetConsoleCtrlHandler(NULL, TRUE); children not started with
+// CREATE_NEW_PROCESS_GROUP inherit the setting.
+void ignore_ctrl_c() {
+  if (!SetConsoleCtrlHandler(nullptr, TRUE)) {
+    report::emit("error", {{"what", "SetConsoleCtrlHandler"}, {"error", GetLastError()}, {"mode", "ignore-ctrl-c"}});
+    return;
+  }
+  report::emit("ignoring-ctrl-c");
+}
+
+// accept-ctrl-c: SetConsoleCtrlHandler(NULL, FALSE): Ctrl+C is handled again (undoes
+// ignore-ctrl-c, an inherited ignore, or the one a CREATE_NEW_PROCESS_GROUP child starts with).
+void accept_ctrl_c() {
+  if (!SetConsoleCtrlHandler(nullptr, FALSE)) {
+    report::emit("error", {{"what", "SetConsoleCtrlHandler"}, {"error", GetLastError()}, {"mode", "accept-ctrl-c"}});
+    return;
+  }
+  report::emit("accepting-ctrl-c");
+}
+
+// ctrl-send TYPE GROUP: reported after the call (its outcome is the record). When the event
+// also reaches this process, its handlers run on another thread, so their records may come
+// before `ctrl-sent`, and a default handler may end the process before it is written.
+void ctrl_send(DWORD type, DWORD group) {
+  SetLastError(0);
+  const BOOL ok = GenerateConsoleCtrlEvent(type, group);
+  const DWORD error = GetLastError();
+  report::emit("ctrl-sent", {{"type", type}, {"group", group}, {"ok", ok != FALSE}, {"error", ok ? 0 : error}});
+}
+
+// new-console: leave the current console (if any) and create one of this process's own. The
+// report channel is a pipe (or the standard output handle captured at start) and is not
+// touched. FreeConsole's outcome is not reported: it fails when there was no console.
+void new_console() {
+  FreeConsole();
+  SetLastError(0);
+  const BOOL ok = AllocConsole();
+  const DWORD error = GetLastError();
+  report::emit("console", {{"ok", ok != FALSE}, {"error", ok ? 0 : error}});
+}
+
 std::optional<DWORD> run(const Block& block);
 
 DWORD WINAPI thread_main(void* block) {
@@ -423,6 +560,7 @@ void start_thread(const Block& body) {
     report::emit("error", {{"what", "CreateThread"}, {"error", GetLastError()}});
     return;
   }
+  remember_thread(tid, h);
   report::emit("thread-started", {{"thread", tid}});
   ResumeThread(h);
   CloseHandle(h);
@@ -472,6 +610,27 @@ std::optional<DWORD> run(const Block& block) {
         break;
       case Op::SpawnLeakThread:
         spawn(step.args, true);
+        break;
+      case Op::SpawnGroup:
+        spawn(step.args, false, CREATE_NEW_PROCESS_GROUP);
+        break;
+      case Op::SpawnConsole:
+        spawn(step.args, false, CREATE_NEW_CONSOLE);
+        break;
+      case Op::CtrlHandler:
+        install_ctrl_handler(step.ctrl);
+        break;
+      case Op::IgnoreCtrlC:
+        ignore_ctrl_c();
+        break;
+      case Op::AcceptCtrlC:
+        accept_ctrl_c();
+        break;
+      case Op::CtrlSend:
+        ctrl_send(step.number, step.group);
+        break;
+      case Op::NewConsole:
+        new_console();
         break;
       case Op::ReadDevice:  // rejected before the program runs
         break;
@@ -548,6 +707,9 @@ std::optional<DWORD> run(const Block& block) {
       "       load-probe [ OPTION... ] | free-probe | exit N | atexit | static-object\n"
       "       thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
       "       write-pipe PIPE | read-pipe PIPE | read-pipe-overlapped PIPE\n"
+      "       ctrl-handler true|false|exit|hold | ignore-ctrl-c | accept-ctrl-c\n"
+      "       ctrl-send TYPE GROUP | new-console\n"
+      "       spawn-group [ VERB... ] | spawn-console [ VERB... ]\n"
       "       (N: decimal or 0x hex; PIPE: the name after \\\\.\\pipe\\)\n"
       "probe options: attach-thread | detach-thread | block-attach NAME | block-detach NAME\n"
       "       slow-thread-attach MS\n";
@@ -567,6 +729,7 @@ int main(int argc, char** argv) {
   g_startup.main_tid = GetCurrentThreadId();
   DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
                   &g_startup.main_thread, 0, FALSE, DUPLICATE_SAME_ACCESS);
+  g_startup.main_created = creation_time(GetCurrentThread());
   report::emit("start", {{"ppid", g_startup.parent_pid}, {"main_tid", g_startup.main_tid}});
 
   // Never freed: worker threads read it until the process is gone.

@@ -26,6 +26,33 @@ std::string_view crash_name(CrashKind k) {
   return "?";
 }
 
+std::string_view ctrl_mode_name(CtrlMode m) {
+  switch (m) {
+    case CtrlMode::ReturnTrue: return "true";
+    case CtrlMode::ReturnFalse: return "false";
+    case CtrlMode::Exit: return "exit";
+    case CtrlMode::Hold: return "hold";
+  }
+  return "?";
+}
+
+std::optional<CtrlMode> parse_ctrl_mode(std::string_view text) {
+  for (CtrlMode m : {CtrlMode::ReturnTrue, CtrlMode::ReturnFalse, CtrlMode::Exit, CtrlMode::Hold})
+    if (text == ctrl_mode_name(m)) return m;
+  return std::nullopt;
+}
+
+std::string_view ctrl_event_name(std::uint32_t type) {
+  switch (type) {
+    case kCtrlCEvent: return "ctrl-c";
+    case kCtrlBreakEvent: return "ctrl-break";
+    case kCtrlCloseEvent: return "ctrl-close";
+    case kCtrlLogoffEvent: return "ctrl-logoff";
+    case kCtrlShutdownEvent: return "ctrl-shutdown";
+    default: return "unknown";
+  }
+}
+
 namespace {
 
 bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
@@ -77,7 +104,8 @@ bool parse_probe_options(const std::vector<std::string>& tokens, std::size_t pos
   return true;
 }
 
-// Verbs with at most one operand; `crash`, `thread`, `spawn` and `load-probe` are parsed by hand.
+// Verbs with at most one operand; `crash`, `thread`, the `spawn` family, `load-probe`,
+// `ctrl-handler` and `ctrl-send` are parsed by hand.
 // Name: any single argument. ObjectName: a kernel object's name, non-empty (an empty name would
 // make the object unnamed). PipeName: the part after \\.\pipe\, non-empty, without a backslash.
 enum class Operand { None, Number, Name, ObjectName, PipeName };
@@ -110,6 +138,21 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"write-pipe", Op::WritePipe, Operand::PipeName},
     {"read-pipe", Op::ReadPipe, Operand::PipeName},
     {"read-pipe-overlapped", Op::ReadPipeOverlapped, Operand::PipeName},
+    {"ignore-ctrl-c", Op::IgnoreCtrlC, Operand::None},
+    {"accept-ctrl-c", Op::AcceptCtrlC, Operand::None},
+    {"new-console", Op::NewConsole, Operand::None},
+};
+
+struct BlockVerb {
+  std::string_view name;
+  Op op;
+};
+constexpr BlockVerb kBlockVerbs[] = {
+    {"thread", Op::Thread},
+    {"spawn", Op::Spawn},
+    {"spawn-leak-thread", Op::SpawnLeakThread},
+    {"spawn-group", Op::SpawnGroup},
+    {"spawn-console", Op::SpawnConsole},
 };
 
 class Parser {
@@ -150,8 +193,25 @@ class Parser {
       }
       return step;
     }
-    if (verb == "thread" || verb == "spawn" || verb == "spawn-leak-thread") {
-      step.op = verb == "thread" ? Op::Thread : verb == "spawn" ? Op::Spawn : Op::SpawnLeakThread;
+    if (verb == "ctrl-handler") {
+      step.op = Op::CtrlHandler;
+      const std::string mode = next("a mode after 'ctrl-handler' (true, false, exit, hold)");
+      auto parsed = parse_ctrl_mode(mode);
+      if (!parsed) fail_at(at + 1, "unknown ctrl-handler mode '" + mode + "' (true, false, exit, hold)");
+      step.ctrl = *parsed;
+      return step;
+    }
+    if (verb == "ctrl-send") {
+      step.op = Op::CtrlSend;
+      step.number = number("ctrl-send");  // TYPE
+      step.group = number("ctrl-send");   // GROUP
+      return step;
+    }
+    const BlockVerb* block_verb = nullptr;
+    for (const BlockVerb& candidate : kBlockVerbs)
+      if (verb == candidate.name) block_verb = &candidate;
+    if (block_verb != nullptr) {
+      step.op = block_verb->op;
       if (next("'[' after '" + verb + "'") != "[") fail_at(at, "'" + verb + "' must be followed by '['");
       const std::size_t first = pos_;
       step.body = parse_block();

@@ -23,8 +23,34 @@ enum class Op {
   WritePipe,           // write-pipe NAME: open \\.\pipe\NAME for writing, keep it open
   ReadPipe,            // read-pipe NAME: synchronous ReadFile on \\.\pipe\NAME (blocks)
   ReadPipeOverlapped,  // read-pipe-overlapped NAME: overlapped ReadFile, bounded wait for it
+  // Consoles, process groups and console control handlers (issue 6).
+  CtrlHandler,   // ctrl-handler MODE: SetConsoleCtrlHandler(handler acting by `ctrl`, TRUE)
+  IgnoreCtrlC,   // ignore-ctrl-c: SetConsoleCtrlHandler(NULL, TRUE)
+  AcceptCtrlC,   // accept-ctrl-c: SetConsoleCtrlHandler(NULL, FALSE) (undo it, or the new group's)
+  CtrlSend,      // ctrl-send TYPE GROUP: GenerateConsoleCtrlEvent(`number`, `group`)
+  SpawnGroup,    // spawn-group [ .. ]: spawn with CREATE_NEW_PROCESS_GROUP
+  SpawnConsole,  // spawn-console [ .. ]: spawn with CREATE_NEW_CONSOLE
+  NewConsole,    // new-console: FreeConsole, then AllocConsole
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise };
+
+// What a `ctrl-handler MODE` handler does after reporting the event:
+//   true   return TRUE (handled: no further handler runs)
+//   false  return FALSE (the next handler runs, finally the default one)
+//   exit   the C runtime's exit(kCtrlExitCode), like seed 003's choice.exe: atexit routines run
+//   hold   wait kCtrlHoldMs on an event nobody sets, then return TRUE (how long may it run?)
+enum class CtrlMode { ReturnTrue, ReturnFalse, Exit, Hold };
+
+inline constexpr std::uint32_t kCtrlExitCode = 0x43;       // ctrl-handler exit: exit(0x43)
+inline constexpr std::uint32_t kCtrlHoldMs = 20'000;       // ctrl-handler hold: the bounded wait
+inline constexpr std::uint32_t kStatusControlCExit = 0xC000013A;  // STATUS_CONTROL_C_EXIT
+
+// Console control event types (the HandlerRoutine's dwCtrlType).
+inline constexpr std::uint32_t kCtrlCEvent = 0;
+inline constexpr std::uint32_t kCtrlBreakEvent = 1;
+inline constexpr std::uint32_t kCtrlCloseEvent = 2;
+inline constexpr std::uint32_t kCtrlLogoffEvent = 5;
+inline constexpr std::uint32_t kCtrlShutdownEvent = 6;
 
 inline constexpr std::uint32_t kAccessViolation = 0xC0000005;  // STATUS_ACCESS_VIOLATION
 inline constexpr std::uint32_t kIntegerDivideByZero = 0xC0000094;  // STATUS_INTEGER_DIVIDE_BY_ZERO
@@ -61,7 +87,9 @@ using Block = std::vector<Step>;
 
 struct Step {
   Op op{};
-  std::uint32_t number = 0;       // exit code, pid or exception code
+  std::uint32_t number = 0;       // exit code, pid, exception code, ctrl-send's TYPE
+  std::uint32_t group = 0;        // ctrl-send's GROUP (a process group id, 0: the sender's console)
+  CtrlMode ctrl{};                // ctrl-handler
   std::string name;               // mark, wait-event, the object and pipe verbs
   CrashKind crash{};              // crash
   Block body;                     // thread, spawn
@@ -75,6 +103,13 @@ struct UsageError {
 };
 
 std::string_view crash_name(CrashKind k);  // "av", "div0", "raise"
+
+std::string_view ctrl_mode_name(CtrlMode m);  // "true", "false", "exit", "hold"
+std::optional<CtrlMode> parse_ctrl_mode(std::string_view text);
+
+// ctrl-event's `name`: "ctrl-c", "ctrl-break", "ctrl-close", "ctrl-logoff", "ctrl-shutdown";
+// "unknown" for any other value (3 and 4 are unused).
+std::string_view ctrl_event_name(std::uint32_t type);
 
 // The text create-section writes at offset 0 of its view (NUL-terminated): "termsuite:<pid>".
 std::string section_text(std::uint32_t pid);

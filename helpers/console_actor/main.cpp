@@ -9,6 +9,7 @@
 #define NOMINMAX
 #include <windows.h>
 
+#include <termsuite/actor_support.hpp>
 #include <termsuite/report_writer.hpp>
 #include <termsuite/verbs.hpp>
 
@@ -25,6 +26,7 @@
 namespace {
 
 namespace report = termsuite::report;
+namespace actor = termsuite::actor;
 using json = nlohmann::ordered_json;
 
 constexpr DWORD kUsageErrorExitCode = 0xBADA;
@@ -80,28 +82,6 @@ bool calling_thread_is_known() {
   return false;
 }
 
-// PROCESS_BASIC_INFORMATION as ntdll fills it (winternl.h names the last field differently
-// across SDKs).
-struct BasicInformation {
-  LONG exit_status;
-  void* peb;
-  ULONG_PTR affinity;
-  LONG base_priority;
-  ULONG_PTR pid;
-  ULONG_PTR parent_pid;
-};
-
-DWORD parent_pid() {
-  using Query = LONG(WINAPI*)(HANDLE, ULONG, void*, ULONG, ULONG*);
-  auto query = reinterpret_cast<Query>(reinterpret_cast<void*>(
-      GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationProcess")));
-  BasicInformation info{};
-  if (query == nullptr || query(GetCurrentProcess(), 0 /* ProcessBasicInformation */, &info,
-                                sizeof info, nullptr) < 0) {
-    return 0;
-  }
-  return static_cast<DWORD>(info.parent_pid);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The interpreter.
@@ -162,94 +142,14 @@ void wait_process(DWORD pid) {
   ExitProcess(kCrashFailedExitCode);
 }
 
-// Builds one argument as the C runtime's command-line parser will read it back.
-void append_quoted(std::wstring& line, const std::wstring& arg) {
-  line += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    line += arg;
-    return;
-  }
-  line += L'"';
-  for (auto it = arg.begin();; ++it) {
-    std::size_t backslashes = 0;
-    while (it != arg.end() && *it == L'\\') ++it, ++backslashes;
-    if (it == arg.end()) {
-      line.append(backslashes * 2, L'\\');
-      break;
-    }
-    line.append(*it == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-    line += *it;
-  }
-  line += L'"';
-}
 
-std::wstring widen(const std::string& text) {
-  if (text.empty()) return {};
-  const int n = MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
-  return out;
-}
 
-// The full path of this executable.
-std::wstring own_path() {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    const DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
-    if (n < path.size()) {
-      path.resize(n);
-      return path;
-    }
-    path.resize(path.size() * 2);
-  }
-}
 
 // Starts this executable with the block's verbs, inheriting the report channel and nothing else;
 // in this console and process group unless `flags` says otherwise (CREATE_NEW_PROCESS_GROUP,
 // CREATE_NEW_CONSOLE).
 // `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
 // seed 001 that keeps each exited child's process object (a corpse) around.
-void spawn(const std::vector<std::string>& verbs, bool leak_thread, DWORD flags = 0) {
-  const std::wstring path = own_path();
-
-  HANDLE channel = report::channel();
-  const bool inherit = SetHandleInformation(channel, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-  std::wstring command_line = L'"' + path + L'"';
-  if (inherit) {
-    append_quoted(command_line, L"--report");
-    append_quoted(command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel)));
-  }
-  for (const std::string& verb : verbs) append_quoted(command_line, widen(verb));
-
-  // PROC_THREAD_ATTRIBUTE_HANDLE_LIST: only the channel is inherited, whatever else is
-  // inheritable in this process.
-  SIZE_T size = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-  std::vector<unsigned char> storage(size);
-  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
-  STARTUPINFOEXW startup{};
-  startup.StartupInfo.cb = sizeof startup;
-  if (inherit && InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
-    if (UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, &channel,
-                                  sizeof channel, nullptr, nullptr)) {
-      startup.lpAttributeList = attributes;
-    }
-  }
-
-  PROCESS_INFORMATION child{};
-  const BOOL created = CreateProcessW(path.c_str(), command_line.data(), nullptr, nullptr,
-                                     inherit ? TRUE : FALSE, EXTENDED_STARTUPINFO_PRESENT | flags, nullptr,
-                                     nullptr, &startup.StartupInfo, &child);
-  const DWORD error = GetLastError();
-  if (startup.lpAttributeList != nullptr) DeleteProcThreadAttributeList(attributes);
-  if (!created) {
-    report::emit("error", {{"what", "CreateProcess"}, {"error", error}});
-    return;
-  }
-  report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
-  if (!leak_thread) CloseHandle(child.hThread);
-  CloseHandle(child.hProcess);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The probe DLL and termination handlers.
@@ -264,7 +164,7 @@ int g_probe_loads = 0;      // load-probe calls not yet matched by free-probe
 void load_probe(const ProbeOptions& options) {
   const std::string spec = probe_spec(options);
   SetEnvironmentVariableA(kProbeEnvVar, spec.empty() ? nullptr : spec.c_str());
-  std::wstring path = own_path();
+  std::wstring path = actor::own_path();
   path.resize(path.find_last_of(L"\\/") + 1);  // npos + 1 == 0: no directory
   path += L"probe.dll";
   HMODULE module = LoadLibraryW(path.c_str());
@@ -326,7 +226,7 @@ void touch_thread_local_object() {
 
 // wait-event: open the harness's named event and wait for it (60 s).
 void wait_event(const std::string& name) {
-  HANDLE h = OpenEventW(SYNCHRONIZE, FALSE, widen(name).c_str());
+  HANDLE h = OpenEventW(SYNCHRONIZE, FALSE, actor::widen(name).c_str());
   if (h == nullptr) {
     report::emit("error", {{"what", "OpenEvent"}, {"error", GetLastError()}, {"event", name}});
     return;
@@ -343,7 +243,7 @@ void wait_event(const std::string& name) {
 
 DWORD g_pid = 0;  // GetCurrentProcessId(), for create-section's text
 
-std::wstring pipe_path(const std::string& name) { return L"\\\\.\\pipe\\" + widen(name); }
+std::wstring pipe_path(const std::string& name) { return L"\\\\.\\pipe\\" + actor::widen(name); }
 
 void api_error(const char* what, DWORD error, const std::string& name) {
   report::emit("error", {{"what", what}, {"error", error}, {"name", name}});
@@ -353,7 +253,7 @@ void api_error(const char* what, DWORD error, const std::string& name) {
 // ERROR_ALREADY_EXISTS when the name was taken (the handle is then to the existing event).
 void create_event(const std::string& name) {
   SetLastError(0);
-  HANDLE h = CreateEventW(nullptr, TRUE, FALSE, widen(name).c_str());
+  HANDLE h = CreateEventW(nullptr, TRUE, FALSE, actor::widen(name).c_str());
   const DWORD error = GetLastError();
   if (h == nullptr) return api_error("CreateEvent", error, name);
   report::emit("created", {{"kind", "event"}, {"name", name}, {"error", error}});
@@ -363,7 +263,7 @@ void create_event(const std::string& name) {
 // NUL-terminated text "termsuite:<pid>" at offset 0.
 void create_section(const std::string& name) {
   constexpr DWORD kSize = 4096;
-  HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, kSize, widen(name).c_str());
+  HANDLE h = CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, kSize, actor::widen(name).c_str());
   if (h == nullptr) return api_error("CreateFileMapping", GetLastError(), name);
   void* view = MapViewOfFile(h, FILE_MAP_WRITE, 0, 0, kSize);
   if (view == nullptr) return api_error("MapViewOfFile", GetLastError(), name);
@@ -377,7 +277,7 @@ void create_section(const std::string& name) {
 // acquired (CreateMutexW ignores bInitialOwner then): `owned` is false.
 void own_mutex(const std::string& name) {
   SetLastError(0);
-  HANDLE h = CreateMutexW(nullptr, TRUE, widen(name).c_str());
+  HANDLE h = CreateMutexW(nullptr, TRUE, actor::widen(name).c_str());
   const DWORD error = GetLastError();
   if (h == nullptr) return api_error("CreateMutex", error, name);
   report::emit("created", {{"kind", "mutex"}, {"name", name}, {"owned", error != ERROR_ALREADY_EXISTS}});
@@ -606,16 +506,16 @@ std::optional<DWORD> run(const Block& block) {
         start_thread(step.body);
         break;
       case Op::Spawn:
-        spawn(step.args, false);
+        actor::spawn_self(step.args, 0, false);
         break;
       case Op::SpawnLeakThread:
-        spawn(step.args, true);
+        actor::spawn_self(step.args, 0, true);
         break;
       case Op::SpawnGroup:
-        spawn(step.args, false, CREATE_NEW_PROCESS_GROUP);
+        actor::spawn_self(step.args, CREATE_NEW_PROCESS_GROUP, false);
         break;
       case Op::SpawnConsole:
-        spawn(step.args, false, CREATE_NEW_CONSOLE);
+        actor::spawn_self(step.args, CREATE_NEW_CONSOLE, false);
         break;
       case Op::CtrlHandler:
         install_ctrl_handler(step.ctrl);
@@ -725,7 +625,7 @@ int main(int argc, char** argv) {
   report::init(argc, argv);
 
   g_pid = GetCurrentProcessId();
-  g_startup.parent_pid = parent_pid();
+  g_startup.parent_pid = actor::parent_pid();
   g_startup.main_tid = GetCurrentThreadId();
   DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(),
                   &g_startup.main_thread, 0, FALSE, DUPLICATE_SAME_ACCESS);

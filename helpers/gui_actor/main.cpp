@@ -13,6 +13,7 @@
 #include <stdlib.h>  // __argc, __argv
 
 #include <termsuite/gui_verbs.hpp>
+#include <termsuite/actor_support.hpp>
 #include <termsuite/report_writer.hpp>
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 namespace {
 
 namespace report = termsuite::report;
+namespace actor = termsuite::actor;
 using json = nlohmann::ordered_json;
 using namespace termsuite::gui_verbs;
 
@@ -53,35 +55,8 @@ std::vector<Listening> g_listening;  // the registered private messages listened
 
 std::uint64_t hwnd_value(HWND h) { return reinterpret_cast<std::uintptr_t>(h); }
 
-// PROCESS_BASIC_INFORMATION as ntdll fills it (as in the console actor).
-struct BasicInformation {
-  LONG exit_status;
-  void* peb;
-  ULONG_PTR affinity;
-  LONG base_priority;
-  ULONG_PTR pid;
-  ULONG_PTR parent_pid;
-};
 
-DWORD parent_pid() {
-  using Query = LONG(WINAPI*)(HANDLE, ULONG, void*, ULONG, ULONG*);
-  auto query = reinterpret_cast<Query>(reinterpret_cast<void*>(
-      GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationProcess")));
-  BasicInformation info{};
-  if (query == nullptr || query(GetCurrentProcess(), 0 /* ProcessBasicInformation */, &info,
-                                sizeof info, nullptr) < 0) {
-    return 0;
-  }
-  return static_cast<DWORD>(info.parent_pid);
-}
 
-std::wstring widen(const std::string& text) {
-  if (text.empty()) return {};
-  const int n = MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
-  return out;
-}
 
 void about_to_exit(const char* how, DWORD code) {
   report::emit("about-to-exit", {{"how", how}, {"code", code}});
@@ -163,7 +138,7 @@ bool register_class() {
 HWND create_window(WindowState* state, const std::string& title) {
   static const bool registered = register_class();
   if (!registered) return nullptr;
-  HWND hwnd = CreateWindowExW(0, kClassName, widen(title).c_str(), WS_OVERLAPPEDWINDOW, CW_USEDEFAULT,
+  HWND hwnd = CreateWindowExW(0, kClassName, actor::widen(title).c_str(), WS_OVERLAPPEDWINDOW, CW_USEDEFAULT,
                               CW_USEDEFAULT, 320, 200, nullptr, nullptr, g_instance, state);
   if (hwnd == nullptr) report::emit("error", {{"what", "CreateWindowEx"}, {"error", GetLastError()}});
   return hwnd;
@@ -188,7 +163,7 @@ void window(WindowKind kind, const std::string& given_title) {
 // listen-private: one hidden top-level listener window for every name (broadcasts reach
 // top-level windows only, so not a message-only window); every window of the actor reacts too.
 void listen_private(const std::string& name) {
-  const UINT message = RegisterWindowMessageW(widen(name).c_str());
+  const UINT message = RegisterWindowMessageW(actor::widen(name).c_str());
   if (message == 0) {
     report::emit("error", {{"what", "RegisterWindowMessage"}, {"error", GetLastError()}, {"name", name}});
     return;
@@ -210,7 +185,7 @@ void listen_private(const std::string& name) {
 // process's own (BSF_IGNORECURRENTTASK). Post: queued, the call does not wait for anyone. Send:
 // SendMessageTimeout per window, BSF_FORCEIFHUNG so a hung window does not fail the broadcast.
 void broadcast_private(const std::string& name, BroadcastMode mode) {
-  const UINT message = RegisterWindowMessageW(widen(name).c_str());
+  const UINT message = RegisterWindowMessageW(actor::widen(name).c_str());
   if (message == 0) {
     report::emit("error", {{"what", "RegisterWindowMessage"}, {"error", GetLastError()}, {"name", name}});
     return;
@@ -281,74 +256,8 @@ void ready() {
 // ---------------------------------------------------------------------------------------------
 // spawn-gui (as the console actor's spawn: the channel is the only inherited handle).
 
-void append_quoted(std::wstring& line, const std::wstring& arg) {
-  line += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    line += arg;
-    return;
-  }
-  line += L'"';
-  for (auto it = arg.begin();; ++it) {
-    std::size_t backslashes = 0;
-    while (it != arg.end() && *it == L'\\') ++it, ++backslashes;
-    if (it == arg.end()) {
-      line.append(backslashes * 2, L'\\');
-      break;
-    }
-    line.append(*it == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-    line += *it;
-  }
-  line += L'"';
-}
 
-std::wstring own_path() {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    const DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
-    if (n < path.size()) {
-      path.resize(n);
-      return path;
-    }
-    path.resize(path.size() * 2);
-  }
-}
 
-void spawn_gui(const std::vector<std::string>& verbs) {
-  const std::wstring path = own_path();
-  HANDLE channel = report::channel();
-  const bool inherit = SetHandleInformation(channel, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-  std::wstring command_line = L'"' + path + L'"';
-  if (inherit) {
-    append_quoted(command_line, L"--report");
-    append_quoted(command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel)));
-  }
-  for (const std::string& verb : verbs) append_quoted(command_line, widen(verb));
-
-  SIZE_T size = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-  std::vector<unsigned char> storage(size);
-  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
-  STARTUPINFOEXW startup{};
-  startup.StartupInfo.cb = sizeof startup;
-  if (inherit && InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
-    if (UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, &channel, sizeof channel,
-                                  nullptr, nullptr)) {
-      startup.lpAttributeList = attributes;
-    }
-  }
-  PROCESS_INFORMATION child{};
-  const BOOL created = CreateProcessW(path.c_str(), command_line.data(), nullptr, nullptr, inherit ? TRUE : FALSE,
-                                     EXTENDED_STARTUPINFO_PRESENT, nullptr, nullptr, &startup.StartupInfo, &child);
-  const DWORD error = GetLastError();
-  if (startup.lpAttributeList != nullptr) DeleteProcThreadAttributeList(attributes);
-  if (!created) {
-    report::emit("error", {{"what", "CreateProcess"}, {"error", error}});
-    return;
-  }
-  report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
-  CloseHandle(child.hThread);
-  CloseHandle(child.hProcess);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The interpreter.
@@ -383,7 +292,7 @@ void run(const Program& program) {
         about_to_exit("exit-process", step.number);
         ExitProcess(step.number);
       case Op::SpawnGui:
-        spawn_gui(step.args);
+        actor::spawn_self(step.args, 0, false);
         break;
     }
   }
@@ -426,7 +335,7 @@ int WINAPI WinMain(HINSTANCE instance, HINSTANCE, LPSTR, int) {
   report::init(argc, argv);
   g_instance = instance;
 
-  report::emit("start", {{"ppid", parent_pid()}, {"main_tid", GetCurrentThreadId()}});
+  report::emit("start", {{"ppid", actor::parent_pid()}, {"main_tid", GetCurrentThreadId()}});
 
   Program program;
   try {

@@ -271,28 +271,24 @@ class LiveSystem final : public System {
   }
 
   PipeResult read_pipe(Handle pipe, Deadline d) override {
-    OVERLAPPED ov{};
-    ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
-    char byte = 0;
+    // The OVERLAPPED and the byte outlive this call if a cancelled read does not complete.
+    auto io = std::make_unique<PendingRead>();
+    io->ov.hEvent = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    owned_.insert(io->ov.hEvent);
     DWORD n = 0;
-    PipeResult r;
-    BOOL ok = ReadFile(to_win(pipe), &byte, 1, nullptr, &ov);
+    BOOL ok = ReadFile(to_win(pipe), &io->byte, 1, nullptr, &io->ov);
     DWORD err = ok ? 0 : GetLastError();
     if (!ok && err == ERROR_IO_PENDING) {
-      if (WaitForSingleObject(ov.hEvent, d.remaining_ms()) != WAIT_OBJECT_0) {
-        CancelIoEx(to_win(pipe), &ov);
-        GetOverlappedResult(to_win(pipe), &ov, &n, TRUE);
-        CloseHandle(ov.hEvent);
+      if (WaitForSingleObject(io->ov.hEvent, d.remaining_ms()) != WAIT_OBJECT_0) {
+        CancelIoEx(to_win(pipe), &io->ov);
+        if (WaitForSingleObject(io->ov.hEvent, 5'000) != WAIT_OBJECT_0) abandoned_reads_.push_back(std::move(io));
         return PipeResult{PipeIo::timeout, 0};
       }
-      ok = GetOverlappedResult(to_win(pipe), &ov, &n, FALSE);
+      ok = GetOverlappedResult(to_win(pipe), &io->ov, &n, FALSE);
       err = ok ? 0 : GetLastError();
     }
-    CloseHandle(ov.hEvent);
     if (ok) return PipeResult{PipeIo::data, 0};
-    r.error = err;
-    r.io = err == ERROR_BROKEN_PIPE ? PipeIo::broken : PipeIo::failed;
-    return r;
+    return PipeResult{err == ERROR_BROKEN_PIPE ? PipeIo::broken : PipeIo::failed, err};
   }
 
   PipeResult write_pipe(Handle pipe) override {
@@ -391,6 +387,11 @@ class LiveSystem final : public System {
     std::vector<std::thread> threads;
     std::vector<WaitResult> results;
   };
+  struct PendingRead {
+    OVERLAPPED ov{};
+    char byte = 0;
+  };
+  std::vector<std::unique_ptr<PendingRead>> abandoned_reads_;  // freed after the handles close
 
   ReportChannel& channel(const Actor& a) {
     if (a.channel < 0 || static_cast<std::size_t>(a.channel) >= channels_.size())

@@ -46,6 +46,10 @@ class ReportChannel {
   HANDLE read_event_ = nullptr;
   HANDLE stop_event_ = nullptr;
   std::thread reader_;
+  // The reader's I/O state lives as long as the channel: a read whose cancellation does not
+  // complete in time may still write here later, and must not write into a dead stack.
+  OVERLAPPED ov_{};
+  std::string buffer_ = std::string(64 * 1024, '\0');
   std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<Event> events_;

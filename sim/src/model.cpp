@@ -562,51 +562,30 @@ void Model::collect() {
   for (bool again = true; again;) {
     again = false;
     const HandleIndex index = handle_index();
-    for (auto it = threads_.begin(); it != threads_.end();) {
-      if (it->second.state == RunState::terminated && keepers(it->first, index).empty()) {
-        log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.tid));
-        if (auto c = client_ids_.find(it->second.tid); c != client_ids_.end() && c->second == it->first) client_ids_.erase(c);
-        it = threads_.erase(it);
-        again = true;
-      } else {
-        ++it;
+    // Removes every object of `objects` that nothing keeps (and that may go), then `gone` runs.
+    auto sweep = [&](auto& objects, auto may_go, auto gone) {
+      for (auto it = objects.begin(); it != objects.end();) {
+        if (may_go(it->second) && keepers(it->first, index).empty()) {
+          gone(it->first, it->second);
+          it = objects.erase(it);
+          again = true;
+        } else {
+          ++it;
+        }
       }
-    }
-    for (auto it = processes_.begin(); it != processes_.end();) {
-      if (it->second.state == RunState::terminated && keepers(it->first, index).empty()) {
-        log(fmt::format("{} object is gone (id {} free)", describe(it->first), it->second.pid));
-        if (auto c = client_ids_.find(it->second.pid); c != client_ids_.end() && c->second == it->first) client_ids_.erase(c);
-        it = processes_.erase(it);
-        again = true;
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = jobs_.begin(); it != jobs_.end();) {
-      if (keepers(it->first, index).empty()) {
-        it = jobs_.erase(it);
-        again = true;
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = named_.begin(); it != named_.end();) {
-      if (keepers(it->first, index).empty()) {
-        log(fmt::format("{} is gone", describe(it->first)));
-        it = named_.erase(it);
-        again = true;
-      } else {
-        ++it;
-      }
-    }
-    for (auto it = pipes_.begin(); it != pipes_.end();) {
-      if (keepers(it->first, index).empty()) {
-        it = pipes_.erase(it);
-        again = true;
-      } else {
-        ++it;
-      }
-    }
+    };
+    // A client id is free again once its object is gone (corpse.ids-unique).
+    auto free_id = [&](ObjectId id, std::uint32_t client_id) {
+      log(fmt::format("{} object is gone (id {} free)", describe(id), client_id));
+      if (auto c = client_ids_.find(client_id); c != client_ids_.end() && c->second == id) client_ids_.erase(c);
+    };
+    auto terminated = [](const auto& o) { return o.state == RunState::terminated; };
+    auto always = [](const auto&) { return true; };
+    sweep(threads_, terminated, [&](ObjectId id, const ThreadObj& t) { free_id(id, t.tid); });
+    sweep(processes_, terminated, [&](ObjectId id, const ProcessObj& p) { free_id(id, p.pid); });
+    sweep(jobs_, always, [](ObjectId, const JobObj&) {});
+    sweep(named_, always, [&](ObjectId id, const NamedObj&) { log(fmt::format("{} is gone", describe(id))); });
+    sweep(pipes_, always, [](ObjectId, const PipeObj&) {});
   }
 }
 

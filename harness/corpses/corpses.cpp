@@ -92,29 +92,6 @@ Fn ntdll_function(const char* name) {
 // ---------------------------------------------------------------------------------------------
 // Small helpers.
 
-class Owned {
- public:
-  Owned() = default;
-  explicit Owned(HANDLE h) : h_(h == INVALID_HANDLE_VALUE ? nullptr : h) {}
-  Owned(Owned&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Owned& operator=(Owned&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  ~Owned() { reset(); }
-  HANDLE get() const { return h_; }
-  explicit operator bool() const { return h_ != nullptr; }
-  void reset() {
-    if (h_) CloseHandle(h_);
-    h_ = nullptr;
-  }
-
- private:
-  HANDLE h_ = nullptr;
-};
 
 std::string utf8(const wchar_t* s, int n) {
   if (n <= 0) return {};

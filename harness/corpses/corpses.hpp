@@ -7,7 +7,10 @@
 // each one out of its holder and asks the object which process it is (for a thread: the thread's
 // process) and whether that process has exited. What it cannot establish is listed as unknown,
 // with the step that failed and the error: it never guesses.
+#include <windows.h>
+
 #include <cstdint>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,6 +18,32 @@
 #include <nlohmann/json.hpp>
 
 namespace termsuite::corpses {
+
+// An owned Win32 handle, closed when it goes (INVALID_HANDLE_VALUE counts as none).
+class Owned {
+ public:
+  Owned() = default;
+  explicit Owned(HANDLE h) : h_(h == INVALID_HANDLE_VALUE ? nullptr : h) {}
+  Owned(Owned&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Owned& operator=(Owned&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = std::exchange(o.h_, nullptr);
+    }
+    return *this;
+  }
+  ~Owned() { reset(); }
+  HANDLE get() const { return h_; }
+  explicit operator bool() const { return h_ != nullptr; }
+  void reset() {
+    if (h_) CloseHandle(h_);
+    h_ = nullptr;
+  }
+
+ private:
+  HANDLE h_ = nullptr;
+};
+
 
 enum class HandleKind { process, thread };
 const char* kind_name(HandleKind k);  // "PROCESS" or "THREAD"

@@ -1,6 +1,7 @@
 // What remains of a process once it has ended: seeds 000 and 001. "All that remains is the
 // 'process object', which lingers until all handles to the process and all the threads in the
 // process have been closed." "You need to close the thread handle, or the thread cannot go away."
+#include <algorithm>
 #include <set>
 
 #include "termsuite/claim_test.hpp"
@@ -63,7 +64,14 @@ TEST_F(Corpse, IdsStayReservedWhileAHandleIsOpen) {
     ids.insert(e.pid);
     ids.insert(static_cast<std::uint32_t>(e.number("main_tid").value_or(0)));
   }
-  ASSERT_EQ(children, static_cast<std::size_t>(kChurn)) << "not every child of the churn started";
+  // Every spawn is accounted for: a child that was created reported its start (no record is
+  // lost), or the launcher reported the CreateProcess failure. (Wine 8.0's CreateProcess fails
+  // now and then with ERROR_INTERNAL_ERROR, 1359, during such a burst: setup, not the claim.)
+  const auto all = sys().events(launcher);
+  const auto failures = static_cast<std::size_t>(std::count_if(
+      all.begin(), all.end(), [](const Event& e) { return e.is("error") && e.text("what") == "CreateProcess"; }));
+  ASSERT_EQ(children + failures, static_cast<std::size_t>(kChurn)) << "a spawned child's start record is missing";
+  ASSERT_GE(children, static_cast<std::size_t>(kChurn / 2)) << "too few children started for a churn";
   EXPECT_FALSE(ids.contains(corpse.pid)) << "a new process or thread got the corpse's process id";
   EXPECT_FALSE(ids.contains(corpse.tid)) << "a new process or thread got the corpse's thread id";
   // Fewer distinct ids than the 2 * 40 processes and threads means ids were reused meanwhile.
@@ -95,7 +103,9 @@ TEST_F(Corpse, ReleasedOnceEveryHandleIsClosed) {
     return true;
   });
   EXPECT_TRUE(released) << "OpenProcess still succeeds 2 s after the last handle was closed";
-  if (released) EXPECT_EQ(error, kErrorInvalidParameter);
+  if (released) {
+    EXPECT_EQ(error, kErrorInvalidParameter);
+  }
 }
 
 }  // namespace

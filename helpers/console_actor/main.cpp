@@ -446,6 +446,13 @@ void new_console() {
   report::emit("console", {{"ok", ok != FALSE}, {"error", ok ? 0 : error}});
 }
 
+// console-window: the console window's handle (GetConsoleWindow), 0 when the process has none,
+// for the harness to close the console (post WM_CLOSE to it).
+void console_window() {
+  const HWND hwnd = GetConsoleWindow();
+  report::emit("console-window", {{"hwnd", static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(hwnd))}});
+}
+
 std::optional<DWORD> run(const Block& block);
 
 DWORD WINAPI thread_main(void* block) {
@@ -532,6 +539,9 @@ std::optional<DWORD> run(const Block& block) {
       case Op::NewConsole:
         new_console();
         break;
+      case Op::ConsoleWindow:
+        console_window();
+        break;
       case Op::ReadDevice:  // rejected before the program runs
         break;
       case Op::WaitForever:
@@ -608,7 +618,7 @@ std::optional<DWORD> run(const Block& block) {
       "       thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
       "       write-pipe PIPE | read-pipe PIPE | read-pipe-overlapped PIPE\n"
       "       ctrl-handler true|false|exit|hold | ignore-ctrl-c | accept-ctrl-c\n"
-      "       ctrl-send TYPE GROUP | new-console\n"
+      "       ctrl-send TYPE GROUP | new-console | console-window\n"
       "       spawn-group [ VERB... ] | spawn-console [ VERB... ]\n"
       "       (N: decimal or 0x hex; PIPE: the name after \\\\.\\pipe\\)\n"
       "probe options: attach-thread | detach-thread | block-attach NAME | block-detach NAME\n"

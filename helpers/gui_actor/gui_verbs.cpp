@@ -29,6 +29,7 @@ namespace {
 constexpr std::string_view kVerbs[] = {
     "window", "listen-private", "broadcast-private", "broadcast-private-send", "drain", "ready",
     "mark",   "no-window",      "exit",              "exit-process",           "spawn-gui",
+    "cbt-hook",
 };
 
 constexpr struct {
@@ -122,8 +123,8 @@ class Parser {
       ++pos_;  // the ']'
       return step;
     }
-    step.op = verb == "drain" ? Op::Drain : verb == "ready" ? Op::Ready : Op::NoWindow;
-    if (verb == "drain" || verb == "ready" || verb == "no-window") return step;
+    step.op = verb == "drain" ? Op::Drain : verb == "ready" ? Op::Ready : verb == "cbt-hook" ? Op::CbtHook : Op::NoWindow;
+    if (verb == "drain" || verb == "ready" || verb == "no-window" || verb == "cbt-hook") return step;
     fail_at(at, "unknown verb '" + verb + "'");
   }
 

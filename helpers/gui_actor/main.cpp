@@ -254,6 +254,64 @@ void ready() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// cbt-hook: a WH_CBT hook on the main thread (the thread of every window), so a test can see which
+// CBT notifications a way of ending the actor produces (seed 002: termination produces none).
+
+HHOOK g_cbt_hook = nullptr;
+
+const char* cbt_name(int code) {
+  switch (code) {
+    case HCBT_CREATEWND: return "create-window";
+    case HCBT_DESTROYWND: return "destroy-window";
+    case HCBT_ACTIVATE: return "activate";
+    case HCBT_MINMAX: return "min-max";
+    case HCBT_MOVESIZE: return "move-size";
+    case HCBT_SETFOCUS: return "set-focus";
+    case HCBT_SYSCOMMAND: return "sys-command";
+    case HCBT_CLICKSKIPPED: return "click-skipped";
+    case HCBT_KEYSKIPPED: return "key-skipped";
+    case HCBT_QS: return "qs";
+    default: return "other";
+  }
+}
+
+// The codes whose wParam is a window handle.
+bool cbt_names_window(int code) {
+  switch (code) {
+    case HCBT_CREATEWND:
+    case HCBT_DESTROYWND:
+    case HCBT_ACTIVATE:
+    case HCBT_MINMAX:
+    case HCBT_MOVESIZE:
+    case HCBT_SETFOCUS:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Reports every call, then lets the chain decide (the hook never vetoes anything). A negative
+// code is passed on untouched, as the hook contract requires.
+LRESULT CALLBACK cbt_proc(int code, WPARAM wparam, LPARAM lparam) {
+  if (code >= 0) {
+    report::emit("cbt", {{"code", code},
+                         {"name", cbt_name(code)},
+                         {"hwnd", cbt_names_window(code) ? static_cast<std::uint64_t>(wparam) : std::uint64_t{0}}});
+  }
+  return CallNextHookEx(g_cbt_hook, code, wparam, lparam);
+}
+
+void cbt_hook() {
+  HHOOK hook = SetWindowsHookExW(WH_CBT, cbt_proc, nullptr, GetCurrentThreadId());
+  if (hook == nullptr) {
+    report::emit("error", {{"what", "SetWindowsHookEx"}, {"error", GetLastError()}});
+    return;
+  }
+  g_cbt_hook = hook;  // kept for the life of the process
+  report::emit("cbt-hooked");
+}
+
+// ---------------------------------------------------------------------------------------------
 // spawn-gui (as the console actor's spawn: the channel is the only inherited handle).
 
 
@@ -294,6 +352,9 @@ void run(const Program& program) {
       case Op::SpawnGui:
         actor::spawn_self(step.args, 0, false);
         break;
+      case Op::CbtHook:
+        cbt_hook();
+        break;
     }
   }
 }
@@ -319,7 +380,7 @@ DWORD message_loop() {
       "\nusage: actor-gui [--report HANDLE] VERB...\n"
       "verbs: window KIND [TITLE] | listen-private NAME | broadcast-private NAME\n"
       "       broadcast-private-send NAME | drain | ready | mark NAME | no-window\n"
-      "       exit N | exit-process N | spawn-gui [ VERB... ]\n"
+      "       exit N | exit-process N | spawn-gui [ VERB... ] | cbt-hook\n"
       "       (KIND: polite | stubborn | hidden-polite | hidden-stubborn; N: decimal or 0x hex)\n";
   DWORD written = 0;
   WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);

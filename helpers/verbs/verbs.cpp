@@ -141,6 +141,7 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"ignore-ctrl-c", Op::IgnoreCtrlC, Operand::None},
     {"accept-ctrl-c", Op::AcceptCtrlC, Operand::None},
     {"new-console", Op::NewConsole, Operand::None},
+    {"console-window", Op::ConsoleWindow, Operand::None},
 };
 
 struct BlockVerb {

@@ -11,6 +11,7 @@
 //   broadcast-private NAME     BroadcastSystemMessage, BSF_IGNORECURRENTTASK | BSF_POSTMESSAGE
 //   broadcast-private-send NAME  the same, sent: BSF_IGNORECURRENTTASK | BSF_FORCEIFHUNG
 //   drain                      dispatch what is already queued (a marker posted to itself)
+//   cbt-hook                   a WH_CBT hook on the actor's own thread, reporting every call
 //   ready | mark NAME | no-window | exit N | exit-process N | spawn-gui [ VERB... ]
 #include <cstdint>
 #include <string>
@@ -30,6 +31,7 @@ enum class Op {
   Exit,             // exit N: the C runtime's exit(N)
   ExitProcess,      // exit-process N: ExitProcess(N)
   SpawnGui,         // spawn-gui [ VERB... ]: start another actor-gui with the block's verbs
+  CbtHook,          // cbt-hook: SetWindowsHookEx(WH_CBT) on the main thread; each call reported
 };
 
 enum class WindowKind { Polite, Stubborn, HiddenPolite, HiddenStubborn };

@@ -31,6 +31,7 @@ enum class Op {
   SpawnGroup,    // spawn-group [ .. ]: spawn with CREATE_NEW_PROCESS_GROUP
   SpawnConsole,  // spawn-console [ .. ]: spawn with CREATE_NEW_CONSOLE
   NewConsole,    // new-console: FreeConsole, then AllocConsole
+  ConsoleWindow, // console-window: report GetConsoleWindow() (for the harness to close it)
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise };
 

@@ -9,6 +9,8 @@
 // with the step that failed and the error: it never guesses.
 #include <windows.h>
 
+#include "termsuite/owned_handle.hpp"
+
 #include <cstdint>
 #include <utility>
 #include <optional>
@@ -19,30 +21,8 @@
 
 namespace termsuite::corpses {
 
-// An owned Win32 handle, closed when it goes (INVALID_HANDLE_VALUE counts as none).
-class Owned {
- public:
-  Owned() = default;
-  explicit Owned(HANDLE h) : h_(h == INVALID_HANDLE_VALUE ? nullptr : h) {}
-  Owned(Owned&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
-  Owned& operator=(Owned&& o) noexcept {
-    if (this != &o) {
-      reset();
-      h_ = std::exchange(o.h_, nullptr);
-    }
-    return *this;
-  }
-  ~Owned() { reset(); }
-  HANDLE get() const { return h_; }
-  explicit operator bool() const { return h_ != nullptr; }
-  void reset() {
-    if (h_) CloseHandle(h_);
-    h_ = nullptr;
-  }
-
- private:
-  HANDLE h_ = nullptr;
-};
+// An owned Win32 handle (termsuite/owned_handle.hpp).
+using Owned = termsuite::OwnedHandle;
 
 
 enum class HandleKind { process, thread };

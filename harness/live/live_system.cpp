@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/xchar.h>
 
+#include "console_control.hpp"
 #include "report_channel.hpp"
 #include "termsuite/live.hpp"
 #include "termsuite/system.hpp"
@@ -71,6 +72,7 @@ void append_quoted(std::wstring& cmd, const std::wstring& arg) {
 const std::map<std::string, std::wstring, std::less<>>& actor_programs() {
   static const std::map<std::string, std::wstring, std::less<>> programs = {
       {"console", L"actor-console.exe"},
+      {"gui", L"actor-gui.exe"},
   };
   return programs;
 }
@@ -104,11 +106,14 @@ class LiveSystem final : public System {
     STARTUPINFOW si{};
     si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
+    DWORD flags = CREATE_SUSPENDED;
+    if (spec.new_group) flags |= CREATE_NEW_PROCESS_GROUP;
+    if (spec.new_console) flags |= CREATE_NEW_CONSOLE;
     {
       // The channel's write end is the only handle this harness makes inheritable; starting
       // one actor at a time keeps another actor's write end out of this one.
       std::lock_guard lock(create_mutex_);
-      if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, CREATE_SUSPENDED, nullptr, nullptr, &si,
+      if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, flags, nullptr, nullptr, &si,
                           &pi))
         throw std::runtime_error(fmt::format("CreateProcess of the {} actor failed: error {}", spec.kind,
                                              GetLastError()));
@@ -322,6 +327,19 @@ class LiveSystem final : public System {
     DWORD level = 0, flags = 0;
     if (!GetProcessShutdownParameters(&level, &flags)) return std::nullopt;
     return ShutdownParameters{level, flags};
+  }
+
+  bool own_console() override { return live::own_console(); }
+
+  std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) override { return live::ctrl_event(type, group); }
+
+  std::uint32_t post_close(std::uint64_t hwnd) override { return live::post_close(hwnd); }
+
+  // taskkill runs in the sandbox job: a taskkill still running when the test ends is reaped with
+  // the actors. One that has finished is no longer a member of the job (and is not in started_),
+  // so reap() never takes it for a survivor.
+  std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) override {
+    return live::run_taskkill(pid, options, to_win(sandbox_), create_mutex_, d);
   }
 
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override {

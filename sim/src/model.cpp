@@ -75,6 +75,44 @@ const std::vector<MutantInfo>& mutants() {
        "the loader lock excludes nobody: several threads run DllMain at once"},
       {Mutant::exitprocess_ignores_loader_lock, "exitprocess-ignores-loader-lock", "loader.exitprocess-waits",
        "ExitProcess goes ahead while another thread is inside DllMain"},
+      {Mutant::ctrl_handler_on_main_thread, "ctrl-handler-on-main-thread", "ctrl.handler-new-thread",
+       "a console control handler runs on the process's main thread"},
+      {Mutant::ctrl_default_exits_zero, "ctrl-default-exits-zero", "ctrl.default-handler-exits",
+       "the default console handler ends the process with 0, not STATUS_CONTROL_C_EXIT (Wine 8.0)"},
+      {Mutant::ctrl_ignore_blocks_every_event, "ctrl-ignore-blocks-every-event", "ctrl.default-handler-exits",
+       "ignoring Ctrl+C ignores Ctrl+Break and CTRL_CLOSE_EVENT too (Wine 8.0's CtrlRoutine)"},
+      {Mutant::ctrl_reaches_every_group, "ctrl-reaches-every-group", "ctrl.process-group",
+       "GenerateConsoleCtrlEvent reaches every process of the console, whatever group it names"},
+      {Mutant::new_group_accepts_ctrl_c, "new-group-accepts-ctrl-c", "ctrl.process-group",
+       "a CREATE_NEW_PROCESS_GROUP child starts with Ctrl+C enabled"},
+      {Mutant::gui_gets_console_events, "gui-gets-console-events", "ctrl.process-group",
+       "a GUI-subsystem process shares its creator's console and gets its events (Wine 8.0)"},
+      {Mutant::close_event_survives_true, "close-event-survives-true", "ctrl.close-event",
+       "a process whose CTRL_CLOSE_EVENT handler returns TRUE lives on"},
+      {Mutant::taskkill_force_sends_wm_close_first, "taskkill-force-sends-wm-close-first", "taskkill.force",
+       "taskkill /f first asks the graceful way and waits, and only then terminates"},
+      {Mutant::taskkill_ignores_hidden_windows, "taskkill-ignores-hidden-windows", "taskkill.gui-wm-close",
+       "taskkill without /f sends WM_CLOSE to visible windows only"},
+      {Mutant::polite_quit_code_zero, "polite-quit-code-zero", "taskkill.gui-wm-close",
+       "WM_QUIT carries 0 instead of PostQuitMessage's code, so a polite GUI exits with 0"},
+      {Mutant::taskkill_graceful_escalates, "taskkill-graceful-escalates", "taskkill.gui-ignores-close",
+       "taskkill without /f terminates a target that ignored WM_CLOSE"},
+      {Mutant::wm_close_destroys_window, "wm-close-destroys-window", "taskkill.gui-ignores-close",
+       "WM_CLOSE destroys the window whatever its window procedure does"},
+      {Mutant::taskkill_graceful_terminates_windowless, "taskkill-graceful-terminates-windowless",
+       "taskkill.windowless-needs-force", "taskkill without /f terminates a process that has no window"},
+      {Mutant::taskkill_console_no_close_event, "taskkill-console-no-close-event", "taskkill.console-close",
+       "taskkill without /f sends no CTRL_CLOSE_EVENT to a console process of its group (Wine 8.0)"},
+      {Mutant::taskkill_tree_only_root, "taskkill-tree-only-root", "taskkill.tree",
+       "taskkill /t ends only the process it names (Wine 8.0 has no /t)"},
+      {Mutant::broadcast_reaches_sender, "broadcast-reaches-sender", "graceful.private-message",
+       "BroadcastSystemMessage with BSF_IGNORECURRENTTASK reaches the sender's own windows too"},
+      {Mutant::broadcast_reaches_nobody, "broadcast-reaches-nobody", "graceful.private-message",
+       "BroadcastSystemMessage succeeds but reaches no window"},
+      {Mutant::terminate_calls_cbt_hook, "terminate-calls-cbt-hook", "hooks.no-wh-cbt",
+       "TerminateProcess calls the WH_CBT hook (HCBT_DESTROYWND) for each window it destroys"},
+      {Mutant::destroy_window_calls_no_hook, "destroy-window-calls-no-hook", "hooks.no-wh-cbt",
+       "DestroyWindow calls no WH_CBT hook either, so no way of ending shows one"},
   };
   return all;
 }
@@ -102,6 +140,7 @@ Model::Model(Mutant mutant) : mutant_(mutant) {
   h.pid = allocate_client_id();
   h.image = "harness";
   h.harness = true;
+  h.group = h.pid;  // the harness leads its own process group
   client_ids_[h.pid] = h.id;
   harness_ = h.id;
   processes_[h.id] = std::move(h);
@@ -167,7 +206,7 @@ ObjectId Model::new_thread(ProcessObj& p, const verbs::Block* code, bool main) {
 // Creation
 
 Model::Created Model::create_process(std::uint32_t creator_pid, const std::vector<std::string>& argv, ObjectId job,
-                                     int channel) {
+                                     int channel, CreateOptions options) {
   auto creator_it = client_ids_.find(creator_pid);
   if (creator_it == client_ids_.end() || !processes_.contains(creator_it->second))
     throw std::logic_error("create_process: no such creator");
@@ -177,22 +216,44 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   p.pid = allocate_client_id();
   client_ids_[p.pid] = p.id;
   p.parent_pid = creator.pid;
-  p.image = "actor-console";
+  p.image_kind = options.image;
+  p.image = options.image == Image::gui ? "actor-gui" : "actor-console";
   p.channel = channel;
   p.job = job ? job : creator.job;
+  // ctrl.process-group: a process inherits its creator's process group, unless it is created
+  // with CREATE_NEW_PROCESS_GROUP: then it leads a new one (group id = its pid) and starts with
+  // Ctrl+C ignored. Otherwise it inherits its creator's Ctrl+C ignore flag.
+  p.group = options.new_group ? p.pid : creator.group;
+  p.ignore_ctrl_c = options.new_group ? mutant_ != Mutant::new_group_accepts_ctrl_c : creator.ignore_ctrl_c;
+  // ctrl.process-group: a console process shares its creator's console, unless it is created
+  // with CREATE_NEW_CONSOLE or its creator has none: then it gets a new console. A GUI-subsystem
+  // process has no console (so no console event reaches it).
+  if (options.image == Image::console)
+    p.console = options.new_console || creator.console == 0 ? 0 : creator.console;
+  else if (mutant_ == Mutant::gui_gets_console_events)
+    p.console = creator.console;
+  const bool needs_console = options.image == Image::console && p.console == 0;
   auto program = std::make_shared<verbs::Block>();
+  auto gui_program = std::make_shared<gui_verbs::Program>();
   std::optional<std::string> usage;
   try {
-    *program = verbs::parse(argv);
+    if (options.image == Image::gui) *gui_program = gui_verbs::parse(argv);
+    else *program = verbs::parse(argv);
   } catch (const verbs::UsageError& e) {
     usage = e.message;
     program->clear();
+  } catch (const gui_verbs::UsageError& e) {
+    usage = e.message;
+    gui_program->clear();
   }
   p.program = program;
+  if (options.image == Image::gui) p.gui_program = gui_program;
   auto pid = p.id;
   processes_[pid] = std::move(p);
   ProcessObj& np = processes_.at(pid);
-  ObjectId main = new_thread(np, program.get(), true);
+  if (needs_console) np.console = new_console();
+  ObjectId main = new_thread(np, options.image == Image::gui ? nullptr : program.get(), true);
+  if (options.image == Image::gui) threads_.at(main).gui_code = gui_program.get();
   if (np.job) jobs_.at(np.job).members.push_back(pid);
   Created c;
   c.pid = np.pid;
@@ -200,8 +261,9 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   ProcessObj& cr = processes_.at(creator_it->second);
   c.process_handle = add_handle(cr, pid);
   c.thread_handle = add_handle(cr, main);
-  log(fmt::format("{} created by {} (parent id {}){}", describe(pid), describe(cr.id), cr.pid,
-                  np.job ? fmt::format(", in job {}", np.job) : std::string()));
+  log(fmt::format("{} created by {} (parent id {}){}, group {}{}", describe(pid), describe(cr.id), cr.pid,
+                  np.job ? fmt::format(", in job {}", np.job) : std::string(), np.group,
+                  np.console ? fmt::format(", console {}", np.console) : std::string()));
   if (usage) {
     ThreadObj& t = threads_.at(main);
     t.started = true;
@@ -352,6 +414,7 @@ void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   if (!others && p.state == RunState::running) {
     p.state = RunState::terminating;
     p.pending_exit_code = mutant_ == Mutant::last_thread_code_zero ? 0 : code;
+    release_windows(p, "its last thread exited");
     close_all_handles(p);
     maybe_finish(p);
   }
@@ -394,6 +457,9 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   t.micros.clear();
   t.wake_at.reset();
+  t.queue.clear();
+  t.pump = ThreadObj::Pump::none;
+  t.send = {};
   if (t.waiter) remove_waiter(t.waiter), t.waiter = 0;
   ProcessObj& p = processes_.at(t.process);
   if (p.loader_owner == t.id) p.loader_owner = 0, p.loader_depth = 0;
@@ -413,6 +479,11 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
     if (mutant_ == Mutant::terminate_runs_detach && p->probe_loaded)
       emit(main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
     if (mutant_ == Mutant::terminate_runs_handlers && p->atexit_registered) emit(main, "atexit-ran");
+    // hooks.no-wh-cbt: the windows TerminateProcess destroys call no WH_CBT hook. (Only the mutant
+    // does, on the hooked thread's behalf.)
+    if (mutant_ == Mutant::terminate_calls_cbt_hook)
+      for (std::uint64_t hwnd : top_level_windows(p->id))
+        if (const auto* owner = thread(windows_.at(hwnd).thread); owner && owner->cbt_hook) cbt(*owner, 4, hwnd);
   }
   p->state = RunState::terminating;
   p->pending_exit_code = code;
@@ -421,6 +492,7 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
   for (ObjectId t : p->threads)
     if (auto* th = thread_mut(t))
       kill_thread(*th, fault && mutant_ == Mutant::fatal_exception_kills_only_faulting_thread && th->blocked != ThreadObj::Block::none ? 0 : code);
+  release_windows(*p, why);
   // handles.closed: the dying process's handles are closed.
   close_all_handles(*p);
   // children.survive: terminating a process does not terminate its children.
@@ -601,6 +673,8 @@ void Model::run() {
       ThreadObj* t = thread_mut(id);
       if (t && t->state == RunState::running) moved |= step(*t);
     }
+    // CTRL_CLOSE_EVENT handlers whose time is up (ctrl.close-event).
+    moved |= check_close_deadlines();
     // Driver completions due now.
     for (ObjectId id : ids) {
       ThreadObj* t = thread_mut(id);
@@ -630,6 +704,9 @@ bool Model::advance_until(std::uint64_t until, const std::function<bool()>& done
       if (t.state == RunState::terminating && t.irp_release_at && *t.irp_release_at > now_)
         next = std::min(next.value_or(*t.irp_release_at), *t.irp_release_at);
     }
+    for (const auto& [id, p] : processes_)
+      if (p.state == RunState::running && p.close_deadline && *p.close_deadline > now_)
+        next = std::min(next.value_or(*p.close_deadline), *p.close_deadline);
     if (!next || *next > until) {
       now_ = std::max(now_, until);
       run();
@@ -679,6 +756,7 @@ bool Model::step(ThreadObj& t) {
     return true;
   }
   if (!t.micros.empty()) return run_micro(t);
+  if (t.gui_code) return gui_step(t);
   if (!t.code || t.pc >= t.code->size()) {
     // exit.code.return-from-main: the main thread returning from main ends the process with
     // main's value (the CRT runs its handlers, then ExitProcess); a worker whose procedure
@@ -858,6 +936,10 @@ bool Model::run_micro(ThreadObj& t) {
       exit_thread(t, code);
       return true;
     }
+    case Micro::Kind::ctrl_begin:
+    case Micro::Kind::ctrl_handler:
+    case Micro::Kind::ctrl_default:
+    case Micro::Kind::ctrl_done: return run_ctrl_micro(t);
   }
   t.micros.pop_front();
   return true;
@@ -1025,10 +1107,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     case Op::SpawnGroup:
     case Op::SpawnConsole:
     case Op::NewConsole:
-      // Consoles, process groups and control handlers are not modelled yet (issue 6): say so in
-      // the records rather than pretend the verb ran.
-      emit(t, "error", {{"what", "verb not modelled by the simulator yet"}, {"op", static_cast<int>(s.op)}});
-      break;
+    case Op::ConsoleWindow: console_verb(t, s); break;
     case Op::AtExit:
       p.atexit_registered = true;
       emit(t, "atexit-registered");

@@ -18,11 +18,15 @@ std::uint64_t SimSystem::until(Deadline d) const {
 }
 
 Actor SimSystem::start(const ActorSpec& spec) {
-  if (spec.kind != "console") throw std::runtime_error(fmt::format("the simulator has no '{}' actor yet", spec.kind));
+  Model::CreateOptions options;
+  if (spec.kind == "gui") options.image = Image::gui;
+  else if (spec.kind != "console") throw std::runtime_error(fmt::format("the simulator has no '{}' actor", spec.kind));
+  options.new_group = spec.new_group;
+  options.new_console = spec.new_console;
   auto job = object(spec.job ? spec.job : sandbox_);
   if (!job || model_.kind(*job) != ObjectKind::job) throw std::runtime_error("start: not a job handle");
   int channel = model_.new_channel();
-  auto c = model_.create_process(model_.harness_pid(), spec.verbs, *job, channel);
+  auto c = model_.create_process(model_.harness_pid(), spec.verbs, *job, channel, options);
   model_.run();
   return Actor{channel, c.pid, c.tid, Handle{c.process_handle}, Handle{c.thread_handle}};
 }
@@ -208,6 +212,30 @@ std::uint32_t SimSystem::set_shutdown_parameters(std::uint32_t level, std::uint3
 std::optional<System::ShutdownParameters> SimSystem::shutdown_parameters() {
   auto [level, flags] = model_.shutdown_parameters();
   return ShutdownParameters{level, flags};
+}
+
+bool SimSystem::own_console() { return model_.own_console(model_.harness_pid()); }
+
+std::uint32_t SimSystem::ctrl_event(std::uint32_t type, std::uint32_t group) {
+  model_.run();
+  const std::uint32_t error = model_.generate_ctrl_event(model_.harness_pid(), type, group);
+  model_.run();
+  return error;
+}
+
+std::uint32_t SimSystem::post_close(std::uint64_t hwnd) {
+  model_.run();
+  const std::uint32_t error = model_.post_close(hwnd);
+  model_.run();
+  return error;
+}
+
+// taskkill runs in the harness's console and group, and finishes at once in virtual time.
+std::optional<std::uint32_t> SimSystem::taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) {
+  model_.run();
+  const std::uint32_t status = model_.taskkill(pid, options.force, options.tree, until(d));
+  model_.run();
+  return status;
 }
 
 // The channel is drained when every process that reports on it has ended.

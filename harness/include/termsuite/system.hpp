@@ -40,9 +40,11 @@ struct Actor {
 };
 
 struct ActorSpec {
-  std::string kind = "console";        // which actor program: "console" (more kinds later)
+  std::string kind = "console";        // which actor program: "console" or "gui" (actor-gui)
   std::vector<std::string> verbs;      // its behaviour (docs/actors.md)
   Handle job;                          // the job to start it in; none = the test's sandbox job
+  bool new_group = false;              // CREATE_NEW_PROCESS_GROUP: leads a group (id = its pid)
+  bool new_console = false;            // CREATE_NEW_CONSOLE: a console of its own
 };
 
 // The result of opening an object by id: a handle, or the Win32 error code the open failed with.
@@ -135,6 +137,28 @@ class System {
     std::uint32_t level = 0, flags = 0;
   };
   virtual std::optional<ShutdownParameters> shutdown_parameters() = 0;
+
+  // --- Asking a process to leave (issue 6) --------------------------------------------------
+  // Gives the harness a console of its own (FreeConsole, then AllocConsole; the harness's standard
+  // handles are kept) and a control handler that returns TRUE for every event, so the harness
+  // survives what it sends. Actors started afterwards without new_console share that console, and
+  // taskkill runs in it. Idempotent: the console stays for the life of the harness process.
+  // False if no console could be made.
+  virtual bool own_console() = 0;
+  // GenerateConsoleCtrlEvent(type, group) from the harness's console (own_console first):
+  // 0, or the Win32 error the call failed with.
+  virtual std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) = 0;
+  // PostMessage(hwnd, WM_CLOSE, 0, 0) to a window an actor reported (`hwnd` of its records, a
+  // console window included): 0, or the Win32 error.
+  virtual std::uint32_t post_close(std::uint64_t hwnd) = 0;
+  // `taskkill /pid PID` (+ `/f`, `/t`), started in the harness's console and the test's sandbox
+  // job, its output discarded (never judged: it is localised). Its exit status, or nullopt if it
+  // had not finished by the deadline (it is then ended).
+  struct TaskkillOptions {
+    bool force = false;  // /f
+    bool tree = false;   // /t
+  };
+  virtual std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) = 0;
 
   // Report channel. await() returns the first record named `ev` (from process `pid` if non-zero)
   // that arrives by the deadline, or nullopt. Records are kept: awaiting again finds it again.

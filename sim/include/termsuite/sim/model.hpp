@@ -8,16 +8,22 @@
 //
 // Each rule is written once, next to the claim ID it implements (grep the claim ID to go from
 // docs/claims.json to the rule). A mutant turns one rule wrong, to prove the suite notices.
+//
+// Issue 6 adds consoles and process groups (console control events, delivered on a new thread),
+// windows with per-thread message queues (the GUI actor, WM_CLOSE, registered messages, a WH_CBT
+// hook) and taskkill. They follow the documented Windows behaviour, not Wine's.
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "termsuite/gui_verbs.hpp"
 #include "termsuite/report.hpp"
 #include "termsuite/verbs.hpp"
 
@@ -28,6 +34,11 @@ inline constexpr std::uint32_t kErrorInvalidHandle = 6;        // ERROR_INVALID_
 inline constexpr std::uint32_t kErrorInvalidParameter = 87;    // ERROR_INVALID_PARAMETER
 inline constexpr std::uint32_t kUsageErrorExitCode = 0xBADA;   // the actor's, for a bad argv
 inline constexpr std::uint64_t kActorWaitMs = 60'000;          // the actor's own wait deadline
+inline constexpr std::uint32_t kErrorInvalidWindowHandle = 1400;  // ERROR_INVALID_WINDOW_HANDLE
+inline constexpr std::uint64_t kCloseTimeoutMs = 5'000;        // how long a CTRL_CLOSE handler may run
+inline constexpr std::uint32_t kTaskkillForceCode = 1;         // what Windows' taskkill /f passes
+inline constexpr std::uint32_t kTaskkillNotFound = 128;        // taskkill's status: no such process
+inline constexpr std::uint32_t kTaskkillFailed = 1;            // taskkill's status: could not end it
 
 // ------------------------------------------------------------------------------------------
 // Mutants: one wrong rule each.
@@ -65,6 +76,26 @@ enum class Mutant {
   dllmain_thread_starts_at_once,  // loader.threads-deferred
   dllmain_not_serialized,         // loader.one-thread-in-dllmain
   exitprocess_ignores_loader_lock,  // loader.exitprocess-waits
+  // Issue 6: consoles, windows, taskkill.
+  ctrl_handler_on_main_thread,    // ctrl.handler-new-thread
+  ctrl_default_exits_zero,        // ctrl.default-handler-exits
+  ctrl_ignore_blocks_every_event, // ctrl.default-handler-exits
+  ctrl_reaches_every_group,       // ctrl.process-group
+  new_group_accepts_ctrl_c,       // ctrl.process-group
+  gui_gets_console_events,        // ctrl.process-group
+  close_event_survives_true,      // ctrl.close-event
+  taskkill_force_sends_wm_close_first,  // taskkill.force
+  taskkill_ignores_hidden_windows,      // taskkill.gui-wm-close
+  polite_quit_code_zero,                // taskkill.gui-wm-close
+  taskkill_graceful_escalates,          // taskkill.gui-ignores-close
+  wm_close_destroys_window,             // taskkill.gui-ignores-close
+  taskkill_graceful_terminates_windowless,  // taskkill.windowless-needs-force
+  taskkill_console_no_close_event,      // taskkill.console-close
+  taskkill_tree_only_root,              // taskkill.tree
+  broadcast_reaches_sender,             // graceful.private-message
+  broadcast_reaches_nobody,             // graceful.private-message
+  terminate_calls_cbt_hook,             // hooks.no-wh-cbt
+  destroy_window_calls_no_hook,         // hooks.no-wh-cbt
 };
 
 struct MutantInfo {
@@ -98,6 +129,10 @@ struct Micro {
     exit_process_locked,  // ExitProcess(code) with the loader lock held
     finish_exit,          // after the DLLs were told: end the process with `code`
     end_thread,           // after DLL_THREAD_DETACH: the thread ends with `code`
+    ctrl_begin,           // CtrlRoutine starts, for event `code`: is it ignored?
+    ctrl_handler,         // a console control handler (mode `text`) called for event `code`
+    ctrl_default,         // no handler returned TRUE: the default handler, for event `code`
+    ctrl_done,            // a handler returned TRUE for event `code`
   };
   Kind kind;
   std::string ev;
@@ -107,6 +142,17 @@ struct Micro {
   std::uint32_t code = 0;
 };
 enum class RunState { running, terminating, terminated };
+
+// Which program a process runs: the console actor or the GUI actor (windows subsystem).
+enum class Image { console, gui };
+
+// A message in a thread's queue (issue 6).
+struct Message {
+  enum class Kind { close, registered, drain_marker } kind = Kind::close;
+  std::uint64_t hwnd = 0;   // 0: a thread message
+  std::uint32_t id = 0;     // registered: the message id
+  std::uint64_t token = 0;  // a sent message (SendMessage): its sender waits until it is handled
+};
 std::string_view to_string(RunState s);
 
 struct ThreadObj {
@@ -140,6 +186,22 @@ struct ThreadObj {
   nlohmann::json done_fields;
   int dll_inside_max = 0;                 // highest count of threads in DllMain during this call
   bool thread_local_object = false;       // `thread-local-object` ran on this thread
+  // A GUI actor's main thread: its verbs, its message queue, and where it is in them.
+  const gui_verbs::Program* gui_code = nullptr;
+  std::deque<Message> queue;
+  enum class Pump { none, drain, loop } pump = Pump::none;  // pumping messages: in `drain`, or the loop
+  int dispatched = 0;                     // drain: messages dispatched before the marker
+  std::optional<std::uint32_t> quit;      // PostQuitMessage's code, until the loop sees WM_QUIT
+  bool cbt_hook = false;                  // a WH_CBT hook on this thread
+  struct Send {                           // broadcast-private-send in progress
+    bool active = false;
+    std::string name;
+    std::uint32_t message = 0;
+    std::vector<std::uint64_t> targets;
+    std::size_t next = 0;
+    std::uint64_t token = 0;              // the message sent, not yet handled
+    ObjectId receiver = 0;
+  } send;
 };
 
 struct ProcessObj {
@@ -168,6 +230,38 @@ struct ProcessObj {
   bool sign = false;
   bool atexit_registered = false;
   bool static_object = false;
+  // Consoles and process groups (issue 6).
+  Image image_kind = Image::console;
+  std::shared_ptr<const gui_verbs::Program> gui_program;
+  std::uint32_t console = 0;                  // the console it is attached to (0: none)
+  std::uint32_t group = 0;                    // its process group id
+  bool ignore_ctrl_c = false;                 // SetConsoleCtrlHandler(NULL, TRUE)
+  std::vector<verbs::CtrlMode> ctrl_handlers; // in registration order
+  std::optional<std::uint64_t> close_deadline;  // CTRL_CLOSE_EVENT delivered: ended at this time
+  // Windows (the GUI actor).
+  bool had_window = false;                    // `window` or `listen-private` ran: the loop runs
+  std::vector<std::uint64_t> gui_windows;     // `window` windows, in creation order
+  int live_windows = 0;                       // `window` windows not yet destroyed
+  std::uint64_t listener = 0;
+  std::vector<std::pair<std::string, std::uint32_t>> listening;  // name, registered message id
+};
+
+// A top-level window. Console windows belong to the console (its host), not to an actor.
+struct WindowObj {
+  std::uint64_t hwnd = 0;
+  enum class Role { window, listener, console } role = Role::window;
+  gui_verbs::WindowKind kind{};
+  ObjectId process = 0;
+  ObjectId thread = 0;
+  std::uint32_t console = 0;  // a console window: its console
+  bool visible = false;
+  std::string title;
+};
+
+struct ConsoleObj {
+  std::uint32_t id = 0;
+  std::uint64_t hwnd = 0;  // its window (GetConsoleWindow)
+  bool closed = false;     // its window was closed: every process attached got CTRL_CLOSE_EVENT
 };
 
 // Events, sections, mutexes and the client ends of pipes: objects with a name, kept by handles.
@@ -209,6 +303,13 @@ struct TraceLine {
   std::string text;
 };
 
+// How CreateProcess starts a process (issue 6).
+struct ProcessOptions {
+  Image image = Image::console;
+  bool new_group = false;    // CREATE_NEW_PROCESS_GROUP
+  bool new_console = false;  // CREATE_NEW_CONSOLE
+};
+
 class Model {
  public:
   explicit Model(Mutant mutant = Mutant::none);
@@ -225,7 +326,9 @@ class Model {
   // CreateProcess by `creator` (pid), running `program` (argv verbs), in `job` (0: the
   // creator's job), reporting on `channel`. A program that does not parse runs as the actor
   // does: it reports usage-error and exits with 0xBADA. Call run() afterwards.
-  Created create_process(std::uint32_t creator, const std::vector<std::string>& argv, ObjectId job, int channel);
+  using CreateOptions = ProcessOptions;
+  Created create_process(std::uint32_t creator, const std::vector<std::string>& argv, ObjectId job, int channel,
+                         CreateOptions options = {});
   ObjectId create_job(std::uint32_t owner, bool kill_on_close, std::uint64_t* handle);
   ObjectId create_event(std::uint32_t owner, std::string name, std::uint64_t* handle);  // manual reset
   bool set_event(ObjectId event);
@@ -246,6 +349,15 @@ class Model {
   bool close_handle(std::uint32_t owner, std::uint64_t handle);
   std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
   void set_driver_cancel_delay(std::uint64_t ms) { driver_cancel_ms_ = ms; }
+
+  // Consoles, windows and taskkill (issue 6). Each returns 0 or the Win32 error (taskkill: its
+  // exit status). Call run() afterwards.
+  bool own_console(std::uint32_t pid);  // FreeConsole + AllocConsole (idempotent for the harness)
+  std::uint32_t generate_ctrl_event(std::uint32_t sender_pid, std::uint32_t type, std::uint32_t group);
+  std::uint32_t post_close(std::uint64_t hwnd);  // PostMessage(hwnd, WM_CLOSE)
+  // taskkill /pid PID [/f] [/t], run by the harness (in its console and group); `until` bounds
+  // what it may wait for.
+  std::uint32_t taskkill(std::uint32_t pid, bool force, bool tree, std::uint64_t until);
 
   // Runs every runnable thread, step by step, until none can move.
   void run();
@@ -274,6 +386,8 @@ class Model {
   const std::map<ObjectId, ProcessObj>& processes() const { return processes_; }
   const std::map<ObjectId, ThreadObj>& threads() const { return threads_; }
   const std::map<ObjectId, JobObj>& jobs() const { return jobs_; }
+  const std::map<std::uint64_t, WindowObj>& windows() const { return windows_; }
+  const std::map<std::uint32_t, ConsoleObj>& consoles() const { return consoles_; }
   // Why `id` still exists (empty: it does not, or nothing keeps it and it is about to go).
   std::vector<Keeper> keepers(ObjectId id) const;
   // Every handle, by the object it refers to: (owning process object, handle value).
@@ -316,6 +430,27 @@ class Model {
   void collect();
   std::vector<Keeper> keepers(ObjectId id, const HandleIndex& index) const;
   int handle_count(ObjectId id) const;
+  // Consoles and control events.
+  std::uint32_t new_console();
+  bool console_alive(std::uint32_t console) const;
+  void deliver_ctrl(ProcessObj& p, std::uint32_t type);
+  void close_console(std::uint32_t console);
+  void console_verb(ThreadObj& t, const verbs::Step& s);
+  bool run_ctrl_micro(ThreadObj& t);
+  bool check_close_deadlines();
+  // Windows and messages.
+  bool gui_step(ThreadObj& t);
+  void gui_verb(ThreadObj& t, const gui_verbs::Step& s);
+  bool send_step(ThreadObj& t);
+  void dispatch(ThreadObj& t, const Message& m);
+  std::uint64_t create_window(ThreadObj& t, WindowObj w);
+  void destroy_window(ThreadObj& t, std::uint64_t hwnd);
+  void release_windows(ProcessObj& p, std::string_view why);
+  void cbt(const ThreadObj& t, int code, std::uint64_t hwnd);
+  bool post_message(std::uint64_t hwnd, Message m);
+  std::vector<std::uint64_t> top_level_windows(ObjectId process) const;  // EnumWindows order
+  std::uint32_t register_message(std::string_view name);
+  bool taskkill_graceful(ProcessObj& p);
 
   Mutant mutant_;
   std::uint64_t now_ = 0;
@@ -326,6 +461,13 @@ class Model {
   std::map<ObjectId, JobObj> jobs_;
   std::map<ObjectId, NamedObj> named_;
   std::map<ObjectId, PipeObj> pipes_;
+  std::map<std::uint64_t, WindowObj> windows_;
+  std::uint64_t next_hwnd_ = 0x10010;
+  std::map<std::uint32_t, ConsoleObj> consoles_;
+  std::uint32_t next_console_ = 1;
+  std::map<std::string, std::uint32_t> registered_;  // RegisterWindowMessage: lower-cased name -> id
+  std::set<std::uint64_t> pending_sends_;            // sent messages not yet handled
+  std::uint64_t next_token_ = 1;
   std::uint32_t shutdown_level_ = 0x280, shutdown_flags_ = 0;
   std::map<std::uint32_t, ObjectId> client_ids_;  // pid/tid -> object, while the object exists
   ObjectId harness_ = 0;

@@ -36,6 +36,10 @@ class SimSystem final : public System {
   std::optional<ThreadTimes> thread_times(Handle thread) override;
   std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) override;
   std::optional<ShutdownParameters> shutdown_parameters() override;
+  bool own_console() override;
+  std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) override;
+  std::uint32_t post_close(std::uint64_t hwnd) override;
+  std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) override;
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
   std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;
   std::vector<Event> events(const Actor& a) override;

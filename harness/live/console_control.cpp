@@ -1,0 +1,148 @@
+// The harness's console, console control events, WM_CLOSE and taskkill (issue 6).
+#include "console_control.hpp"
+
+#include "termsuite/owned_handle.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace termsuite::live {
+
+namespace {
+
+// The harness survives every event it sends to its own group (and a close of its console):
+// returning TRUE ends the handler chain before the default handler. Not SetConsoleCtrlHandler(
+// NULL, TRUE): that ignore flag would be inherited by every actor not started in a new group.
+BOOL WINAPI harness_ctrl_handler(DWORD) { return TRUE; }
+
+struct ConsoleState {
+  std::mutex mutex;
+  bool attempted = false;
+  bool ok = false;
+};
+
+ConsoleState& console_state() {
+  static ConsoleState state;
+  return state;
+}
+
+}  // namespace
+
+bool own_console() {
+  auto& state = console_state();
+  std::lock_guard lock(state.mutex);
+  if (state.attempted) return state.ok;
+  state.attempted = true;
+
+  // AllocConsole points the standard handles at the new console; the harness's output is a
+  // pipe the runner reads, and it must keep going there.
+  const HANDLE in = GetStdHandle(STD_INPUT_HANDLE);
+  const HANDLE out = GetStdHandle(STD_OUTPUT_HANDLE);
+  const HANDLE err = GetStdHandle(STD_ERROR_HANDLE);
+  FreeConsole();  // fails when there is none: no matter
+  const bool allocated = AllocConsole() != FALSE;
+  SetStdHandle(STD_INPUT_HANDLE, in);
+  SetStdHandle(STD_OUTPUT_HANDLE, out);
+  SetStdHandle(STD_ERROR_HANDLE, err);
+  if (!allocated) return false;
+  state.ok = SetConsoleCtrlHandler(harness_ctrl_handler, TRUE) != FALSE;
+  return state.ok;
+}
+
+std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) {
+  SetLastError(0);
+  if (GenerateConsoleCtrlEvent(type, group)) return 0;
+  return GetLastError();
+}
+
+std::uint32_t post_close(std::uint64_t hwnd) {
+  SetLastError(0);
+  if (PostMessageW(reinterpret_cast<HWND>(static_cast<std::uintptr_t>(hwnd)), WM_CLOSE, 0, 0)) return 0;
+  return GetLastError();
+}
+
+namespace {
+
+std::wstring taskkill_path() {
+  std::wstring dir(MAX_PATH, L'\0');
+  for (;;) {
+    UINT n = GetSystemDirectoryW(dir.data(), static_cast<UINT>(dir.size()));
+    if (n == 0) throw std::runtime_error(fmt::format("GetSystemDirectory failed: error {}", GetLastError()));
+    if (n < dir.size()) {
+      dir.resize(n);
+      break;
+    }
+    dir.resize(n);
+  }
+  return dir + L"\\taskkill.exe";
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> run_taskkill(std::uint32_t pid, System::TaskkillOptions options, HANDLE job,
+                                          std::mutex& create_mutex, Deadline d) {
+  const std::wstring exe = taskkill_path();
+  std::wstring cmd = L"taskkill.exe";
+  if (options.force) cmd += L" /f";
+  if (options.tree) cmd += L" /t";
+  cmd += L" /pid " + std::to_wstring(pid);
+
+  // Its output goes nowhere: the text is localised and never judged. NUL is the one handle it
+  // inherits (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), as its standard output and error; no input.
+  SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  OwnedHandle nul(CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inheritable,
+                              OPEN_EXISTING, 0, nullptr));
+  if (!nul) throw std::runtime_error(fmt::format("CreateFile(NUL) failed: error {}", GetLastError()));
+
+  SIZE_T size = 0;
+  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
+  std::string storage(size, '\0');
+  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
+  if (!InitializeProcThreadAttributeList(attributes, 1, 0, &size))
+    throw std::runtime_error(fmt::format("InitializeProcThreadAttributeList failed: error {}", GetLastError()));
+  struct ListGuard {
+    LPPROC_THREAD_ATTRIBUTE_LIST list;
+    ~ListGuard() { DeleteProcThreadAttributeList(list); }
+  } list_guard{attributes};
+  HANDLE inherit[] = {nul.get()};
+  if (!UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, nullptr,
+                                 nullptr))
+    throw std::runtime_error(fmt::format("UpdateProcThreadAttribute failed: error {}", GetLastError()));
+
+  STARTUPINFOEXW si{};
+  si.StartupInfo.cb = sizeof si;
+  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
+  si.StartupInfo.hStdInput = nul.get();
+  si.StartupInfo.hStdOutput = nul.get();
+  si.StartupInfo.hStdError = nul.get();
+  si.lpAttributeList = attributes;
+
+  PROCESS_INFORMATION pi{};
+  {
+    std::lock_guard lock(create_mutex);
+    if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT,
+                        nullptr, nullptr, &si.StartupInfo, &pi))
+      throw std::runtime_error(fmt::format("CreateProcess of taskkill failed: error {}", GetLastError()));
+  }
+  OwnedHandle process(pi.hProcess), thread(pi.hThread);
+  if (!AssignProcessToJobObject(job, pi.hProcess)) {
+    const DWORD err = GetLastError();
+    TerminateProcess(pi.hProcess, 1);
+    throw std::runtime_error(fmt::format("AssignProcessToJobObject(taskkill) failed: error {}", err));
+  }
+  ResumeThread(pi.hThread);
+
+  if (WaitForSingleObject(pi.hProcess, d.remaining_ms()) != WAIT_OBJECT_0) {
+    TerminateProcess(pi.hProcess, 1);
+    // Gone before the handle is closed, so the test's reap finds no taskkill left in its job.
+    WaitForSingleObject(pi.hProcess, 2'000);
+    return std::nullopt;
+  }
+  DWORD code = 0;
+  if (!GetExitCodeProcess(pi.hProcess, &code)) return std::nullopt;
+  return code;
+}
+
+}  // namespace termsuite::live

@@ -7,6 +7,8 @@
 // Every scenario runs in a console the harness creates for itself (own_console): the actors share
 // it, so the results do not depend on how the suite was started. The harness's own handler
 // returns TRUE, so the events it sends to its whole console (group 0) do not end it.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "termsuite/claim_test.hpp"
@@ -39,9 +41,9 @@ class Ctrl : public ClaimTest {
     return it != e.fields.end() && it->is_boolean() && it->get<bool>();
   }
 
-  // True if `a` reports no ctrl-event within kQuietWatch.
-  bool no_ctrl_event(const Actor& a) {
-    return !sys().await(a, "ctrl-event", Deadline::in(kQuietWatch), a.pid).has_value();
+  // True if `a`'s process (or its descendant `pid`) reports no ctrl-event within kQuietWatch.
+  bool no_ctrl_event(const Actor& a, std::uint32_t pid = 0) {
+    return !sys().await(a, "ctrl-event", Deadline::in(kQuietWatch), pid ? pid : a.pid).has_value();
   }
 };
 
@@ -80,6 +82,40 @@ TEST_F(Ctrl, HandlerRunsOnANewThread) {
                                          << e->describe();
   // The handler returned TRUE: the event is handled and the process goes on.
   EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although its handler returned TRUE";
+}
+
+TEST_F(Ctrl, HandlersRunLastRegisteredFirstOnOneThread) {
+  claim("ctrl.handler-new-thread");
+  // Registered first: the routine that returns TRUE; last: the one that returns FALSE. The last
+  // registered is called first, returns FALSE, and the next one in the list runs, on the same
+  // thread (one thread per event, not one per handler).
+  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
+  auto events = sys().await_n(a, "ctrl-event", 2, Deadline::in(kExitBudget));
+  std::sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+  if (events.empty()) {
+    note_timeout(fmt::format("no handler ran within {} ms", kExitBudget.count()));
+    return;
+  }
+  EXPECT_EQ(events[0].text("mode").value_or("?"), "false")
+      << "the handler registered first was called first: " << events[0].describe();
+  if (events.size() < 2) {
+    // The first call returned FALSE, so the documents promise the next handler; if the first
+    // call was the one that returns TRUE, the order was wrong, reported above.
+    if (events[0].text("mode") == "false")
+      note_timeout(fmt::format("the next handler did not run within {} ms after the first returned FALSE",
+                               kExitBudget.count()));
+    return;
+  }
+  EXPECT_EQ(events[1].text("mode").value_or("?"), "true") << events[1].describe();
+  for (const auto& e : events) EXPECT_EQ(e.number("type").value_or(99), kCtrlCEvent) << e.describe();
+  EXPECT_EQ(events[0].number("thread").value_or(0), events[1].number("thread").value_or(1))
+      << "the two handlers of one event ran on different threads: " << events[0].describe() << " / "
+      << events[1].describe();
+  EXPECT_FALSE(flag(events[0], "known_thread")) << events[0].describe();
+  // The second handler returned TRUE: the default handler is not reached.
+  EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although a handler returned TRUE";
 }
 
 // Closes the console of an actor started with a console of its own; returns the actor, ended.
@@ -124,6 +160,20 @@ TEST_F(CtrlClose, HandlerThatCallsExitRunsAtexitRoutines) {
   EXPECT_FALSE(records(a, "atexit-ran", a.pid).empty()) << "exit() from the handler ran no atexit routine";
 }
 
+TEST_F(CtrlClose, HoldingHandlerIsCutShort) {
+  claim("ctrl.close-event");
+  // The handler would hold for 20 s (kCtrlHoldMs). A CTRL_CLOSE_EVENT handler gets 5 s
+  // (SPI_GETHUNGAPPTIMEOUT), then the system ends the process: it ends within the 15 s
+  // close_console_of waits, and the handler never returns.
+  auto a = close_console_of({"ctrl-handler", "hold"});
+  ASSERT_FALSE(still_running(a.process)) << "the process outlived the 15 s it was given after its console closed";
+  expect_close_event(a);
+  EXPECT_FALSE(records(a, "ctrl-handler-holding", a.pid).empty()) << "the handler never started to hold";
+  auto returned = records(a, "ctrl-handler-returning", a.pid);
+  EXPECT_TRUE(returned.empty()) << "the handler ran to its end: " << returned.front().describe();
+  observe("exit-code-after-close", hex(sys().exit_code(a.process)));
+}
+
 TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
   claim("ctrl.process-group");
   auto outside = start({"ctrl-handler", "true", "ready", "wait-forever"});  // the harness's group
@@ -159,6 +209,40 @@ TEST_F(Ctrl, GuiProcessGetsNoConsoleEvent) {
   ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
   EXPECT_TRUE(still_running(gui.process, kQuietWatch))
       << "the GUI-subsystem process ended on Ctrl+C: exit code " << hex(sys().exit_code(gui.process));
+}
+
+TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
+  claim("ctrl.process-group");
+  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});
+  // The parent ignores Ctrl+C, then starts a child in the same group and console (a plain spawn).
+  auto parent = start({"ignore-ctrl-c", "spawn", "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ready",
+                       "wait-forever"});
+  auto spawned = expect_event(parent, "spawned", kStartBudget, parent.pid);
+  ASSERT_TRUE(spawned);
+  const auto child_pid = static_cast<std::uint32_t>(spawned->number("child_pid").value_or(0));
+  ASSERT_NE(child_pid, 0u) << spawned->describe();
+  ASSERT_TRUE(ready(witness));
+  ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, parent.pid));
+  ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, child_pid)) << "the child never got ready";
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
+  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  // The child's handler would return TRUE; with Ctrl+C ignored no handler runs at all.
+  EXPECT_TRUE(no_ctrl_event(parent, child_pid))
+      << "a child of a process that ignores Ctrl+C got Ctrl+C: it did not inherit the ignore flag";
+  EXPECT_TRUE(still_running(parent.process)) << "the parent ended although it ignores Ctrl+C: exit code "
+                                             << hex(sys().exit_code(parent.process));
+}
+
+TEST_F(Ctrl, NewConsoleGetsNoEvent) {
+  claim("ctrl.process-group");
+  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});  // the harness's console
+  // The harness's process group, but a console of its own.
+  auto other = start(ActorSpec{.verbs = {"ctrl-handler", "true", "ready", "wait-forever"}, .new_console = true});
+  ASSERT_TRUE(ready(witness));
+  ASSERT_TRUE(ready(other));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
+  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  EXPECT_TRUE(no_ctrl_event(other)) << "a CREATE_NEW_CONSOLE process got the Ctrl+C of its creator's console";
 }
 
 }  // namespace

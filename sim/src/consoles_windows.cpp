@@ -124,9 +124,11 @@ void Model::deliver_ctrl(ProcessObj& p, std::uint32_t type) {
   push_thread_init(ct);
   ct.micros.push_back({Micro::Kind::ctrl_begin, "", {}, "", 0, type});
   log(fmt::format("{} created to deliver {}", describe(nt), verbs::ctrl_event_name(type)));
-  // ctrl.close-event: a process may handle CTRL_CLOSE_EVENT for a while (5 s on Windows); then the
-  // system ends it, whatever its handler is doing.
-  if (is_close_type(type) && !p.close_deadline && mutant_ != Mutant::close_event_survives_true)
+  // ctrl.close-event: a process may handle CTRL_CLOSE_EVENT for a while (SPI_GETHUNGAPPTIMEOUT,
+  // 5000 ms: microsoft/terminal's doc/ConsoleCtrlEvent.md); then the system ends it, whatever its
+  // handler is doing. Ctrl+C and Ctrl+Break have no timeout.
+  if (is_close_type(type) && !p.close_deadline && mutant_ != Mutant::close_event_survives_true &&
+      mutant_ != Mutant::close_handler_runs_unbounded)
     p.close_deadline = now_ + kCloseTimeoutMs;
 }
 
@@ -146,9 +148,15 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
         if (is_close_type(type)) p.close_deadline.reset();
         return true;
       }
-      // The handler list as it is now, the last registered first; then the default handler.
-      for (auto it = p.ctrl_handlers.rbegin(); it != p.ctrl_handlers.rend(); ++it)
-        t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
+      // ctrl.handler-new-thread: the handler list as it is now, the last registered first, all on
+      // this one thread; then the default handler.
+      if (mutant_ == Mutant::handlers_first_registered_first) {
+        for (auto it = p.ctrl_handlers.begin(); it != p.ctrl_handlers.end(); ++it)
+          t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
+      } else {
+        for (auto it = p.ctrl_handlers.rbegin(); it != p.ctrl_handlers.rend(); ++it)
+          t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
+      }
       t.micros.push_back({Micro::Kind::ctrl_default, "", {}, "", 0, type});
       return true;
     case Micro::Kind::ctrl_handler: {

@@ -89,6 +89,14 @@ const std::vector<MutantInfo>& mutants() {
        "a GUI-subsystem process shares its creator's console and gets its events (Wine 8.0)"},
       {Mutant::close_event_survives_true, "close-event-survives-true", "ctrl.close-event",
        "a process whose CTRL_CLOSE_EVENT handler returns TRUE lives on"},
+      {Mutant::close_handler_runs_unbounded, "close-handler-runs-unbounded", "ctrl.close-event",
+       "the close timeout never fires: a CTRL_CLOSE_EVENT handler may run as long as it likes"},
+      {Mutant::ignore_flag_not_inherited, "ignore-flag-not-inherited", "ctrl.process-group",
+       "a child starts with Ctrl+C enabled although its creator ignores Ctrl+C"},
+      {Mutant::new_console_shares_console, "new-console-shares-console", "ctrl.process-group",
+       "a CREATE_NEW_CONSOLE child stays attached to its creator's console and gets its events"},
+      {Mutant::handlers_first_registered_first, "handlers-first-registered-first", "ctrl.handler-new-thread",
+       "console control handlers are called in the order they were registered, the first one first"},
       {Mutant::taskkill_force_sends_wm_close_first, "taskkill-force-sends-wm-close-first", "taskkill.force",
        "taskkill /f first asks the graceful way and waits, and only then terminates"},
       {Mutant::taskkill_ignores_hidden_windows, "taskkill-ignores-hidden-windows", "taskkill.gui-wm-close",
@@ -224,12 +232,15 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   // with CREATE_NEW_PROCESS_GROUP: then it leads a new one (group id = its pid) and starts with
   // Ctrl+C ignored. Otherwise it inherits its creator's Ctrl+C ignore flag.
   p.group = options.new_group ? p.pid : creator.group;
-  p.ignore_ctrl_c = options.new_group ? mutant_ != Mutant::new_group_accepts_ctrl_c : creator.ignore_ctrl_c;
+  p.ignore_ctrl_c = options.new_group ? mutant_ != Mutant::new_group_accepts_ctrl_c
+                                       : creator.ignore_ctrl_c && mutant_ != Mutant::ignore_flag_not_inherited;
   // ctrl.process-group: a console process shares its creator's console, unless it is created
   // with CREATE_NEW_CONSOLE or its creator has none: then it gets a new console. A GUI-subsystem
   // process has no console (so no console event reaches it).
   if (options.image == Image::console)
-    p.console = options.new_console || creator.console == 0 ? 0 : creator.console;
+    p.console = (options.new_console && mutant_ != Mutant::new_console_shares_console) || creator.console == 0
+                    ? 0
+                    : creator.console;
   else if (mutant_ == Mutant::gui_gets_console_events)
     p.console = creator.console;
   const bool needs_console = options.image == Image::console && p.console == 0;

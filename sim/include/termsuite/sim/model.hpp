@@ -84,6 +84,10 @@ enum class Mutant {
   new_group_accepts_ctrl_c,       // ctrl.process-group
   gui_gets_console_events,        // ctrl.process-group
   close_event_survives_true,      // ctrl.close-event
+  close_handler_runs_unbounded,   // ctrl.close-event
+  ignore_flag_not_inherited,      // ctrl.process-group
+  new_console_shares_console,     // ctrl.process-group
+  handlers_first_registered_first,  // ctrl.handler-new-thread
   taskkill_force_sends_wm_close_first,  // taskkill.force
   taskkill_ignores_hidden_windows,      // taskkill.gui-wm-close
   polite_quit_code_zero,                // taskkill.gui-wm-close

@@ -265,11 +265,7 @@ void Model::console_verb(ThreadObj& t, const verbs::Step& s) {
       CreateOptions options;
       options.new_group = s.op == verbs::Op::SpawnGroup;
       options.new_console = s.op == verbs::Op::SpawnConsole;
-      auto c = create_process(p.pid, s.args, 0, p.channel, options);
-      ProcessObj& self = processes_.at(t.process);
-      emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
-      close_handle(self.pid, c.thread_handle);
-      close_handle(self.pid, c.process_handle);
+      spawn_child(t, s.args, options);
       break;
     }
     case verbs::Op::NewConsole:
@@ -521,11 +517,7 @@ void Model::gui_verb(ThreadObj& t, const gui_verbs::Step& s) {
     case Op::SpawnGui: {
       CreateOptions options;
       options.image = Image::gui;
-      auto c = create_process(p.pid, s.args, 0, p.channel, options);
-      ProcessObj& self = processes_.at(t.process);
-      emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
-      close_handle(self.pid, c.thread_handle);
-      close_handle(self.pid, c.process_handle);
+      spawn_child(t, s.args, options);
       break;
     }
     case Op::CbtHook:

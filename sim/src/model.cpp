@@ -781,6 +781,15 @@ bool Model::step(ThreadObj& t) {
   return true;
 }
 
+void Model::spawn_child(ThreadObj& t, const std::vector<std::string>& args, CreateOptions options,
+                        bool keep_thread_handle) {
+  const std::uint32_t self = processes_.at(t.process).pid;
+  auto c = create_process(self, args, 0, processes_.at(t.process).channel, options);
+  emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
+  if (!keep_thread_handle) close_handle(self, c.thread_handle);
+  close_handle(self, c.process_handle);
+}
+
 void Model::block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::uint64_t ms, std::string done_ev,
                      nlohmann::json done_fields) {
   t.blocked = ThreadObj::Block::object;
@@ -1027,11 +1036,8 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     }
     case Op::Spawn:
     case Op::SpawnLeakThread: {
-      auto c = create_process(p.pid, s.args, 0, p.channel);
-      emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
       // seed 001: the launcher that forgets PROCESS_INFORMATION.hThread keeps it open.
-      if (s.op == Op::Spawn) close_handle(p.pid, c.thread_handle);
-      close_handle(p.pid, c.process_handle);
+      spawn_child(t, s.args, {}, s.op == Op::SpawnLeakThread);
       break;
     }
     case Op::WaitForever: t.blocked = ThreadObj::Block::forever; break;

@@ -414,6 +414,10 @@ class Model {
   bool step(ThreadObj& t);  // one step; false if it cannot move
   bool run_micro(ThreadObj& t);
   void start_verb(ThreadObj& t, const verbs::Step& s);
+  // The actors' spawn verbs: CreateProcess of the block `args` on the spawner's channel, report
+  // `spawned`, close the child's handles (all but the thread handle if `keep_thread_handle`).
+  void spawn_child(ThreadObj& t, const std::vector<std::string>& args, CreateOptions options,
+                   bool keep_thread_handle = false);
   void block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::uint64_t ms, std::string done_ev,
                 nlohmann::json done_fields);
   void push_thread_init(ThreadObj& t);

@@ -41,6 +41,20 @@ class Ctrl : public ClaimTest {
     return it != e.fields.end() && it->is_boolean() && it->get<bool>();
   }
 
+  // A console actor in the harness's console and group whose handler returns TRUE: its record
+  // shows that an event was delivered, and when.
+  Actor witness() { return start({"ctrl-handler", "true", "ready", "wait-forever"}); }
+
+  // Ctrl+C to the harness's whole console (group 0); true once `witness` has reported it.
+  bool ctrl_c_reached(const Actor& witness) {
+    const auto error = sys().ctrl_event(kCtrlCEvent, 0);
+    EXPECT_EQ(error, 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+    if (error != 0) return false;
+    if (expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) return true;
+    ADD_FAILURE() << "Ctrl+C reached nobody: the witness got no event";
+    return false;
+  }
+
   // True if `a`'s process (or its descendant `pid`) reports no ctrl-event within kQuietWatch.
   bool no_ctrl_event(const Actor& a, std::uint32_t pid = 0) {
     return !sys().await(a, "ctrl-event", Deadline::in(kQuietWatch), pid ? pid : a.pid).has_value();
@@ -189,31 +203,29 @@ TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
 
 TEST_F(Ctrl, NewProcessGroupStartsWithCtrlCDisabled) {
   claim("ctrl.process-group");
-  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});
+  auto witness = this->witness();
   auto leader = start(ActorSpec{.verbs = {"ready", "wait-forever"}, .new_group = true});  // default handler only
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(leader));
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
-  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  ASSERT_TRUE(ctrl_c_reached(witness));
   EXPECT_TRUE(still_running(leader.process, kQuietWatch))
       << "a CREATE_NEW_PROCESS_GROUP process ended on Ctrl+C: exit code " << hex(sys().exit_code(leader.process));
 }
 
 TEST_F(Ctrl, GuiProcessGetsNoConsoleEvent) {
   claim("ctrl.process-group");
-  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});
+  auto witness = this->witness();
   auto gui = start_gui({"ready", "no-window"});  // windows subsystem, default handler only
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(gui));
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
-  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  ASSERT_TRUE(ctrl_c_reached(witness));
   EXPECT_TRUE(still_running(gui.process, kQuietWatch))
       << "the GUI-subsystem process ended on Ctrl+C: exit code " << hex(sys().exit_code(gui.process));
 }
 
 TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
   claim("ctrl.process-group");
-  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});
+  auto witness = this->witness();
   // The parent ignores Ctrl+C, then starts a child in the same group and console (a plain spawn).
   auto parent = start({"ignore-ctrl-c", "spawn", "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ready",
                        "wait-forever"});
@@ -224,8 +236,7 @@ TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, parent.pid));
   ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, child_pid)) << "the child never got ready";
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
-  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  ASSERT_TRUE(ctrl_c_reached(witness));
   // The child's handler would return TRUE; with Ctrl+C ignored no handler runs at all.
   EXPECT_TRUE(no_ctrl_event(parent, child_pid))
       << "a child of a process that ignores Ctrl+C got Ctrl+C: it did not inherit the ignore flag";
@@ -235,13 +246,12 @@ TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
 
 TEST_F(Ctrl, NewConsoleGetsNoEvent) {
   claim("ctrl.process-group");
-  auto witness = start({"ctrl-handler", "true", "ready", "wait-forever"});  // the harness's console
+  auto witness = this->witness();  // the harness's console
   // The harness's process group, but a console of its own.
   auto other = start(ActorSpec{.verbs = {"ctrl-handler", "true", "ready", "wait-forever"}, .new_console = true});
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(other));
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
-  ASSERT_TRUE(expect_event(witness, "ctrl-event", kExitBudget, witness.pid)) << "Ctrl+C reached nobody";
+  ASSERT_TRUE(ctrl_c_reached(witness));
   EXPECT_TRUE(no_ctrl_event(other)) << "a CREATE_NEW_CONSOLE process got the Ctrl+C of its creator's console";
 }
 

@@ -54,7 +54,9 @@ bool own_console() {
 std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) {
   SetLastError(0);
   if (GenerateConsoleCtrlEvent(type, group)) return 0;
-  return GetLastError();
+  // Wine 8.0 fails some calls (type 2) without setting an error: a failure must not read as 0.
+  const DWORD error = GetLastError();
+  return error != 0 ? error : ERROR_GEN_FAILURE;
 }
 
 std::uint32_t post_close(std::uint64_t hwnd) {

@@ -146,7 +146,8 @@ class System {
   // False if no console could be made.
   virtual bool own_console() = 0;
   // GenerateConsoleCtrlEvent(type, group) from the harness's console (own_console first):
-  // 0, or the Win32 error the call failed with.
+  // 0, or the Win32 error the call failed with (ERROR_GEN_FAILURE, 31, if it failed without
+  // setting one, as Wine 8.0 does for types other than Ctrl+C and Ctrl+Break).
   virtual std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) = 0;
   // PostMessage(hwnd, WM_CLOSE, 0, 0) to a window an actor reported (`hwnd` of its records, a
   // console window included): 0, or the Win32 error.

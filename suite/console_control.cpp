@@ -73,7 +73,7 @@ TEST_F(Ctrl, DefaultHandlerExitsOnCtrlC) {
 TEST_F(Ctrl, DefaultHandlerExitsOnCtrlBreak) {
   claim("ctrl.default-handler-exits");
   // Its own group, so that Ctrl+Break can be aimed at it alone.
-  auto a = start(ActorSpec{.verbs = {"ready", "wait-forever"}, .new_group = true});
+  auto a = start_new_group({"ready", "wait-forever"});
   ASSERT_TRUE(ready(a));
   ASSERT_EQ(sys().ctrl_event(kCtrlBreakEvent, a.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT) failed";
   ASSERT_TRUE(ends(a.process, "the actor with only the default handler"));
@@ -137,7 +137,7 @@ class CtrlClose : public Ctrl {
  protected:
   Actor close_console_of(std::vector<std::string> verbs) {
     verbs.insert(verbs.end(), {"console-window", "ready", "wait-forever"});
-    auto a = start(ActorSpec{.verbs = std::move(verbs), .new_console = true});
+    auto a = start_new_console(std::move(verbs));
     auto window = expect_event(a, "console-window");
     if (!window) return a;
     const auto hwnd = window->number("hwnd").value_or(0);
@@ -191,7 +191,7 @@ TEST_F(CtrlClose, HoldingHandlerIsCutShort) {
 TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
   claim("ctrl.process-group");
   auto outside = start({"ctrl-handler", "true", "ready", "wait-forever"});  // the harness's group
-  auto member = start(ActorSpec{.verbs = {"ctrl-handler", "true", "ready", "wait-forever"}, .new_group = true});
+  auto member = start_new_group({"ctrl-handler", "true", "ready", "wait-forever"});
   ASSERT_TRUE(ready(outside));
   ASSERT_TRUE(ready(member));
   ASSERT_EQ(sys().ctrl_event(kCtrlBreakEvent, member.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT) failed";
@@ -204,7 +204,7 @@ TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
 TEST_F(Ctrl, NewProcessGroupStartsWithCtrlCDisabled) {
   claim("ctrl.process-group");
   auto witness = this->witness();
-  auto leader = start(ActorSpec{.verbs = {"ready", "wait-forever"}, .new_group = true});  // default handler only
+  auto leader = start_new_group({"ready", "wait-forever"});  // default handler only
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(leader));
   ASSERT_TRUE(ctrl_c_reached(witness));
@@ -248,7 +248,7 @@ TEST_F(Ctrl, NewConsoleGetsNoEvent) {
   claim("ctrl.process-group");
   auto witness = this->witness();  // the harness's console
   // The harness's process group, but a console of its own.
-  auto other = start(ActorSpec{.verbs = {"ctrl-handler", "true", "ready", "wait-forever"}, .new_console = true});
+  auto other = start_new_console({"ctrl-handler", "true", "ready", "wait-forever"});
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(other));
   ASSERT_TRUE(ctrl_c_reached(witness));

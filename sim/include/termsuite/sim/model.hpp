@@ -138,12 +138,18 @@ struct Micro {
     ctrl_default,         // no handler returned TRUE: the default handler, for event `code`
     ctrl_done,            // a handler returned TRUE for event `code`
   };
+  // Positional, as the steps are written ({kind, ev, fields, text, ms, code}); what is left out
+  // is empty.
+  Micro(Kind kind, std::string ev = {}, nlohmann::json fields = nlohmann::json::object(), std::string text = {},
+        std::uint64_t ms = 0, std::uint32_t code = 0)
+      : kind(kind), ev(std::move(ev)), fields(std::move(fields)), text(std::move(text)), ms(ms), code(code) {}
+
   Kind kind;
   std::string ev;
-  nlohmann::json fields = nlohmann::json::object();
+  nlohmann::json fields;
   std::string text;
-  std::uint64_t ms = 0;
-  std::uint32_t code = 0;
+  std::uint64_t ms;
+  std::uint32_t code;
 };
 enum class RunState { running, terminating, terminated };
 

@@ -25,6 +25,14 @@ class Taskkill : public ClaimTest {
     return status;
   }
   static std::string status_text(std::optional<std::uint32_t> s) { return s ? std::to_string(*s) : "none"; }
+
+  // taskkill /f /pid: true once it reported success and the target ended.
+  bool force_ends(const Actor& a, std::string_view what) {
+    auto status = taskkill(a, {.force = true});
+    if (!status) return false;
+    EXPECT_EQ(*status, 0u) << "taskkill /f failed";
+    return *status == 0 && ends(a.process, what);
+  }
 };
 
 TEST_F(Taskkill, GracefulClosesEveryTopLevelWindow) {
@@ -52,10 +60,7 @@ TEST_F(Taskkill, StubbornWindowSurvivesUntilForced) {
   EXPECT_EQ(close->text("disposition").value_or(""), "ignored");
   EXPECT_TRUE(still_running(g.process, kQuietWatch)) << "the actor that ignores WM_CLOSE ended";
 
-  auto forced = taskkill(g, {.force = true});
-  ASSERT_TRUE(forced);
-  EXPECT_EQ(*forced, 0u) << "taskkill /f failed";
-  EXPECT_TRUE(ends(g.process, "the stubborn actor after taskkill /f"));
+  EXPECT_TRUE(force_ends(g, "the stubborn actor after taskkill /f"));
 }
 
 TEST_F(Taskkill, WindowlessProcessNeedsForce) {
@@ -68,10 +73,7 @@ TEST_F(Taskkill, WindowlessProcessNeedsForce) {
   EXPECT_NE(*status, 0u) << "taskkill without /f reported success on a process with no window";
   EXPECT_TRUE(still_running(g.process, kQuietWatch)) << "the windowless actor ended without /f";
 
-  auto forced = taskkill(g, {.force = true});
-  ASSERT_TRUE(forced);
-  EXPECT_EQ(*forced, 0u) << "taskkill /f failed";
-  EXPECT_TRUE(ends(g.process, "the windowless actor after taskkill /f"));
+  EXPECT_TRUE(force_ends(g, "the windowless actor after taskkill /f"));
 }
 
 TEST_F(Taskkill, GracefulSendsCloseToAConsoleApp) {
@@ -98,10 +100,7 @@ TEST_F(Taskkill, ForceEndsWhateverTheTargetDoes) {
   ASSERT_TRUE(ready(console));
   ASSERT_TRUE(ready(gui));
   for (const Actor* a : {&console, &gui}) {
-    auto status = taskkill(*a, {.force = true});
-    ASSERT_TRUE(status);
-    EXPECT_EQ(*status, 0u) << "taskkill /f failed";
-    ASSERT_TRUE(ends(a->process, "the target of taskkill /f"));
+    ASSERT_TRUE(force_ends(*a, "the target of taskkill /f"));
     ASSERT_TRUE(drained(*a));
   }
   EXPECT_TRUE(records(console, "ctrl-event").empty()) << "taskkill /f ran the console handler";

@@ -9,7 +9,7 @@
 // with the step that failed and the error: it never guesses.
 #include <windows.h>
 
-#include "termsuite/owned_handle.hpp"
+#include "termsuite/win32.hpp"
 
 #include <cstdint>
 #include <utility>
@@ -21,8 +21,8 @@
 
 namespace termsuite::corpses {
 
-// An owned Win32 handle (termsuite/owned_handle.hpp).
-using Owned = termsuite::OwnedHandle;
+// An owned Win32 handle (termsuite/win32.hpp).
+using Owned = termsuite::win32::OwnedHandle;
 
 
 enum class HandleKind { process, thread };

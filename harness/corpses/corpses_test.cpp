@@ -53,33 +53,8 @@ std::wstring bin_dir() {
   return path;
 }
 
-std::wstring widen(const std::string& s) {
-  std::wstring out(s.size(), L'\0');
-  out.resize(static_cast<std::size_t>(
-      MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), static_cast<int>(out.size()))));
-  return out;
-}
-
-void append_quoted(std::wstring& cmd, const std::wstring& arg) {
-  if (!cmd.empty()) cmd += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\"") == std::wstring::npos) {
-    cmd += arg;
-    return;
-  }
-  cmd += L'"';
-  for (std::size_t i = 0; i < arg.size(); ++i) {
-    std::size_t slashes = 0;
-    while (i < arg.size() && arg[i] == L'\\') ++slashes, ++i;
-    if (i == arg.size()) {
-      cmd.append(slashes * 2, L'\\');
-      break;
-    }
-    if (arg[i] == L'"') cmd.append(slashes * 2 + 1, L'\\');
-    else cmd.append(slashes, L'\\');
-    cmd += arg[i];
-  }
-  cmd += L'"';
-}
+using termsuite::win32::append_quoted;
+using termsuite::win32::widen;
 
 // A byte pipe given to a child as its standard output, read here with deadlines.
 class OutputPipe {
@@ -177,46 +152,26 @@ struct Started {
 // `job`, then resumes it.
 Started start(const std::wstring& exe, const std::vector<std::string>& args, HANDLE out, HANDLE err, HANDLE job) {
   Started s;
-  std::wstring cmd;
-  append_quoted(cmd, exe);
-  for (const auto& a : args) append_quoted(cmd, widen(a));
-
-  HANDLE inherit[2] = {out, err};
-  const DWORD count = err && err != out ? 2 : 1;
-  SIZE_T size = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-  std::vector<unsigned char> storage(size);
-  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
-  STARTUPINFOEXW si{};
-  si.StartupInfo.cb = sizeof si;
-  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-  si.StartupInfo.hStdOutput = out;
-  si.StartupInfo.hStdError = err ? err : out;
-  if (InitializeProcThreadAttributeList(attributes, 1, 0, &size) &&
-      UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, count * sizeof(HANDLE),
-                                nullptr, nullptr))
-    si.lpAttributeList = attributes;
+  termsuite::win32::Launch launch;
+  launch.exe = exe;
+  append_quoted(launch.command_line, exe);
+  for (const auto& a : args) append_quoted(launch.command_line, widen(a));
+  launch.inherit.push_back(out);
+  if (err && err != out) launch.inherit.push_back(err);
+  launch.use_std_handles = true;
+  launch.std_out = out;
+  launch.std_err = err ? err : out;
 
   PROCESS_INFORMATION pi{};
-  const BOOL created = CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE,
-                                      CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT, nullptr, nullptr,
-                                      &si.StartupInfo, &pi);
-  if (si.lpAttributeList) DeleteProcThreadAttributeList(attributes);
-  if (!created) {
+  const char* failed = nullptr;
+  if (!termsuite::win32::create_process_in_job(std::move(launch), job, &pi, &failed)) {
     s.error = GetLastError();
-    s.what = "CreateProcessW";
+    s.what = failed;
     return s;
   }
   s.process = Handle(pi.hProcess);
   s.thread = Handle(pi.hThread);
   s.pid = pi.dwProcessId;
-  if (!AssignProcessToJobObject(job, pi.hProcess)) {
-    s.error = GetLastError();
-    s.what = "AssignProcessToJobObject";
-    TerminateProcess(pi.hProcess, 1);
-    return s;
-  }
-  ResumeThread(pi.hThread);
   return s;
 }
 

@@ -1,7 +1,7 @@
 // The harness's console, console control events, WM_CLOSE and taskkill (issue 6).
 #include "console_control.hpp"
 
-#include "termsuite/owned_handle.hpp"
+#include "termsuite/win32.hpp"
 
 #include <stdexcept>
 #include <string>
@@ -83,58 +83,29 @@ std::wstring taskkill_path() {
 
 }  // namespace
 
-std::optional<std::uint32_t> run_taskkill(std::uint32_t pid, System::TaskkillOptions options, HANDLE job,
-                                          std::mutex& create_mutex, Deadline d) {
-  const std::wstring exe = taskkill_path();
-  std::wstring cmd = L"taskkill.exe";
-  if (options.force) cmd += L" /f";
-  if (options.tree) cmd += L" /t";
-  cmd += L" /pid " + std::to_wstring(pid);
+std::optional<std::uint32_t> run_taskkill(std::uint32_t pid, System::TaskkillOptions options, HANDLE job, Deadline d) {
+  win32::Launch launch;
+  launch.exe = taskkill_path();
+  launch.command_line = L"taskkill.exe";
+  if (options.force) launch.command_line += L" /f";
+  if (options.tree) launch.command_line += L" /t";
+  launch.command_line += L" /pid " + std::to_wstring(pid);
 
-  // Its output goes nowhere: the text is localised and never judged. NUL is the one handle it
-  // inherits (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), as its standard output and error; no input.
+  // Its output goes nowhere: the text is localised and never judged. NUL is its standard input,
+  // output and error, and the one handle it inherits.
   SECURITY_ATTRIBUTES inheritable{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
-  OwnedHandle nul(CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &inheritable,
-                              OPEN_EXISTING, 0, nullptr));
+  win32::OwnedHandle nul(CreateFileW(L"NUL", GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                                     &inheritable, OPEN_EXISTING, 0, nullptr));
   if (!nul) throw std::runtime_error(fmt::format("CreateFile(NUL) failed: error {}", GetLastError()));
-
-  SIZE_T size = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-  std::string storage(size, '\0');
-  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
-  if (!InitializeProcThreadAttributeList(attributes, 1, 0, &size))
-    throw std::runtime_error(fmt::format("InitializeProcThreadAttributeList failed: error {}", GetLastError()));
-  struct ListGuard {
-    LPPROC_THREAD_ATTRIBUTE_LIST list;
-    ~ListGuard() { DeleteProcThreadAttributeList(list); }
-  } list_guard{attributes};
-  HANDLE inherit[] = {nul.get()};
-  if (!UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, inherit, sizeof inherit, nullptr,
-                                 nullptr))
-    throw std::runtime_error(fmt::format("UpdateProcThreadAttribute failed: error {}", GetLastError()));
-
-  STARTUPINFOEXW si{};
-  si.StartupInfo.cb = sizeof si;
-  si.StartupInfo.dwFlags = STARTF_USESTDHANDLES;
-  si.StartupInfo.hStdInput = nul.get();
-  si.StartupInfo.hStdOutput = nul.get();
-  si.StartupInfo.hStdError = nul.get();
-  si.lpAttributeList = attributes;
+  launch.inherit.push_back(nul.get());
+  launch.use_std_handles = true;
+  launch.std_in = launch.std_out = launch.std_err = nul.get();
 
   PROCESS_INFORMATION pi{};
-  {
-    std::lock_guard lock(create_mutex);
-    if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, CREATE_SUSPENDED | EXTENDED_STARTUPINFO_PRESENT,
-                        nullptr, nullptr, &si.StartupInfo, &pi))
-      throw std::runtime_error(fmt::format("CreateProcess of taskkill failed: error {}", GetLastError()));
-  }
-  OwnedHandle process(pi.hProcess), thread(pi.hThread);
-  if (!AssignProcessToJobObject(job, pi.hProcess)) {
-    const DWORD err = GetLastError();
-    TerminateProcess(pi.hProcess, 1);
-    throw std::runtime_error(fmt::format("AssignProcessToJobObject(taskkill) failed: error {}", err));
-  }
-  ResumeThread(pi.hThread);
+  const char* failed = nullptr;
+  if (!win32::create_process_in_job(std::move(launch), job, &pi, &failed))
+    throw std::runtime_error(fmt::format("{} of taskkill failed: error {}", failed, GetLastError()));
+  win32::OwnedHandle process(pi.hProcess), thread(pi.hThread);
 
   if (WaitForSingleObject(pi.hProcess, d.remaining_ms()) != WAIT_OBJECT_0) {
     TerminateProcess(pi.hProcess, 1);

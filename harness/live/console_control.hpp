@@ -4,7 +4,6 @@
 #include <windows.h>
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 
 #include "termsuite/deadline.hpp"
@@ -22,13 +21,10 @@ std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group);
 // PostMessageW(hwnd, WM_CLOSE, 0, 0): 0, or GetLastError.
 std::uint32_t post_close(std::uint64_t hwnd);
 
-// `%SystemRoot%\system32\taskkill.exe /pid PID [/f] [/t]`, started suspended with no creation
-// flag about consoles (so in this process's console), its standard handles on NUL and nothing else
-// inherited, put in `job`, resumed, waited for until `d`. Its exit status, or nullopt when it was
-// still running at the deadline (it is then terminated). `create_mutex` is held while the process
-// is created, as for actors: no other inheritable handle exists in the harness meanwhile.
-// Throws std::runtime_error if taskkill cannot be started or put in the job.
-std::optional<std::uint32_t> run_taskkill(std::uint32_t pid, System::TaskkillOptions options, HANDLE job,
-                                          std::mutex& create_mutex, Deadline d);
+// `%SystemRoot%\system32\taskkill.exe /pid PID [/f] [/t]`, started with no creation flag about
+// consoles (so in this process's console), its standard handles on NUL and nothing else inherited,
+// in `job`, waited for until `d`. Its exit status, or nullopt when it was still running at the
+// deadline (it is then terminated). Throws std::runtime_error if it cannot be started in the job.
+std::optional<std::uint32_t> run_taskkill(std::uint32_t pid, System::TaskkillOptions options, HANDLE job, Deadline d);
 
 }  // namespace termsuite::live

@@ -5,7 +5,6 @@
 #include <atomic>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <cstring>
 #include <set>
 #include <stdexcept>
@@ -18,6 +17,7 @@
 #include "report_channel.hpp"
 #include "termsuite/live.hpp"
 #include "termsuite/system.hpp"
+#include "termsuite/win32.hpp"
 
 namespace termsuite {
 
@@ -34,39 +34,6 @@ WaitResult wait_result(DWORD w) {
     case WAIT_ABANDONED: return WaitResult::abandoned;
     default: return WaitResult::failed;
   }
-}
-
-std::wstring widen(std::string_view s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring w(n, L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-
-// CommandLineToArgvW's rules, so the actor's argv is exactly the verbs.
-void append_quoted(std::wstring& cmd, const std::wstring& arg) {
-  if (!cmd.empty()) cmd += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    cmd += arg;
-    return;
-  }
-  cmd += L'"';
-  for (auto it = arg.begin();; ++it) {
-    std::size_t backslashes = 0;
-    while (it != arg.end() && *it == L'\\') {
-      ++it;
-      ++backslashes;
-    }
-    if (it == arg.end()) {
-      cmd.append(backslashes * 2, L'\\');
-      break;
-    }
-    if (*it == L'"') cmd.append(backslashes * 2 + 1, L'\\');
-    else cmd.append(backslashes, L'\\');
-    cmd += *it;
-  }
-  cmd += L'"';
 }
 
 const std::map<std::string, std::wstring, std::less<>>& actor_programs() {
@@ -97,36 +64,24 @@ class LiveSystem final : public System {
 
     const int id = static_cast<int>(channels_.size());
     auto channel = std::make_unique<ReportChannel>(id);
-    std::wstring cmd;
-    append_quoted(cmd, exe);
-    append_quoted(cmd, L"--report");
-    append_quoted(cmd, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel->client())));
-    for (const auto& v : spec.verbs) append_quoted(cmd, widen(v));
+    win32::Launch launch;
+    launch.exe = exe;
+    win32::append_quoted(launch.command_line, exe);
+    win32::append_quoted(launch.command_line, L"--report");
+    win32::append_quoted(launch.command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel->client())));
+    for (const auto& v : spec.verbs) win32::append_quoted(launch.command_line, win32::widen(v));
+    // The channel's write end is all it inherits (and its descendants through it).
+    launch.inherit.push_back(channel->client());
+    if (spec.new_group) launch.flags |= CREATE_NEW_PROCESS_GROUP;
+    if (spec.new_console) launch.flags |= CREATE_NEW_CONSOLE;
 
-    STARTUPINFOW si{};
-    si.cb = sizeof si;
     PROCESS_INFORMATION pi{};
-    DWORD flags = CREATE_SUSPENDED;
-    if (spec.new_group) flags |= CREATE_NEW_PROCESS_GROUP;
-    if (spec.new_console) flags |= CREATE_NEW_CONSOLE;
-    {
-      // The channel's write end is the only handle this harness makes inheritable; starting
-      // one actor at a time keeps another actor's write end out of this one.
-      std::lock_guard lock(create_mutex_);
-      if (!CreateProcessW(exe.c_str(), cmd.data(), nullptr, nullptr, TRUE, flags, nullptr, nullptr, &si,
-                          &pi))
-        throw std::runtime_error(fmt::format("CreateProcess of the {} actor failed: error {}", spec.kind,
-                                             GetLastError()));
-      channel->close_client();
-    }
-    if (!AssignProcessToJobObject(job, pi.hProcess)) {
-      DWORD err = GetLastError();
-      TerminateProcess(pi.hProcess, kReapExitCode);
-      CloseHandle(pi.hProcess);
-      CloseHandle(pi.hThread);
-      throw std::runtime_error(fmt::format("AssignProcessToJobObject failed: error {}", err));
-    }
-    ResumeThread(pi.hThread);
+    const char* failed = nullptr;
+    const bool created = win32::create_process_in_job(std::move(launch), job, &pi, &failed);
+    const DWORD error = GetLastError();
+    channel->close_client();
+    if (!created)
+      throw std::runtime_error(fmt::format("{} of the {} actor failed: error {}", failed, spec.kind, error));
     owned_.insert(pi.hProcess);
     owned_.insert(pi.hThread);
     started_.push_back(pi.hProcess);
@@ -230,7 +185,7 @@ class LiveSystem final : public System {
   NamedEvent create_event(std::string_view hint) override {
     static std::atomic<unsigned> counter{0};
     std::string name = fmt::format("termsuite-{}-{}-{}", GetCurrentProcessId(), hint, counter++);
-    HANDLE e = CreateEventW(nullptr, TRUE, FALSE, widen(name).c_str());
+    HANDLE e = CreateEventW(nullptr, TRUE, FALSE, win32::widen(name).c_str());
     if (!e) throw std::runtime_error(fmt::format("CreateEvent({}) failed: error {}", name, GetLastError()));
     owned_.insert(e);
     return NamedEvent{from_win(e), name};
@@ -241,7 +196,7 @@ class LiveSystem final : public System {
   bool drained(const Actor& a, Deadline d) override { return channel(a).wait_closed(d); }
 
   Opened open_named(NamedType type, std::string_view name) override {
-    auto w = widen(name);
+    auto w = win32::widen(name);
     HANDLE h = nullptr;
     switch (type) {
       case NamedType::event: h = OpenEventW(SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, w.c_str()); break;
@@ -268,7 +223,7 @@ class LiveSystem final : public System {
     std::string name = fmt::format("termsuite-{}-{}-{}", GetCurrentProcessId(), hint, counter++);
     DWORD access = (use == PipeUse::harness_reads ? PIPE_ACCESS_INBOUND : PIPE_ACCESS_OUTBOUND) | FILE_FLAG_OVERLAPPED |
                    FILE_FLAG_FIRST_PIPE_INSTANCE;
-    HANDLE h = CreateNamedPipeW(widen("\\\\.\\pipe\\" + name).c_str(), access, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
+    HANDLE h = CreateNamedPipeW(win32::widen("\\\\.\\pipe\\" + name).c_str(), access, PIPE_TYPE_BYTE | PIPE_WAIT, 1, 4096,
                                 4096, 0, nullptr);
     if (h == INVALID_HANDLE_VALUE) throw std::runtime_error(fmt::format("CreateNamedPipe failed: error {}", GetLastError()));
     owned_.insert(h);
@@ -339,7 +294,7 @@ class LiveSystem final : public System {
   // the actors. One that has finished is no longer a member of the job (and is not in started_),
   // so reap() never takes it for a survivor.
   std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) override {
-    return live::run_taskkill(pid, options, to_win(sandbox_), create_mutex_, d);
+    return live::run_taskkill(pid, options, to_win(sandbox_), d);
   }
 
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override {
@@ -431,7 +386,6 @@ class LiveSystem final : public System {
 
   std::wstring actor_dir_;
   Handle sandbox_;
-  std::mutex create_mutex_;
   std::vector<std::unique_ptr<ReportChannel>> channels_;
   std::set<HANDLE> owned_;
   std::set<HANDLE> jobs_;

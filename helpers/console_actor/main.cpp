@@ -29,7 +29,6 @@ namespace report = termsuite::report;
 namespace actor = termsuite::actor;
 using json = nlohmann::ordered_json;
 
-constexpr DWORD kUsageErrorExitCode = 0xBADA;
 constexpr DWORD kCrashFailedExitCode = 0xBADC;  // a `crash` verb that did not end the process
 constexpr DWORD kWaitDeadlineMs = 60'000;
 
@@ -605,11 +604,10 @@ std::optional<DWORD> run(const Block& block) {
   return std::nullopt;
 }
 
+// A bad argv (actor::usage_error), with the verbs listed for a person at a terminal.
 [[noreturn]] void usage_error(const std::string& message) {
-  report::emit("usage-error", {{"message", message}});
-  const std::string text =
-      "actor-console: " + message +
-      "\nusage: actor-console [--report HANDLE] VERB...\n"
+  actor::usage_error("actor-console", message,
+      "usage: actor-console [--report HANDLE] VERB...\n"
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
       "       crash av | crash div0 | crash raise CODE | thread [ VERB... ] | spawn [ VERB... ]\n"
       "       spawn-leak-thread [ VERB... ]\n"
@@ -622,10 +620,7 @@ std::optional<DWORD> run(const Block& block) {
       "       spawn-group [ VERB... ] | spawn-console [ VERB... ]\n"
       "       (N: decimal or 0x hex; PIPE: the name after \\\\.\\pipe\\)\n"
       "probe options: attach-thread | detach-thread | block-attach NAME | block-detach NAME\n"
-      "       slow-thread-attach MS\n";
-  DWORD written = 0;
-  WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
-  ExitProcess(kUsageErrorExitCode);
+      "       slow-thread-attach MS\n");
 }
 
 }  // namespace

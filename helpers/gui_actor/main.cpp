@@ -28,7 +28,6 @@ namespace actor = termsuite::actor;
 using json = nlohmann::ordered_json;
 using namespace termsuite::gui_verbs;
 
-constexpr DWORD kUsageErrorExitCode = 0xBADA;
 constexpr DWORD kLoopFailedExitCode = 0xBADB;  // GetMessage failed
 constexpr UINT kDrainMarker = WM_APP + 0x2a;   // posted to the thread by `drain`
 constexpr wchar_t kClassName[] = L"termsuite.actor-gui";
@@ -373,18 +372,14 @@ DWORD message_loop() {
   }
 }
 
+// A bad argv (actor::usage_error), with the verbs listed for a person at a terminal.
 [[noreturn]] void usage_error(const std::string& message) {
-  report::emit("usage-error", {{"message", message}});
-  const std::string text =
-      "actor-gui: " + message +
-      "\nusage: actor-gui [--report HANDLE] VERB...\n"
+  actor::usage_error("actor-gui", message,
+      "usage: actor-gui [--report HANDLE] VERB...\n"
       "verbs: window KIND [TITLE] | listen-private NAME | broadcast-private NAME\n"
       "       broadcast-private-send NAME | drain | ready | mark NAME | no-window\n"
       "       exit N | exit-process N | spawn-gui [ VERB... ] | cbt-hook\n"
-      "       (KIND: polite | stubborn | hidden-polite | hidden-stubborn; N: decimal or 0x hex)\n";
-  DWORD written = 0;
-  WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
-  ExitProcess(kUsageErrorExitCode);
+      "       (KIND: polite | stubborn | hidden-polite | hidden-stubborn; N: decimal or 0x hex)\n");
 }
 
 }  // namespace

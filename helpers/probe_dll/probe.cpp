@@ -14,6 +14,7 @@
 #include <windows.h>
 
 #include <termsuite/report_writer.hpp>
+#include <termsuite/win32.hpp>
 #include <termsuite/verbs.hpp>
 
 #include <cstring>
@@ -57,14 +58,6 @@ const char* wait_result(DWORD result) {
     case WAIT_TIMEOUT: return "timeout";
     default: return "failed";
   }
-}
-
-std::wstring widen(const std::string& text) {
-  if (text.empty()) return {};
-  const int n = MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_ACP, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
-  return out;
 }
 
 // Reads TERMSUITE_PROBE (absent or empty: no behaviour). A bad value is reported and ignored.
@@ -166,7 +159,7 @@ void thread_with_sign_of_life(const char* during) {
 void block_on(const std::string& name) {
   report::emit("dllmain-blocked", {{"event", name}});
   SetLastError(0);
-  HANDLE event = OpenEventW(SYNCHRONIZE, FALSE, widen(name).c_str());
+  HANDLE event = OpenEventW(SYNCHRONIZE, FALSE, termsuite::win32::widen(name).c_str());
   const DWORD result = event != nullptr ? WaitForSingleObject(event, kBlockWaitMs) : WAIT_FAILED;
   const DWORD error = GetLastError();
   if (event != nullptr) CloseHandle(event);

@@ -44,75 +44,41 @@ std::wstring own_path() {
   }
 }
 
-std::wstring widen(std::string_view text) {
-  if (text.empty()) return {};
-  const int n = MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, text.data(), static_cast<int>(text.size()), out.data(), n);
-  return out;
-}
-
-// Builds one argument as the C runtime's command-line parser will read it back.
-void append_quoted(std::wstring& line, const std::wstring& arg) {
-  line += L' ';
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
-    line += arg;
-    return;
-  }
-  line += L'"';
-  for (auto it = arg.begin();; ++it) {
-    std::size_t backslashes = 0;
-    while (it != arg.end() && *it == L'\\') ++it, ++backslashes;
-    if (it == arg.end()) {
-      line.append(backslashes * 2, L'\\');
-      break;
-    }
-    line.append(*it == L'"' ? backslashes * 2 + 1 : backslashes, L'\\');
-    line += *it;
-  }
-  line += L'"';
-}
-
 void spawn_self(const std::vector<std::string>& verbs, DWORD flags, bool keep_thread) {
   const std::wstring path = own_path();
 
   HANDLE channel = report::channel();
   const bool inherit = SetHandleInformation(channel, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT);
-  std::wstring command_line = L'"' + path + L'"';
+  std::wstring command_line;
+  win32::append_quoted(command_line, path);
   if (inherit) {
-    append_quoted(command_line, L"--report");
-    append_quoted(command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel)));
+    win32::append_quoted(command_line, L"--report");
+    win32::append_quoted(command_line, std::to_wstring(reinterpret_cast<std::uintptr_t>(channel)));
   }
-  for (const std::string& verb : verbs) append_quoted(command_line, widen(verb));
+  for (const std::string& verb : verbs) win32::append_quoted(command_line, widen(verb));
 
-  // PROC_THREAD_ATTRIBUTE_HANDLE_LIST: only the channel is inherited, whatever else is
-  // inheritable in this process.
-  SIZE_T size = 0;
-  InitializeProcThreadAttributeList(nullptr, 1, 0, &size);
-  std::vector<unsigned char> storage(size);
-  auto* attributes = reinterpret_cast<LPPROC_THREAD_ATTRIBUTE_LIST>(storage.data());
-  STARTUPINFOEXW startup{};
-  startup.StartupInfo.cb = sizeof startup;
-  if (inherit && InitializeProcThreadAttributeList(attributes, 1, 0, &size)) {
-    if (UpdateProcThreadAttribute(attributes, 0, PROC_THREAD_ATTRIBUTE_HANDLE_LIST, &channel,
-                                  sizeof channel, nullptr, nullptr)) {
-      startup.lpAttributeList = attributes;
-    }
-  }
-
+  // Only the channel is inherited, whatever else is inheritable in this process.
+  win32::Launch launch;
+  launch.exe = path;
+  launch.command_line = std::move(command_line);
+  launch.flags = flags;
+  if (inherit) launch.inherit.push_back(channel);
   PROCESS_INFORMATION child{};
-  const BOOL created = CreateProcessW(path.c_str(), command_line.data(), nullptr, nullptr,
-                                     inherit ? TRUE : FALSE, EXTENDED_STARTUPINFO_PRESENT | flags, nullptr,
-                                     nullptr, &startup.StartupInfo, &child);
-  const DWORD error = GetLastError();
-  if (startup.lpAttributeList != nullptr) DeleteProcThreadAttributeList(attributes);
-  if (!created) {
-    report::emit("error", {{"what", "CreateProcess"}, {"error", error}});
+  if (!win32::create_process(launch, &child)) {
+    report::emit("error", {{"what", "CreateProcess"}, {"error", GetLastError()}});
     return;
   }
   report::emit("spawned", {{"child_pid", child.dwProcessId}, {"child_tid", child.dwThreadId}});
   if (!keep_thread) CloseHandle(child.hThread);
   CloseHandle(child.hProcess);
+}
+
+void usage_error(std::string_view program, const std::string& message, std::string_view usage) {
+  report::emit("usage-error", {{"message", message}});
+  const std::string text = std::string(program) + ": " + message + "\n" + std::string(usage);
+  DWORD written = 0;
+  WriteFile(GetStdHandle(STD_ERROR_HANDLE), text.data(), static_cast<DWORD>(text.size()), &written, nullptr);
+  ExitProcess(kUsageErrorExitCode);
 }
 
 }  // namespace termsuite::actor

@@ -50,6 +50,19 @@ bool is_claim_id(std::string_view id) {
   });
 }
 
+// A document id: lowercase words of [a-z0-9] joined by single dashes, like "terminating-a-process".
+bool is_document_id(std::string_view id) {
+  if (id.empty() || id.front() == '-' || id.back() == '-' || id.find("--") != std::string_view::npos) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+}
+
+// An address: http(s)://, then no whitespace.
+bool is_url(std::string_view url) {
+  if (!url.starts_with("https://") && !url.starts_with("http://")) return false;
+  const auto rest = url.substr(url.find("://") + 3);
+  return !rest.empty() && std::none_of(rest.begin(), rest.end(), [](char c) { return is_space(c); });
+}
+
 class CatalogParser {
  public:
   explicit CatalogParser(std::string_view origin) : origin_(origin) {}
@@ -70,6 +83,12 @@ class CatalogParser {
     auto text = value.get<std::string>();
     if (collapse_whitespace(text).empty()) fail(where + ": field \"" + key + "\" is empty");
     return text;
+  }
+
+  // An optional string field: empty when absent; when present it must be a non-empty string.
+  std::string optional_string_of(const json& object, const char* key, const std::string& where) const {
+    if (object.find(key) == object.end()) return {};
+    return string_of(object, key, where);
   }
 
   bool bool_of(const json& object, const char* key, const std::string& where) const {
@@ -310,11 +329,46 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
   }
   p.require_object(doc, "the top level");
   const json& version = p.member(doc, "version", "the top level");
-  if (!version.is_number_integer() || version.get<long long>() != 1)
-    p.fail("the top level: \"version\" must be 1");
-  const json& list = p.array_of(doc, "claims", "the top level");
+  if (!version.is_number_integer() || version.get<long long>() != 2)
+    p.fail("the top level: \"version\" must be 2 (sources cite the \"documents\" table; every claim has a \"grade\")");
 
   ClaimsCatalog catalog;
+
+  // The documents the claims quote.
+  const json& documents = p.array_of(doc, "documents", "the top level");
+  std::map<std::string, std::size_t, std::less<>> index_of_document;
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    const json& item = documents[i];
+    std::string where = "documents[" + std::to_string(i) + "]";
+    p.require_object(item, where);
+    ClaimDocument document;
+    document.id = p.string_of(item, "id", where);
+    where += " (" + document.id + ")";
+    if (!is_document_id(document.id))
+      p.fail(where + ": id must be lowercase words of [a-z0-9] joined by dashes, like \"terminating-a-process\"");
+    if (!index_of_document.emplace(document.id, i).second)
+      p.fail(where + ": duplicate id (also documents[" + std::to_string(index_of_document[document.id]) + "])");
+    document.title = p.string_of(item, "title", where);
+    document.by = p.optional_string_of(item, "by", where);
+    const json& url = p.member(item, "url", where);
+    if (!url.is_null()) {
+      if (!url.is_string() || !is_url(url.get<std::string>()))
+        p.fail(where + ": field \"url\" must be an http(s) address, or null when none is known");
+      document.url = url.get<std::string>();
+    }
+    document.translation_of = p.optional_string_of(item, "translation_of", where);
+    catalog.documents_.push_back(std::move(document));
+  }
+  for (std::size_t i = 0; i < catalog.documents_.size(); ++i) {
+    const ClaimDocument& document = catalog.documents_[i];
+    if (document.translation_of.empty()) continue;
+    const std::string where = "documents[" + std::to_string(i) + "] (" + document.id + ")";
+    const ClaimDocument* original = catalog.find_document(document.translation_of);
+    if (original == nullptr || original == &document || !original->translation_of.empty())
+      p.fail(where + ": \"translation_of\" must name another document of the table that is an original");
+  }
+
+  const json& list = p.array_of(doc, "claims", "the top level");
   std::map<std::string, std::size_t, std::less<>> index_of_id;
   std::map<std::string, std::string, std::less<>> claim_of_test;
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -332,14 +386,26 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
     if (claim.area != claim.id.substr(0, claim.id.find('.')))
       p.fail(where + ": area \"" + claim.area + "\" is not the id's first component");
     claim.statement = p.string_of(item, "statement", where);
+    const json& grade = p.member(item, "grade", where);
+    const auto parsed_grade =
+        grade.is_string() ? parse_evidence_grade(grade.get<std::string>()) : std::optional<EvidenceGrade>();
+    if (!parsed_grade)
+      p.fail(where + ": field \"grade\" must be \"documented\", \"windows-observed\" or \"unverified\"");
+    claim.grade = *parsed_grade;
     claim.sim_only = p.bool_of(item, "sim_only", where);
 
     const json& sources = p.array_of(item, "sources", where);
-    if (sources.empty()) p.fail(where + ": \"sources\" is empty; every claim quotes at least one seed");
+    if (sources.empty()) p.fail(where + ": \"sources\" is empty; every claim quotes at least one document");
     for (std::size_t k = 0; k < sources.size(); ++k) {
       const std::string at = where + ": sources[" + std::to_string(k) + "]";
       p.require_object(sources[k], at);
-      claim.sources.push_back({p.string_of(sources[k], "seed", at), p.string_of(sources[k], "quote", at)});
+      ClaimSource source{p.string_of(sources[k], "document", at), p.string_of(sources[k], "quote", at)};
+      const ClaimDocument* cited = catalog.find_document(source.document);
+      if (cited == nullptr) p.fail(at + ": document \"" + source.document + "\" is not in the \"documents\" table");
+      if (!cited->translation_of.empty())
+        p.fail(at + ": document \"" + source.document + "\" is a translation of \"" + cited->translation_of +
+               "\"; quote the original");
+      claim.sources.push_back(std::move(source));
     }
 
     const json& evidence = p.array_of(item, "evidence", where);
@@ -387,7 +453,30 @@ const Claim* ClaimsCatalog::claim_of_test(std::string_view test_name) const {
 
 const std::vector<Claim>& ClaimsCatalog::claims() const { return claims_; }
 
-// ---- seed quotes ----------------------------------------------------------------------------------
+const ClaimDocument* ClaimsCatalog::find_document(std::string_view id) const {
+  const auto it =
+      std::find_if(documents_.begin(), documents_.end(), [&](const ClaimDocument& d) { return d.id == id; });
+  return it == documents_.end() ? nullptr : &*it;
+}
+
+const std::vector<ClaimDocument>& ClaimsCatalog::documents() const { return documents_; }
+
+std::string_view to_string(EvidenceGrade grade) {
+  switch (grade) {
+    case EvidenceGrade::documented: return "documented";
+    case EvidenceGrade::windows_observed: return "windows-observed";
+    case EvidenceGrade::unverified: return "unverified";
+  }
+  return "?";
+}
+
+std::optional<EvidenceGrade> parse_evidence_grade(std::string_view text) {
+  for (const auto grade : {EvidenceGrade::documented, EvidenceGrade::windows_observed, EvidenceGrade::unverified})
+    if (text == to_string(grade)) return grade;
+  return std::nullopt;
+}
+
+// ---- the quotes against the documents' texts -------------------------------------------------------
 
 std::string collapse_whitespace(std::string_view text) {
   std::string out;
@@ -405,34 +494,162 @@ std::string collapse_whitespace(std::string_view text) {
   return out;
 }
 
-std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& seeds_dir) {
+std::optional<std::filesystem::path> quote_sources_dir(const char* from_environment,
+                                                       const std::filesystem::path& fallback) {
+  if (from_environment != nullptr && *from_environment != '\0') return std::filesystem::path(from_environment);
+  std::error_code ec;
+  if (!fallback.empty() && std::filesystem::is_directory(fallback, ec)) return fallback;
+  return std::nullopt;
+}
+
+namespace {
+
+struct SourceText {
+  std::string name;       // the file's name in the folder
+  std::string collapsed;  // its text, whitespace-collapsed
+};
+
+std::string quote_head(const std::string& quote) { return quote.size() > 90 ? quote.substr(0, 90) + "..." : quote; }
+
+std::string file_list(const std::vector<SourceText>& texts, const std::set<std::size_t>& files) {
+  std::string out;
+  for (const std::size_t f : files) out += (out.empty() ? "" : ", ") + texts[f].name;
+  return out;
+}
+
+// Can every document of `docs` have a file of its own among its candidates? (A small backtracking
+// search: a catalog cites a handful of documents.)
+bool assign_files(const std::vector<std::set<std::size_t>>& candidates, const std::vector<std::size_t>& docs,
+                  std::size_t next, std::set<std::size_t>& taken) {
+  if (next == docs.size()) return true;
+  for (const std::size_t f : candidates[docs[next]]) {
+    if (!taken.insert(f).second) continue;
+    if (assign_files(candidates, docs, next + 1, taken)) return true;
+    taken.erase(f);
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir) {
+  namespace fs = std::filesystem;
   std::vector<std::string> problems;
-  std::map<std::string, std::pair<bool, std::string>> seeds;  // name -> (readable, collapsed text)
+  const std::string dir = sources_dir.string();
+
+  std::error_code ec;
+  if (!fs::is_directory(sources_dir, ec)) return {dir + ": not a folder (the documents' texts were expected there)"};
+  std::vector<fs::path> files;
+  for (auto it = fs::directory_iterator(sources_dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string upper = it->path().filename().string();
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (upper.rfind("README", 0) == 0) continue;  // describes the folder, is none of the documents
+    files.push_back(it->path());
+  }
+  if (ec) return {dir + ": cannot be listed: " + ec.message()};
+  std::sort(files.begin(), files.end());
+  std::vector<SourceText> texts;
+  for (const auto& file : files) {
+    bool ok = true;
+    std::string text = read_file(file, ok);
+    if (!ok) {
+      problems.push_back(file.string() + ": cannot be read");
+      continue;
+    }
+    texts.push_back({file.filename().string(), collapse_whitespace(text)});
+  }
+  if (texts.empty()) {
+    problems.push_back(dir + ": holds no text file of the documents");
+    return problems;
+  }
+
+  // Where each quote is found, by document.
+  struct Found {
+    std::string claim_id, head;
+    std::set<std::size_t> files;
+  };
+  const auto& documents = catalog.documents();
+  std::vector<std::vector<Found>> found(documents.size());
   for (const Claim& claim : catalog.claims()) {
     for (const ClaimSource& source : claim.sources) {
-      if (source.seed.find_first_of("/\\") != std::string::npos || source.seed == "." || source.seed == "..") {
-        problems.push_back(claim.id + ": seed \"" + source.seed + "\" must be a file name in the seeds folder");
-        continue;
-      }
-      auto it = seeds.find(source.seed);
-      if (it == seeds.end()) {
-        bool ok = true;
-        std::string text = read_file(seeds_dir / source.seed, ok);
-        it = seeds.emplace(source.seed, std::make_pair(ok, collapse_whitespace(text))).first;
-      }
-      if (!it->second.first) {
-        problems.push_back(claim.id + ": seed " + source.seed + " cannot be read at " +
-                           (seeds_dir / source.seed).string());
-        continue;
-      }
+      const ClaimDocument* document = catalog.find_document(source.document);
+      const std::string title = document != nullptr ? document->title : source.document;
       const std::string quote = collapse_whitespace(source.quote);
-      if (quote.empty()) {
-        problems.push_back(claim.id + ": empty quote from " + source.seed);
-      } else if (it->second.second.find(quote) == std::string::npos) {
-        const std::string head = quote.size() > 90 ? quote.substr(0, 90) + "..." : quote;
-        problems.push_back(claim.id + ": quote is not verbatim in " + source.seed + ": \"" + head + "\"");
+      if (document == nullptr || quote.empty()) {
+        problems.push_back(claim.id + ": a quote from \"" + title + "\" is empty or cites no known document");
+        continue;
       }
+      Found f{claim.id, quote_head(quote), {}};
+      for (std::size_t t = 0; t < texts.size(); ++t)
+        if (texts[t].collapsed.find(quote) != std::string::npos) f.files.insert(t);
+      if (f.files.empty()) {
+        problems.push_back(claim.id + ": quote from \"" + title + "\" is in no file of " + dir + ": \"" + f.head +
+                           "\"");
+        continue;
+      }
+      found[static_cast<std::size_t>(document - documents.data())].push_back(std::move(f));
     }
+  }
+
+  // One file must hold every quote of a document.
+  std::vector<std::set<std::size_t>> candidates(documents.size());
+  std::vector<std::size_t> matched;  // documents with a candidate file
+  for (std::size_t d = 0; d < documents.size(); ++d) {
+    if (found[d].empty()) continue;
+    std::set<std::size_t> common = found[d].front().files;
+    for (const Found& f : found[d]) {
+      std::set<std::size_t> both;
+      std::set_intersection(common.begin(), common.end(), f.files.begin(), f.files.end(),
+                            std::inserter(both, both.end()));
+      common = std::move(both);
+    }
+    if (!common.empty()) {
+      candidates[d] = std::move(common);
+      matched.push_back(d);
+      continue;
+    }
+    // The file most of its quotes agree on; the others are the odd ones out.
+    std::vector<std::size_t> votes(texts.size(), 0);
+    for (const Found& f : found[d])
+      for (const std::size_t t : f.files) ++votes[t];
+    const std::size_t best =
+        static_cast<std::size_t>(std::max_element(votes.begin(), votes.end()) - votes.begin());
+    std::string odd;
+    for (const Found& f : found[d]) {
+      if (f.files.count(best) != 0) continue;
+      odd += (odd.empty() ? "" : "; ") + f.claim_id + "'s \"" + f.head + "\" is only in " + file_list(texts, f.files);
+    }
+    problems.push_back("document \"" + documents[d].title + "\" (" + documents[d].id +
+                       "): its quotes are not all in one file: " + std::to_string(votes[best]) + " of " +
+                       std::to_string(found[d].size()) + " are in " + texts[best].name + ", but " + odd);
+  }
+
+  // Each document needs a file of its own: among documents that share candidate files, look for an
+  // assignment; a group with none has a quote cited to the wrong document.
+  std::vector<std::size_t> group(documents.size());
+  for (std::size_t d = 0; d < group.size(); ++d) group[d] = d;
+  const auto root = [&](std::size_t d) {
+    while (group[d] != d) d = group[d] = group[group[d]];
+    return d;
+  };
+  for (const std::size_t a : matched)
+    for (const std::size_t b : matched) {
+      std::vector<std::size_t> shared;
+      std::set_intersection(candidates[a].begin(), candidates[a].end(), candidates[b].begin(), candidates[b].end(),
+                            std::back_inserter(shared));
+      if (a < b && !shared.empty()) group[root(b)] = root(a);
+    }
+  std::map<std::size_t, std::vector<std::size_t>> groups;
+  for (const std::size_t d : matched) groups[root(d)].push_back(d);
+  for (const auto& [first, members] : groups) {
+    std::set<std::size_t> taken;
+    if (members.size() < 2 || assign_files(candidates, members, 0, taken)) continue;
+    std::string which;
+    for (const std::size_t d : members)
+      which += (which.empty() ? "" : "; ") + documents[d].id + " only in " + file_list(texts, candidates[d]);
+    problems.push_back("documents cannot each have a file of their own, so a quote is cited to the wrong document: " +
+                       which);
   }
   return problems;
 }

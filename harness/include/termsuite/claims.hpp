@@ -1,11 +1,14 @@
-// The claims catalog (docs/claims.json): every testable statement the suite checks, the seed
-// sentence it rests on, the public evidence for it, and the tests that check it.
+// The claims catalog (docs/claims.json): every testable statement the suite checks, the source
+// sentence it rests on (quoted verbatim from a document the catalog names by title and address),
+// how well Windows' behaviour is established (its evidence grade), the public evidence for it, and
+// the tests that check it.
 //
 // Portable C++20 (no Win32): the native runner, the unit tests and the mingw build all use it.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -13,9 +16,18 @@
 
 namespace termsuite {
 
+// A document the catalog quotes, from its "documents" table.
+struct ClaimDocument {
+  std::string id;              // what sources cite: "terminating-a-process"
+  std::string title;           // the document's own title
+  std::string by;              // author and publication, e.g. "Raymond Chen, The Old New Thing, 2004-07-23"; may be empty
+  std::string url;             // its address; empty when none is known (the document is cited by title)
+  std::string translation_of;  // for a translation, the id of the original; claims quote originals only
+};
+
 struct ClaimSource {
-  std::string seed;   // file name in the seeds folder, e.g. "002_151349d1803b6bad.txt"
-  std::string quote;  // verbatim sentence(s) of that file (compared with whitespace collapsed)
+  std::string document;  // a ClaimDocument id
+  std::string quote;     // verbatim sentence(s) of that document (compared with whitespace collapsed)
 };
 
 struct ClaimEvidence {
@@ -23,8 +35,21 @@ struct ClaimEvidence {
   std::string says;  // what it establishes, in one sentence
 };
 
+// How well the claim is established for real Windows.
+enum class EvidenceGrade {
+  documented,        // Microsoft's documentation states it
+  windows_observed,  // the documentation does not (or only in part); the evidence entries name what
+                     // shows Windows doing it: Wine/ReactOS tests that pass on Windows, conhost's
+                     // source, public measurements
+  unverified,        // neither: the suite establishes it
+};
+
+std::string_view to_string(EvidenceGrade grade);  // "documented", "windows-observed", "unverified"
+std::optional<EvidenceGrade> parse_evidence_grade(std::string_view text);
+
 struct Claim {
   std::string id, area, statement;
+  EvidenceGrade grade = EvidenceGrade::unverified;
   bool sim_only = false;  // only the simulator can show it
   std::vector<ClaimSource> sources;
   std::vector<ClaimEvidence> evidence;
@@ -39,7 +64,8 @@ class CatalogError : public std::runtime_error {
 class ClaimsCatalog {
  public:
   // Throws CatalogError("<origin>: <what is wrong>") on malformed JSON, a missing/mistyped field, a
-  // duplicate id, an empty sources list, or a test listed under two claims. One line, no stack trace.
+  // duplicate id, a missing or unknown grade, an empty sources list, a source citing a document the
+  // table lacks or a translation, or a test listed under two claims. One line, no stack trace.
   static ClaimsCatalog parse(std::string_view json_text, std::string_view origin);
   static ClaimsCatalog load(const std::filesystem::path& file);  // CatalogError if unreadable
 
@@ -47,19 +73,33 @@ class ClaimsCatalog {
   const Claim* claim_of_test(std::string_view test_name) const;  // by the tests lists
   const std::vector<Claim>& claims() const;
 
+  const ClaimDocument* find_document(std::string_view id) const;  // nullptr if unknown
+  const std::vector<ClaimDocument>& documents() const;
+
  private:
+  std::vector<ClaimDocument> documents_;
   std::vector<Claim> claims_;
 };
 
-// ---- seed quotes ------------------------------------------------------------------------------
+// ---- the quotes against the documents' texts -----------------------------------------------------
 
 // Every run of whitespace becomes one space; leading and trailing whitespace is dropped.
 std::string collapse_whitespace(std::string_view text);
 
-// One line per problem: a seed file missing or unreadable, or a quote that is not a verbatim
-// substring of its seed (both sides whitespace-collapsed). Empty when every quote checks out.
-std::vector<std::string> check_quotes(const ClaimsCatalog& catalog,
-                                      const std::filesystem::path& seeds_dir);
+// The folder of the documents' texts to check the quotes against: `from_environment` (the value of
+// TERMSUITE_SOURCES_DIR) when it is set and not empty, whether or not it exists (asked for, so
+// checked); otherwise `fallback` if it is a folder; otherwise none (the check is skipped).
+std::optional<std::filesystem::path> quote_sources_dir(const char* from_environment,
+                                                       const std::filesystem::path& fallback);
+
+// Checks every quote against a folder holding one text file per document (any name; README* files,
+// which describe the folder, are not read). A quote must appear verbatim (both sides
+// whitespace-collapsed) in some file; all the quotes citing one document must appear in one and the
+// same file; and no two documents may need the same file. One line per problem (a folder that
+// cannot be read or holds no text, a quote found nowhere, a document whose quotes are spread over
+// several files, documents that can only be matched to one file between them). Empty when every
+// quote checks out.
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir);
 
 // ---- the suite's sources ----------------------------------------------------------------------
 

@@ -93,7 +93,8 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
              p.host.empty() ? std::string() : " on " + p.host, r.tests.size(), shards, seconds);
   std::size_t width = 5;
   for (const auto& c : catalog.claims()) width = std::max(width, c.id.size());
-  fmt::print("  {:<{}}  {:<8} {}\n", "claim", width, "status", "tests");
+  constexpr std::size_t grade_width = 16;  // "windows-observed": how well the claim is established for Windows
+  fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", "claim", width, "grade", grade_width, "status", "tests");
   int covered = 0, counts[6] = {};
   for (const auto& c : catalog.claims()) {
     auto it = by_claim.find(c.id);
@@ -108,13 +109,15 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
     ++counts[static_cast<int>(worst)];
     std::string tally;
     for (auto& [o, k] : n) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", k, to_string(o));
-    fmt::print("  {:<{}}  {:<8} {}\n", c.id, width, upper_label(worst), tally);
+    fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", c.id, width, to_string(c.grade), grade_width, upper_label(worst), tally);
     for (auto* t : it->second)
-      if (t->outcome != Outcome::pass) fmt::print("  {:<{}}    {} {}: {}\n", "", width, upper_label(t->outcome), t->name, t->detail);
+      if (t->outcome != Outcome::pass)
+        fmt::print("  {:<{}}  {:<{}}   {} {}: {}\n", "", width, "", grade_width, upper_label(t->outcome), t->name, t->detail);
   }
   for (const auto& [claim, tests] : by_claim)
     if (!catalog.find(claim))
-      for (auto* t : tests) fmt::print("  {:<{}}  FAIL     {} names unknown claim '{}'\n", "?", width, t->name, claim);
+      for (auto* t : tests)
+        fmt::print("  {:<{}}  {:<{}} FAIL     {} names unknown claim '{}'\n", "?", width, "?", grade_width, t->name, claim);
   int total = static_cast<int>(catalog.claims().size());
   fmt::print("\n  {} claims in the catalog: {} checked here ({} pass, {} known deviation, {} failing), {} not covered yet\n",
              total, covered, counts[static_cast<int>(Outcome::pass)], counts[static_cast<int>(Outcome::xfail)],

@@ -1,6 +1,6 @@
 // Children are not terminated with their parent; a kill-on-close job is the remedy.
-// Seed 002: "When the system is terminating a process, it does not terminate any child processes
-// that the process has created."
+// "Terminating a Process": "When the system is terminating a process, it does not terminate any
+// child processes that the process has created."
 #include "termsuite/claim_test.hpp"
 
 namespace termsuite {
@@ -30,6 +30,31 @@ TEST_F(Children, SurviveTheirParent) {
   // Orphans are not re-parented: the recorded parent id names the dead parent (Wine's
   // test_Toolhelp checks the same on Windows).
   EXPECT_EQ(sys().parent_pid(child_pid).value_or(0), parent.pid);
+}
+
+// The same when the parent ends itself (ExitProcess), and for a grandchild.
+TEST_F(Children, SurviveAParentThatExits) {
+  claim("children.survive");
+  auto go = sys().create_event("parent-exits");
+  auto parent = start({"spawn", "[", "spawn", "[", "ready", "wait-forever", "]", "ready", "wait-forever", "]",
+                       "wait-event", go.name, "exit-process", "4"});
+  auto spawned = sys().await_n(parent, "spawned", 2, Deadline::in(kStartBudget));
+  ASSERT_EQ(spawned.size(), 2u) << "the child and the grandchild did not both start";
+  std::vector<Handle> descendants;
+  for (const auto& s : spawned) {
+    const auto pid = static_cast<std::uint32_t>(s.number("child_pid").value_or(0));
+    ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, pid));
+    auto opened = sys().open_process(pid);
+    ASSERT_TRUE(opened.handle) << "OpenProcess(" << pid << ") failed: error " << opened.error;
+    descendants.push_back(opened.handle);
+  }
+  ASSERT_TRUE(sys().set_event(go.handle));
+  ASSERT_TRUE(ends(parent.process, "the parent that calls ExitProcess"));
+  EXPECT_EQ(hex(sys().exit_code(parent.process)), hex(4));
+  for (auto h : descendants) {
+    EXPECT_TRUE(still_running(h, milliseconds(200))) << "a descendant ended with the parent that exited";
+    EXPECT_EQ(hex(sys().exit_code(h)), hex(259));
+  }
 }
 
 TEST_F(Children, JobKillOnClose) {

@@ -1,8 +1,11 @@
 // Console control events: Ctrl+C, Ctrl+Break and CTRL_CLOSE_EVENT, handlers and process groups.
-// Seed 002: "For console processes, the default console control handler calls ExitProcess when the
-// console receives a CTRL+C or CTRL+BREAK signal." Seed 003: the system spawns a new thread in the
-// process, whose entry point (KERNELBASE!CtrlRoutine) runs the handlers; GenerateConsoleCtrlEvent
-// names a process group.
+// "Terminating a Process": "For console processes, the default console control handler calls
+// ExitProcess when the console receives a CTRL+C or CTRL+BREAK signal." "Remote Process
+// Termination": the system spawns a new thread in the process, whose entry point
+// (KERNELBASE!CtrlRoutine) runs the handlers; GenerateConsoleCtrlEvent names a process group.
+//
+// Every test that asserts an event did not reach a process also shows that it would have been
+// seen: the same process, or a twin differing only in the condition under test, does report it.
 //
 // Every scenario runs in a console the harness creates for itself (own_console): the actors share
 // it, so the results do not depend on how the suite was started. The harness's own handler
@@ -98,6 +101,27 @@ TEST_F(Ctrl, HandlerRunsOnANewThread) {
   EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although its handler returned TRUE";
 }
 
+// The other order: the last registered returns TRUE, so the chain ends there and the handler
+// registered first is never called. The control, in the same console and for the same event: a
+// twin with the two handlers registered the other way round reports both calls.
+TEST_F(Ctrl, AHandlerThatReturnsTrueEndsTheChain) {
+  claim("ctrl.handler-new-thread");
+  auto a = start({"ctrl-handler", "false", "ctrl-handler", "true", "ready", "wait-forever"});
+  auto twin = start({"ctrl-handler", "true", "ctrl-handler", "false", "ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  ASSERT_TRUE(ready(twin));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u);
+  auto twin_events = sys().await_n(twin, "ctrl-event", 2, Deadline::in(kExitBudget));
+  ASSERT_EQ(twin_events.size(), 2u) << "the control failed: the twin's two handlers did not both report";
+  auto first = expect_event(a, "ctrl-event", kExitBudget, a.pid);
+  ASSERT_TRUE(first) << "no handler ran";
+  EXPECT_EQ(first->text("mode").value_or("?"), "true")
+      << "the handler registered last was not called first: " << first->describe();
+  EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although a handler returned TRUE";
+  const auto calls = ctrl_events(a);
+  EXPECT_EQ(calls.size(), 1u) << "a handler ran after one had returned TRUE: " << calls.back().describe();
+}
+
 TEST_F(Ctrl, HandlersRunLastRegisteredFirstOnOneThread) {
   claim("ctrl.handler-new-thread");
   // Registered first: the routine that returns TRUE; last: the one that returns FALSE. The last
@@ -132,10 +156,11 @@ TEST_F(Ctrl, HandlersRunLastRegisteredFirstOnOneThread) {
   EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although a handler returned TRUE";
 }
 
-// Closes the console of an actor started with a console of its own; returns the actor, ended.
+// Closes the console of an actor started with a console of its own; returns the actor, ended, or
+// nullopt when the test was skipped (a Windows Terminal console ignores WM_CLOSE).
 class CtrlClose : public Ctrl {
  protected:
-  Actor close_console_of(std::vector<std::string> verbs) {
+  std::optional<Actor> close_console_of(std::vector<std::string> verbs) {
     verbs.insert(verbs.end(), {"console-window", "ready", "wait-forever"});
     auto a = start_new_console(std::move(verbs));
     auto window = expect_event(a, "console-window");
@@ -143,6 +168,7 @@ class CtrlClose : public Ctrl {
     const auto hwnd = window->number("hwnd").value_or(0);
     EXPECT_NE(hwnd, 0u) << "the actor has no console window";
     if (!ready(a) || hwnd == 0) return a;
+    if (skip_under_pseudo_console(a)) return std::nullopt;
     EXPECT_EQ(sys().post_close(hwnd), 0u) << "PostMessage(WM_CLOSE) to the console window failed";
     // Windows lets a close handler run for a while (5 s) before it ends the process anyway.
     if (ends(a.process, "the actor whose console was closed", milliseconds(15'000))) drained(a);
@@ -160,18 +186,20 @@ class CtrlClose : public Ctrl {
 TEST_F(CtrlClose, ProcessEndsAfterAHandlerThatReturnsTrue) {
   claim("ctrl.close-event");
   auto a = close_console_of({"ctrl-handler", "true"});
-  expect_close_event(a);
-  EXPECT_FALSE(still_running(a.process)) << "the process survived the close of its console";
-  observe("exit-code-after-true", hex(sys().exit_code(a.process)));
+  if (!a) return;
+  expect_close_event(*a);
+  EXPECT_FALSE(still_running(a->process)) << "the process survived the close of its console";
+  observe("exit-code-after-true", hex(sys().exit_code(a->process)));
 }
 
 TEST_F(CtrlClose, HandlerThatCallsExitRunsAtexitRoutines) {
   claim("ctrl.close-event");
-  // Seed 003's choice.exe: the handler's only action is the C runtime's exit().
+  // "Remote Process Termination"'s choice.exe: the handler's only action is the C runtime's exit().
   auto a = close_console_of({"atexit", "ctrl-handler", "exit"});
-  expect_close_event(a);
-  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(verbs::kCtrlExitCode));
-  EXPECT_FALSE(records(a, "atexit-ran", a.pid).empty()) << "exit() from the handler ran no atexit routine";
+  if (!a) return;
+  expect_close_event(*a);
+  EXPECT_EQ(hex(sys().exit_code(a->process)), hex(verbs::kCtrlExitCode));
+  EXPECT_FALSE(records(*a, "atexit-ran", a->pid).empty()) << "exit() from the handler ran no atexit routine";
 }
 
 TEST_F(CtrlClose, HoldingHandlerIsCutShort) {
@@ -180,63 +208,99 @@ TEST_F(CtrlClose, HoldingHandlerIsCutShort) {
   // (SPI_GETHUNGAPPTIMEOUT), then the system ends the process: it ends within the 15 s
   // close_console_of waits, and the handler never returns.
   auto a = close_console_of({"ctrl-handler", "hold"});
-  ASSERT_FALSE(still_running(a.process)) << "the process outlived the 15 s it was given after its console closed";
-  expect_close_event(a);
-  EXPECT_FALSE(records(a, "ctrl-handler-holding", a.pid).empty()) << "the handler never started to hold";
-  auto returned = records(a, "ctrl-handler-returning", a.pid);
+  if (!a) return;
+  ASSERT_FALSE(still_running(a->process)) << "the process outlived the 15 s it was given after its console closed";
+  expect_close_event(*a);
+  EXPECT_FALSE(records(*a, "ctrl-handler-holding", a->pid).empty()) << "the handler never started to hold";
+  auto returned = records(*a, "ctrl-handler-returning", a->pid);
   EXPECT_TRUE(returned.empty()) << "the handler ran to its end: " << returned.front().describe();
-  observe("exit-code-after-close", hex(sys().exit_code(a.process)));
+  observe("exit-code-after-close", hex(sys().exit_code(a->process)));
 }
 
+// The group is the leader and every process it starts (not in a new group): all of them get the
+// event, and nobody else.
 TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
   claim("ctrl.process-group");
   auto outside = start({"ctrl-handler", "true", "ready", "wait-forever"});  // the harness's group
-  auto member = start_new_group({"ctrl-handler", "true", "ready", "wait-forever"});
+  auto leader = start_new_group(
+      {"ctrl-handler", "true", "spawn", "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ready", "wait-forever"});
   ASSERT_TRUE(ready(outside));
-  ASSERT_TRUE(ready(member));
-  ASSERT_EQ(sys().ctrl_event(kCtrlBreakEvent, member.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT) failed";
-  auto e = expect_event(member, "ctrl-event", kExitBudget, member.pid);
-  ASSERT_TRUE(e) << "the group's leader got no event";
-  EXPECT_EQ(e->number("type").value_or(99), kCtrlBreakEvent);
+  ASSERT_TRUE(expect_event(leader, "ready", kStartBudget, leader.pid));
+  auto spawned = expect_event(leader, "spawned", kStartBudget, leader.pid);
+  ASSERT_TRUE(spawned);
+  const auto member = static_cast<std::uint32_t>(spawned->number("child_pid").value_or(0));
+  ASSERT_NE(member, 0u) << spawned->describe();
+  ASSERT_TRUE(expect_event(leader, "ready", kStartBudget, member)) << "the group's second member never got ready";
+  ASSERT_EQ(sys().ctrl_event(kCtrlBreakEvent, leader.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT) failed";
+  for (std::uint32_t pid : {leader.pid, member}) {
+    auto e = expect_event(leader, "ctrl-event", kExitBudget, pid);
+    ASSERT_TRUE(e) << (pid == leader.pid ? "the group's leader" : "the group's other member") << " got no event";
+    EXPECT_EQ(e->number("type").value_or(99), kCtrlBreakEvent) << e->describe();
+  }
   EXPECT_TRUE(no_ctrl_event(outside)) << "a process outside the named group got the event";
 }
 
+// With Ctrl+C disabled no handler runs at all (the leader's would report the event, then return
+// FALSE so that the default handler ends the process). The control: once the leader enables Ctrl+C
+// (SetConsoleCtrlHandler(NULL, FALSE)), the next Ctrl+C reaches its handler.
 TEST_F(Ctrl, NewProcessGroupStartsWithCtrlCDisabled) {
   claim("ctrl.process-group");
   auto witness = this->witness();
-  auto leader = start_new_group({"ready", "wait-forever"});  // default handler only
+  auto go = sys().create_event("accept-ctrl-c");
+  auto leader = start_new_group(
+      {"ctrl-handler", "false", "ready", "wait-event", go.name, "accept-ctrl-c", "wait-forever"});
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(leader));
   ASSERT_TRUE(ctrl_c_reached(witness));
-  EXPECT_TRUE(still_running(leader.process, kQuietWatch))
+  EXPECT_TRUE(no_ctrl_event(leader)) << "a handler of a CREATE_NEW_PROCESS_GROUP process ran on Ctrl+C";
+  EXPECT_TRUE(still_running(leader.process))
       << "a CREATE_NEW_PROCESS_GROUP process ended on Ctrl+C: exit code " << hex(sys().exit_code(leader.process));
+
+  ASSERT_TRUE(sys().set_event(go.handle));
+  ASSERT_TRUE(expect_event(leader, "accepting-ctrl-c"));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  EXPECT_TRUE(expect_event(leader, "ctrl-event", kExitBudget, leader.pid))
+      << "the control failed: Ctrl+C did not reach the leader after it enabled Ctrl+C";
 }
 
+// The control: a console-subsystem twin with the same default handler, started the same way, is
+// ended by the same Ctrl+C.
 TEST_F(Ctrl, GuiProcessGetsNoConsoleEvent) {
   claim("ctrl.process-group");
   auto witness = this->witness();
   auto gui = start_gui({"ready", "no-window"});  // windows subsystem, default handler only
+  auto twin = start({"ready", "wait-forever"});   // console subsystem, default handler only
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(gui));
+  ASSERT_TRUE(ready(twin));
   ASSERT_TRUE(ctrl_c_reached(witness));
+  ASSERT_TRUE(ends(twin.process, "the console twin with the default handler (the control)"));
   EXPECT_TRUE(still_running(gui.process, kQuietWatch))
       << "the GUI-subsystem process ended on Ctrl+C: exit code " << hex(sys().exit_code(gui.process));
 }
 
+// The control: a sibling the parent started before it ignored Ctrl+C gets the same Ctrl+C.
 TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
   claim("ctrl.process-group");
   auto witness = this->witness();
-  // The parent ignores Ctrl+C, then starts a child in the same group and console (a plain spawn).
-  auto parent = start({"ignore-ctrl-c", "spawn", "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ready",
-                       "wait-forever"});
-  auto spawned = expect_event(parent, "spawned", kStartBudget, parent.pid);
-  ASSERT_TRUE(spawned);
-  const auto child_pid = static_cast<std::uint32_t>(spawned->number("child_pid").value_or(0));
-  ASSERT_NE(child_pid, 0u) << spawned->describe();
+  // Two children in the same group and console (plain spawns), one before and one after the
+  // parent ignores Ctrl+C.
+  auto parent = start({"spawn", "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ignore-ctrl-c", "spawn",
+                       "[", "ctrl-handler", "true", "ready", "wait-forever", "]", "ready", "wait-forever"});
+  auto spawned = sys().await_n(parent, "spawned", 2, Deadline::in(kStartBudget));
+  ASSERT_EQ(spawned.size(), 2u) << "the parent did not start both children";
+  std::sort(spawned.begin(), spawned.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+  const auto before = static_cast<std::uint32_t>(spawned[0].number("child_pid").value_or(0));
+  const auto child_pid = static_cast<std::uint32_t>(spawned[1].number("child_pid").value_or(0));
+  ASSERT_NE(before, 0u) << spawned[0].describe();
+  ASSERT_NE(child_pid, 0u) << spawned[1].describe();
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, parent.pid));
+  ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, before)) << "the first child never got ready";
   ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, child_pid)) << "the child never got ready";
   ASSERT_TRUE(ctrl_c_reached(witness));
+  EXPECT_TRUE(expect_event(parent, "ctrl-event", kExitBudget, before))
+      << "the control failed: the child started before the parent ignored Ctrl+C got no event";
   // The child's handler would return TRUE; with Ctrl+C ignored no handler runs at all.
   EXPECT_TRUE(no_ctrl_event(parent, child_pid))
       << "a child of a process that ignores Ctrl+C got Ctrl+C: it did not inherit the ignore flag";
@@ -244,15 +308,23 @@ TEST_F(Ctrl, IgnoreFlagIsInheritedBySpawnedChildren) {
                                              << hex(sys().exit_code(parent.process));
 }
 
+// The control: the same process then sends Ctrl+C to its own console, and its handler reports it.
 TEST_F(Ctrl, NewConsoleGetsNoEvent) {
   claim("ctrl.process-group");
   auto witness = this->witness();  // the harness's console
+  auto go = sys().create_event("own-ctrl-c");
   // The harness's process group, but a console of its own.
-  auto other = start_new_console({"ctrl-handler", "true", "ready", "wait-forever"});
+  auto other = start_new_console({"ctrl-handler", "true", "ready", "wait-event", go.name, "ctrl-send", "0", "0",
+                                  "wait-forever"});
   ASSERT_TRUE(ready(witness));
   ASSERT_TRUE(ready(other));
   ASSERT_TRUE(ctrl_c_reached(witness));
   EXPECT_TRUE(no_ctrl_event(other)) << "a CREATE_NEW_CONSOLE process got the Ctrl+C of its creator's console";
+
+  ASSERT_TRUE(sys().set_event(go.handle));
+  auto own = expect_event(other, "ctrl-event", kExitBudget, other.pid);
+  ASSERT_TRUE(own) << "the control failed: the process's handler did not report a Ctrl+C of its own console";
+  EXPECT_EQ(own->number("type").value_or(99), kCtrlCEvent) << own->describe();
 }
 
 }  // namespace

@@ -1,18 +1,26 @@
-// How a process ends, and the exit code it ends with. Seed 002, "How Processes are Terminated"
-// and the paragraph on exit codes. Claims: exit.code.*
+// How a process ends, and the exit code it ends with. "Terminating a Process" (Microsoft Learn),
+// "How Processes are Terminated" and the paragraph on exit codes. Claims: exit.code.*
 #include "termsuite/claim_test.hpp"
 
 namespace termsuite {
 namespace {
 
+// A crash may take the slower path on a machine with Windows Error Reporting or a registered
+// debugger (the actor turns the crash dialog and the reporting UI off for itself, but a report may
+// still be written before the process ends).
+constexpr milliseconds kCrashBudget{60'000};
+// How long a process whose actor threads have all gone may linger: Windows 10 and later start
+// loader thread-pool workers before main, which idle for about 30 s before they leave.
+constexpr milliseconds kPoolIdleBudget{45'000};
+
 class ExitCode : public ClaimTest {
  protected:
   // The actor announced how it is about to end, then ended with `code`.
-  void expect_ended_with(const Actor& a, std::string_view how, std::uint32_t code) {
+  void expect_ended_with(const Actor& a, std::string_view how, std::uint32_t code, milliseconds budget = kExitBudget) {
     auto last = expect_event(a, "about-to-exit");
     ASSERT_TRUE(last) << "the actor never reached its exit step";
     EXPECT_EQ(last->text("how").value_or("?"), how);
-    ASSERT_TRUE(ends(a.process, "the actor's process"));
+    ASSERT_TRUE(ends(a.process, "the actor's process", budget));
     EXPECT_EQ(hex(sys().exit_code(a.process)), hex(code));
   }
 };
@@ -55,39 +63,55 @@ TEST_F(ExitCode, TerminateProcess) {
 TEST_F(ExitCode, LastThreadExitCode) {
   claim("exit.code.last-thread");
   // The main thread leaves with ExitThread(1); the worker waits for it, then leaves with
-  // ExitThread(9) as the last thread: the process ends, with the last thread's code.
+  // ExitThread(9). If the worker is then the last thread, the process ends with its code. The
+  // worker says whether it is (ThreadAmILastThread): on Windows 10 and later the loader's
+  // thread-pool workers usually outlive it, and then the code is the last pool worker's, after it
+  // idled out. That case is recorded, not asserted.
   auto a = start({"thread", "[", "wait-main", "exit-thread", "9", "]", "exit-thread", "1"});
   auto released = expect_event(a, "released");
   ASSERT_TRUE(released) << "the worker never saw the main thread end";
   EXPECT_EQ(released->text("result").value_or("?"), "signaled");
-  ASSERT_TRUE(ends(a.process, "the process whose last thread exited"));
-  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
+  std::optional<Event> worker;
+  for (const auto& e : sys().await_n(a, "about-to-exit", 2, Deadline::in(kStartBudget)))
+    if (e.number("code") == 9u) worker = e;
+  ASSERT_TRUE(worker) << "the worker never reached ExitThread(9)";
+  const std::string last = worker->text("last_thread").value_or("unknown");
+  if (last == "yes") {
+    ASSERT_TRUE(ends(a.process, "the process whose last thread exited"));
+    EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
+  } else {
+    observe("worker-was-last-thread", last);
+    const bool ended = sys().wait(a.process, Deadline::in(kPoolIdleBudget)) == WaitResult::signaled;
+    observe("exit-code-when-not-last", ended ? hex(sys().exit_code(a.process)) : "still running after 45 s");
+  }
+  ASSERT_TRUE(ends(a.thread, "the main thread"));
   EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(1)) << "the main thread's own exit code";
 }
 
 TEST_F(ExitCode, FatalAccessViolation) {
   claim("exit.code.fatal-exception");
   auto a = start({"crash", "av"});
-  expect_ended_with(a, "crash", 0xC0000005);  // STATUS_ACCESS_VIOLATION
+  expect_ended_with(a, "crash", 0xC0000005, kCrashBudget);  // STATUS_ACCESS_VIOLATION
 }
 
 TEST_F(ExitCode, FatalIntegerDivideByZero) {
   claim("exit.code.fatal-exception");
   auto a = start({"crash", "div0"});
-  expect_ended_with(a, "crash", 0xC0000094);  // STATUS_INTEGER_DIVIDE_BY_ZERO
+  expect_ended_with(a, "crash", 0xC0000094, kCrashBudget);  // STATUS_INTEGER_DIVIDE_BY_ZERO
 }
 
 TEST_F(ExitCode, FatalCustomException) {
   claim("exit.code.fatal-exception");
   auto a = start({"crash", "raise", "0xE0000001"});
-  expect_ended_with(a, "crash", 0xE0000001);
+  expect_ended_with(a, "crash", 0xE0000001, kCrashBudget);
 }
 
 TEST_F(ExitCode, FatalExceptionEndsEveryThreadWithItsCode) {
   claim("exit.code.fatal-exception-threads");
-  // Seed 002: the exception's value "is used as the exit code for all the threads that were
-  // executing when the exception occurred." Two workers block, a third faults when told to, and
-  // the main thread blocks too; the harness holds a handle to each thread before the fault.
+  // "Terminating a Process": the exception's value "is used as the exit code for all the threads
+  // that were executing when the exception occurred." Two workers block, a third faults when told
+  // to, and the main thread blocks too; the harness holds a handle to each thread before the
+  // fault.
   auto go = sys().create_event("go-crash");
   auto a = start({"thread", "[", "wait-forever", "]", "thread", "[", "wait-forever", "]", "thread", "[", "wait-event",
                   go.name, "crash", "av", "]", "ready", "wait-forever"});
@@ -102,7 +126,7 @@ TEST_F(ExitCode, FatalExceptionEndsEveryThreadWithItsCode) {
   }
   ASSERT_TRUE(expect_event(a, "waiting"));  // the faulting thread is about to wait for `go`
   ASSERT_TRUE(sys().set_event(go.handle));
-  ASSERT_TRUE(ends(a.process, "the process after the fault"));
+  ASSERT_TRUE(ends(a.process, "the process after the fault", kCrashBudget));
   EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0xC0000005));
   for (std::size_t i = 0; i < threads.size(); ++i) {
     ASSERT_TRUE(ends(threads[i], "a thread of the faulted process"));

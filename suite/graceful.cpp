@@ -1,4 +1,4 @@
-// Ending another process gracefully with a private message. Seed 002: "Have both processes call
+// Ending another process gracefully with a private message. "Terminating a Process": "Have both processes call
 // the RegisterWindowMessage function to create a private message. One process can terminate the
 // other process by broadcasting a private message using the BroadcastSystemMessage function ...
 // BSF_IGNORECURRENTTASK, // do not send message to this process ... The process receiving the
@@ -17,8 +17,11 @@ class Graceful : public ClaimTest {
   void broadcast_between_two(std::string_view broadcast_verb) {
     // A message name nobody else uses: the name of a fresh harness event is unique to the run.
     const std::string message = sys().create_event("private-message").name;
+    // Two listeners: the broadcast reaches every other top-level window, not only the first.
     auto listener = start_gui({"listen-private", message, "ready"});
+    auto second = start_gui({"listen-private", message, "ready"});
     ASSERT_TRUE(ready(listener));
+    ASSERT_TRUE(ready(second));
     auto sender = start_gui({"listen-private", message, std::string(broadcast_verb), message, "drain", "ready"});
     auto broadcast = expect_event(sender, "broadcast");
     ASSERT_TRUE(broadcast) << "the sender did not broadcast";
@@ -28,6 +31,8 @@ class Graceful : public ClaimTest {
     EXPECT_EQ(hex(sys().exit_code(listener.process)), hex(gui_verbs::kPrivateMessageExitCode));
     ASSERT_TRUE(drained(listener));
     EXPECT_EQ(records(listener, "private-message").size(), 1u) << "the listener did not report the message";
+    ASSERT_TRUE(ends(second.process, "the second listener"));
+    EXPECT_EQ(hex(sys().exit_code(second.process)), hex(gui_verbs::kPrivateMessageExitCode));
 
     EXPECT_TRUE(ready(sender)) << "the sender did not get past dispatching its own queue";
     EXPECT_TRUE(still_running(sender.process)) << "the sender ended: exit code " << hex(sys().exit_code(sender.process));
@@ -42,7 +47,7 @@ TEST_F(Graceful, PostedPrivateMessageEndsTheListenerNotTheSender) {
 
 TEST_F(Graceful, SentPrivateMessageEndsTheListenerNotTheSender) {
   claim("graceful.private-message");
-  broadcast_between_two("broadcast-private-send");  // BSF_IGNORECURRENTTASK, sent as in seed 002
+  broadcast_between_two("broadcast-private-send");  // BSF_IGNORECURRENTTASK, sent as "Terminating a Process" does
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-// Termination handlers: atexit routines, static and thread-local destructors. Seed 002: "If a
-// process is terminated by TerminateProcess, all threads of the process are terminated
-// immediately with no chance to run additional code. This means that the thread does not execute
-// code in termination handler blocks." exit() and returning from main run them (the CRT's
-// documented behaviour); what ExitProcess runs is recorded, not asserted.
+// Termination handlers: SEH termination handlers (__finally blocks), atexit routines, static and
+// thread-local destructors. "Terminating a Process": "If a process is terminated by
+// TerminateProcess, all threads of the process are terminated immediately with no chance to run
+// additional code. This means that the thread does not execute code in termination handler
+// blocks." exit() and returning from main run the C runtime's (its documented behaviour); leaving
+// a guarded frame runs its termination handler; what ExitProcess runs is recorded, not asserted.
 #include "termsuite/claim_test.hpp"
 
 namespace termsuite {
@@ -45,6 +46,33 @@ TEST_F(Handlers, TerminateProcessRunsNone) {
   EXPECT_FALSE(ran.atexit) << "an atexit routine ran after TerminateProcess";
   EXPECT_FALSE(ran.static_dtor) << "a static destructor ran after TerminateProcess";
   EXPECT_FALSE(ran.tls_dtor) << "a thread-local destructor ran after TerminateProcess";
+}
+
+// A termination handler block is what the system's unwinder runs as a frame is left (a __finally
+// block). Two actors each block a worker inside such a frame (`guarded-wait`). The control: the
+// one whose wait ends leaves the frame by unwinding, and its handler reports. The other is
+// terminated while inside: its handler must never run.
+TEST_F(Handlers, TerminateProcessRunsNoFinallyBlock) {
+  claim("dll.terminate-no-handlers");
+  auto go = sys().create_event("leave-frame");
+  auto never = sys().create_event("never");
+  auto control = start({"thread", "[", "guarded-wait", go.name, "]", "ready", "wait-forever"});
+  auto victim = start({"thread", "[", "guarded-wait", never.name, "]", "ready", "wait-forever"});
+  for (const Actor* a : {&control, &victim}) {
+    ASSERT_TRUE(ready(*a));
+    ASSERT_TRUE(expect_event(*a, "waiting")) << "the worker never entered its guarded frame";
+  }
+  ASSERT_TRUE(sys().set_event(go.handle));
+  auto left = expect_event(control, "guarded-left");
+  ASSERT_TRUE(left) << "the control's worker never left its guarded frame";
+  auto ran = records(control, "finally-ran");
+  ASSERT_EQ(ran.size(), 1u) << "the control failed: leaving the frame did not run its termination handler once";
+  EXPECT_EQ(ran.front().text("how").value_or("?"), "unwind") << ran.front().describe();
+
+  ASSERT_TRUE(sys().terminate(victim.process, 1));
+  finish(victim);
+  EXPECT_TRUE(records(victim, "finally-ran").empty()) << "a termination handler ran after TerminateProcess";
+  EXPECT_TRUE(records(victim, "guarded-left").empty()) << "a thread left its frame after TerminateProcess";
 }
 
 TEST_F(Handlers, TerminateSelfRunsNone) {

@@ -1,4 +1,5 @@
-// Pending I/O at termination (seed 000) and the shutdown parameters (seed 002: "Use the
+// Pending I/O at termination (Raymond Chen, "Why do some process stay in Task Manager after
+// they've been killed?") and the shutdown parameters ("Terminating a Process": "Use the
 // SetProcessShutdownParameters function to specify certain aspects of the process termination
 // at system shutdown").
 #include <fmt/format.h>
@@ -11,6 +12,12 @@ namespace {
 class Io : public ClaimTest {};
 class Shutdown : public ClaimTest {};
 
+// What this shows: a process whose threads are blocked in reads (one synchronous, one overlapped)
+// still ends when it is terminated, and so do those threads; the pipe's other end then sees it
+// broken. What it cannot show from outside: that the reads were cancelled rather than abandoned
+// with the handle. A thread's end follows from its process's end (the process object is signaled
+// only after its last thread has gone), and the broken pipe follows from the handle being closed.
+// A driver that holds a dying thread hostage is shown by the simulator only.
 TEST_F(Io, PendingReadsAreReleasedByTermination) {
   claim("io.pending-cancelled");
   auto sync_pipe = sys().create_pipe("sync", System::PipeUse::harness_writes);
@@ -52,16 +59,21 @@ TEST_F(Shutdown, ParametersRoundTrip) {
   }
 }
 
-TEST_F(Shutdown, OutOfRangeLevelsFail) {
+// The documented levels run from 0x000 to 0x4FF (0x100-0x3FF for applications); the
+// documentation names no error for a level outside that range, and ReactOS's CSRSS stores any
+// level. What a platform does is recorded per level, not asserted. What is asserted holds either
+// way: a call that fails leaves the parameters as they were, one that succeeds is read back.
+TEST_F(Shutdown, OutOfRangeLevelsAreRecorded) {
   claim("shutdown.parameters");
-  // The documented levels run from 0x000 to 0x5FF (0x100-0x4FF for applications); beyond that
-  // nothing is defined.
-  ASSERT_EQ(sys().set_shutdown_parameters(0x280, 0), 0u);
-  for (std::uint32_t level : {0x600u, 0xFFFFu, 0xFFFFFFFFu})
-    EXPECT_EQ(sys().set_shutdown_parameters(level, 0), 87u) << "level " << hex(level) << " (ERROR_INVALID_PARAMETER is 87)";
-  auto now = sys().shutdown_parameters();
-  ASSERT_TRUE(now);
-  EXPECT_EQ(hex(now->level), hex(0x280)) << "a failed call changed the level";
+  for (std::uint32_t level : {0x600u, 0xFFFFu, 0xFFFFFFFFu}) {
+    ASSERT_EQ(sys().set_shutdown_parameters(0x280, 0), 0u);
+    const std::uint32_t error = sys().set_shutdown_parameters(level, 0);
+    observe(fmt::format("level-{:#x}", level), error == 0 ? std::string("accepted") : fmt::format("error {}", error));
+    auto now = sys().shutdown_parameters();
+    ASSERT_TRUE(now);
+    if (error == 0) EXPECT_EQ(hex(now->level), hex(level)) << "an accepted level was not kept";
+    else EXPECT_EQ(hex(now->level), hex(0x280)) << "a call that failed changed the level to " << hex(now->level);
+  }
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Objects and handles when their process dies. Seed 002: "All kernel objects are closed." and
+// Objects and handles when their process dies. "Terminating a Process": "All kernel objects are
+// closed." and
 // "While open handles to kernel objects are closed automatically when a process terminates, the
 // objects themselves exist until all open handles to them are closed. Therefore, an object will
 // remain valid after a process that is using it terminates if another process has an open
@@ -46,6 +47,10 @@ TEST_F(Handles, OwnedMutexIsAbandoned) {
   EXPECT_EQ(to_string(sys().wait(m.handle, Deadline::in(kExitBudget))), "abandoned");
   // ...and owns it now.
   EXPECT_TRUE(sys().release_mutex(m.handle)) << "the waiter does not own the abandoned mutex";
+  // Abandonment is told once: released, the mutex is an ordinary free mutex again.
+  EXPECT_EQ(to_string(sys().wait(m.handle, Deadline::in(kExitBudget))), "signaled")
+      << "the mutex was reported abandoned again after its new owner released it";
+  EXPECT_TRUE(sys().release_mutex(m.handle));
 }
 
 TEST_F(Objects, NamedEventOutlivesItsCreator) {

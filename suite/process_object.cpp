@@ -1,4 +1,4 @@
-// The process object becomes signaled and releases every waiter. Seed 002: "When a process
+// The process object becomes signaled and releases every waiter. "Terminating a Process": "When a process
 // terminates, the state of the process object becomes signaled, releasing any threads that had
 // been waiting for the process to terminate."
 #include "termsuite/claim_test.hpp"
@@ -28,6 +28,13 @@ TEST_F(ProcessObject, ReleasesEveryWaiter) {
   EXPECT_EQ(released->text("result").value_or("?"), "signaled");
   EXPECT_EQ(released->number("target_pid").value_or(0), target.pid);
   EXPECT_TRUE(ends(waiter.process, "the released waiter"));
+  // It stays signaled: a wait that comes later, from the harness or from a process started after
+  // the end, returns at once.
+  EXPECT_EQ(to_string(sys().wait(target.process, Deadline::now())), "signaled") << "the process object was reset";
+  auto late = start({"wait-pid", std::to_string(target.pid)});
+  auto late_released = expect_event(late, "released", kExitBudget);
+  ASSERT_TRUE(late_released) << "a process that waited after the end was not released";
+  EXPECT_EQ(late_released->text("result").value_or("?"), "signaled") << late_released->describe();
 }
 
 }  // namespace

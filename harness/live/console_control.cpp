@@ -1,4 +1,4 @@
-// The harness's console, console control events, WM_CLOSE and taskkill (issue 6).
+// The harness's console, console control events, WM_CLOSE and taskkill.
 #include "console_control.hpp"
 
 #include "termsuite/win32.hpp"
@@ -47,7 +47,11 @@ bool own_console() {
   SetStdHandle(STD_OUTPUT_HANDLE, out);
   SetStdHandle(STD_ERROR_HANDLE, err);
   if (!allocated) return false;
-  state.ok = SetConsoleCtrlHandler(harness_ctrl_handler, TRUE) != FALSE;
+  // A process started with CREATE_NEW_PROCESS_GROUP (and its descendants) starts with Ctrl+C
+  // ignored, and actors would inherit that: the verdicts must not depend on how the suite was
+  // started. Wine's console test does the same ("protect self against ctrl-c, but don't mask it
+  // on child"): the handler below protects the harness, the flag stays clear for the actors.
+  state.ok = SetConsoleCtrlHandler(nullptr, FALSE) != FALSE && SetConsoleCtrlHandler(harness_ctrl_handler, TRUE) != FALSE;
   return state.ok;
 }
 
@@ -63,6 +67,18 @@ std::uint32_t post_close(std::uint64_t hwnd) {
   SetLastError(0);
   if (PostMessageW(reinterpret_cast<HWND>(static_cast<std::uintptr_t>(hwnd)), WM_CLOSE, 0, 0)) return 0;
   return GetLastError();
+}
+
+std::optional<std::string> window_class(std::uint64_t hwnd) {
+  const HWND h = reinterpret_cast<HWND>(static_cast<std::uintptr_t>(hwnd));
+  if (!IsWindow(h)) return std::nullopt;
+  wchar_t name[256];
+  const int n = GetClassNameW(h, name, 256);
+  if (n <= 0) return std::string();
+  const int bytes = WideCharToMultiByte(CP_UTF8, 0, name, n, nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(bytes > 0 ? bytes : 0), '\0');
+  if (bytes > 0) WideCharToMultiByte(CP_UTF8, 0, name, n, out.data(), bytes, nullptr, nullptr);
+  return out;
 }
 
 namespace {

@@ -274,6 +274,12 @@ class LiveSystem final : public System {
     return ThreadTimes{static_cast<std::uint32_t>(GetThreadId(to_win(thread))), v(c), v(e), v(k), v(u)};
   }
 
+  std::optional<std::uint64_t> process_creation_time(Handle process) override {
+    FILETIME c, e, k, u;
+    if (!GetProcessTimes(to_win(process), &c, &e, &k, &u)) return std::nullopt;
+    return (static_cast<std::uint64_t>(c.dwHighDateTime) << 32) | c.dwLowDateTime;
+  }
+
   std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) override {
     return SetProcessShutdownParameters(level, flags) ? 0 : GetLastError();
   }
@@ -289,6 +295,8 @@ class LiveSystem final : public System {
   std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) override { return live::ctrl_event(type, group); }
 
   std::uint32_t post_close(std::uint64_t hwnd) override { return live::post_close(hwnd); }
+
+  std::optional<std::string> window_class(std::uint64_t hwnd) override { return live::window_class(hwnd); }
 
   // taskkill runs in the sandbox job: a taskkill still running when the test ends is reaped with
   // the actors. One that has finished is no longer a member of the job (and is not in started_),

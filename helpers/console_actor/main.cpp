@@ -8,6 +8,7 @@
 #define WIN32_LEAN_AND_MEAN
 #define NOMINMAX
 #include <windows.h>
+#include <tlhelp32.h>
 
 #include <termsuite/actor_support.hpp>
 #include <termsuite/report_writer.hpp>
@@ -18,6 +19,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -235,8 +237,38 @@ void wait_event(const std::string& name) {
   CloseHandle(h);
 }
 
+// guarded-wait: wait-event inside a frame that has a termination handler, then leave the frame by
+// an exception, so that the system's unwinder runs the handler: `finally-ran` (`how`: `unwind`).
+// GCC has no __try/__finally; on x86-64 its C++ frames are SEH frames whose language handler
+// RtlUnwindEx calls while unwinding, which is how it calls a __finally block, and a local
+// object's destructor is that frame's termination handler. TerminateProcess unwinds nothing, so
+// a thread terminated in the wait reports nothing more.
+struct LeaveGuardedFrame {};
+
+struct TerminationHandler {
+  TerminationHandler() = default;
+  TerminationHandler(const TerminationHandler&) = delete;
+  TerminationHandler& operator=(const TerminationHandler&) = delete;
+  ~TerminationHandler() { report::emit("finally-ran", {{"how", std::uncaught_exceptions() > 0 ? "unwind" : "normal"}}); }
+};
+
+[[gnu::noinline]] void guarded_frame(const std::string& name) {
+  TerminationHandler handler;
+  report::emit("guarded", {{"event", name}});
+  wait_event(name);
+  throw LeaveGuardedFrame{};
+}
+
+void guarded_wait(const std::string& name) {
+  try {
+    guarded_frame(name);
+  } catch (const LeaveGuardedFrame&) {
+    report::emit("guarded-left");
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
-// Objects and I/O after death (issue 5). Every handle (and view) these verbs create is kept for
+// Objects and I/O after death. Every handle (and view) these verbs create is kept for
 // the life of the process on purpose: what happens to it when the process ends is the point. They
 // are simply never closed.
 
@@ -452,6 +484,31 @@ void console_window() {
   report::emit("console-window", {{"hwnd", static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(hwnd))}});
 }
 
+// NtQueryInformationThread(ThreadAmILastThread): "yes", "no", or "unknown" if it cannot tell.
+const char* am_i_last_thread() {
+  using Query = LONG(WINAPI*)(HANDLE, int, void*, ULONG, ULONG*);
+  constexpr int kThreadAmILastThread = 12;  // THREADINFOCLASS
+  static const auto query = reinterpret_cast<Query>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationThread")));
+  ULONG last = 0;
+  if (query == nullptr || query(GetCurrentThread(), kThreadAmILastThread, &last, sizeof last, nullptr) < 0)
+    return "unknown";
+  return last ? "yes" : "no";
+}
+
+// The threads of this process in a Toolhelp snapshot (0 if no snapshot could be taken).
+DWORD thread_count() {
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  if (snap == INVALID_HANDLE_VALUE) return 0;
+  DWORD n = 0;
+  THREADENTRY32 te{};
+  te.dwSize = sizeof te;
+  for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
+    if (te.th32OwnerProcessID == GetCurrentProcessId()) ++n;
+  CloseHandle(snap);
+  return n;
+}
+
 std::optional<DWORD> run(const Block& block);
 
 DWORD WINAPI thread_main(void* block) {
@@ -495,7 +552,11 @@ std::optional<DWORD> run(const Block& block) {
         about_to_exit("exit-process", step.number);
         ExitProcess(step.number);
       case Op::ExitThread:
-        about_to_exit("exit-thread", step.number);
+        // Whether this is the process's last thread: only then does ExitThread end the process
+        // with this code. Windows 10 and later start loader thread-pool workers before main,
+        // which idle for about 30 s, so the actor's last thread is often not the last one.
+        report::emit("about-to-exit", {{"how", "exit-thread"}, {"code", step.number}, {"last_thread", am_i_last_thread()},
+                                       {"threads", thread_count()}});
         ExitThread(step.number);
       case Op::TerminateSelf:
         about_to_exit("terminate-self", step.number);
@@ -581,6 +642,9 @@ std::optional<DWORD> run(const Block& block) {
       case Op::WaitEvent:
         wait_event(step.name);
         break;
+      case Op::GuardedWait:
+        guarded_wait(step.name);
+        break;
       case Op::CreateEvent:
         create_event(step.name);
         break;
@@ -613,7 +677,7 @@ std::optional<DWORD> run(const Block& block) {
       "       spawn-leak-thread [ VERB... ]\n"
       "       wait-forever | wait-pid PID | wait-parent | wait-main | wait-event NAME\n"
       "       load-probe [ OPTION... ] | free-probe | exit N | atexit | static-object\n"
-      "       thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
+      "       guarded-wait NAME | thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
       "       write-pipe PIPE | read-pipe PIPE | read-pipe-overlapped PIPE\n"
       "       ctrl-handler true|false|exit|hold | ignore-ctrl-c | accept-ctrl-c\n"
       "       ctrl-send TYPE GROUP | new-console | console-window\n"
@@ -623,10 +687,22 @@ std::optional<DWORD> run(const Block& block) {
       "       slow-thread-attach MS\n");
 }
 
+// No crash dialog and no error-reporting UI for this process: a CI machine may have Windows Error
+// Reporting enabled, and an actor crashes on purpose. (WerSetFlags is looked up: not every
+// platform has it.)
+void no_crash_dialog() {
+  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+  using SetFlags = HRESULT(WINAPI*)(DWORD);
+  constexpr DWORD kWerFaultReportingNoUi = 0x20;  // WER_FAULT_REPORTING_NO_UI
+  if (auto set = reinterpret_cast<SetFlags>(
+          reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "WerSetFlags"))))
+    set(kWerFaultReportingNoUi);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX | SEM_NOOPENFILEERRORBOX);
+  no_crash_dialog();
   report::init(argc, argv);
 
   g_pid = GetCurrentProcessId();

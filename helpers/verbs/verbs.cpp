@@ -132,6 +132,7 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"static-object", Op::StaticObject, Operand::None},
     {"thread-local-object", Op::ThreadLocalObject, Operand::None},
     {"wait-event", Op::WaitEvent, Operand::Name},
+    {"guarded-wait", Op::GuardedWait, Operand::Name},
     {"create-event", Op::CreateEvent, Operand::ObjectName},
     {"create-section", Op::CreateSection, Operand::ObjectName},
     {"own-mutex", Op::OwnMutex, Operand::ObjectName},

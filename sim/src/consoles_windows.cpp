@@ -1,8 +1,9 @@
-// The model's part for issue 6: consoles, process groups and console control events; top-level
-// windows, message queues, registered messages and the WH_CBT hook (the GUI actor); taskkill.
+// The model's consoles, process groups and console control events; top-level windows, message
+// queues, registered messages and the WH_CBT hook (the GUI actor); taskkill.
 // Each rule is written beside the claim ID it implements, as in model.cpp. The rules are the
-// documented Windows behaviour (seeds 002 and 003, the Microsoft documentation quoted in
-// docs/claims.json); where Wine 8.0 differs (docs/actors.md), a mutant plays Wine's part.
+// documented Windows behaviour ("Terminating a Process", "Remote Process Termination", the
+// Microsoft documentation and the console host's source quoted in docs/claims.json); where Wine
+// 8.0 differs (docs/actors.md), a mutant plays Wine's part.
 #include <algorithm>
 #include <cctype>
 
@@ -56,10 +57,13 @@ std::string kind_text(const WindowObj& w) {
 // ------------------------------------------------------------------------------------------
 // Consoles
 
-// Every console has a window (GetConsoleWindow), owned by its host, not by the processes attached.
-std::uint32_t Model::new_console() {
+// Every console has a window (GetConsoleWindow). The console host reports its creator (the root
+// process) as the window's owner (GetWindowThreadProcessId): microsoft/terminal's
+// SetConsoleWindowOwner. The other processes attached own no console window.
+std::uint32_t Model::new_console(ObjectId root) {
   ConsoleObj c;
   c.id = next_console_++;
+  c.root = root;
   c.hwnd = next_hwnd_;
   next_hwnd_ += 0x10;
   WindowObj w;
@@ -89,7 +93,7 @@ bool Model::own_console(std::uint32_t pid) {
   ProcessObj* p = it == client_ids_.end() ? nullptr : process_mut(it->second);
   if (!p) return false;
   if (p->console && console_alive(p->console)) return true;
-  p->console = new_console();
+  p->console = new_console(p->id);
   log(fmt::format("{} has console {} (its handler returns TRUE for every event)", describe(p->id), p->console));
   return true;
 }
@@ -106,7 +110,8 @@ std::uint32_t Model::generate_ctrl_event(std::uint32_t sender_pid, std::uint32_t
   std::vector<ObjectId> targets;
   for (const auto& [id, p] : processes_) {
     if (p.harness || p.state != RunState::running || p.console != console) continue;
-    if (group == 0 || p.group == group || mutant_ == Mutant::ctrl_reaches_every_group) targets.push_back(id);
+    const bool in_group = p.group == group && (mutant_ != Mutant::ctrl_group_leader_only || p.pid == group);
+    if (group == 0 || in_group || mutant_ == Mutant::ctrl_reaches_every_group) targets.push_back(id);
   }
   log(fmt::format("{} generates {} for {} of console {}: {} process(es)", describe(sender->id),
                   verbs::ctrl_event_name(type), group ? fmt::format("group {}", group) : std::string("every process"),
@@ -172,12 +177,17 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
                              {"mode", m.text}});
       switch (mode) {
         case verbs::CtrlMode::ReturnTrue:
+          if (mutant_ == Mutant::ctrl_chain_ignores_true) {
+            std::erase_if(t.micros, [](const Micro& x) { return x.kind == Micro::Kind::ctrl_default; });
+            t.micros.push_back({Micro::Kind::ctrl_done, "", {}, "", 0, type});
+            break;
+          }
           t.micros.clear();
           t.micros.push_back({Micro::Kind::ctrl_done, "", {}, "", 0, type});
           break;
         case verbs::CtrlMode::ReturnFalse: break;  // the next handler
         case verbs::CtrlMode::Exit:
-          // Seed 003's choice.exe: the C runtime's exit() from the handler's thread.
+          // "Remote Process Termination"'s choice.exe: the C runtime's exit() from the handler's thread.
           t.micros.clear();
           emit(t, "about-to-exit", {{"how", "exit"}, {"code", verbs::kCtrlExitCode}});
           push_process_exit(t, verbs::kCtrlExitCode, true);
@@ -270,7 +280,7 @@ void Model::console_verb(ThreadObj& t, const verbs::Step& s) {
     }
     case verbs::Op::NewConsole:
       // FreeConsole, then AllocConsole: a console of its own; its process group is unchanged.
-      p.console = new_console();
+      p.console = new_console(p.id);
       emit(t, "console", {{"ok", true}, {"error", 0}});
       break;
     case verbs::Op::ConsoleWindow: {
@@ -477,6 +487,7 @@ void Model::gui_verb(ThreadObj& t, const gui_verbs::Step& s) {
           if (it->second.role != WindowObj::Role::console &&
               (it->second.process != p.id || mutant_ == Mutant::broadcast_reaches_sender))
             targets.push_back(it->first);
+      if (mutant_ == Mutant::broadcast_reaches_one && targets.size() > 1) targets.erase(targets.begin() + 1, targets.end());
       log(fmt::format("{} broadcasts message {:#x} ({}) to {} window(s)", describe(t.id), id, s.name, targets.size()));
       if (s.mode == gui_verbs::BroadcastMode::Post) {
         // BSF_POSTMESSAGE: queued to each window's thread; the call waits for nobody.
@@ -612,22 +623,28 @@ void Model::dispatch(ThreadObj& t, const Message& m) {
 
 // The graceful request taskkill makes without /f. False if it has none to make.
 bool Model::taskkill_graceful(ProcessObj& p) {
-  // taskkill.gui-wm-close: WM_CLOSE is posted to every top-level window of the process, hidden
-  // ones included; taskkill does not wait for it to be handled.
+  // taskkill.gui-wm-close: WM_CLOSE is posted to the top-level windows of the process; taskkill
+  // does not wait for it to be handled. (Hidden ones too, as Wine's taskkill does: the suite
+  // records what a platform does with a hidden window, it does not assert it.)
   std::vector<std::uint64_t> targets = top_level_windows(p.id);
-  if (mutant_ == Mutant::taskkill_ignores_hidden_windows)
-    std::erase_if(targets, [&](std::uint64_t hwnd) { return !windows_.at(hwnd).visible; });
   if (!targets.empty()) {
     for (std::uint64_t hwnd : targets) post_message(hwnd, Message{Message::Kind::close, hwnd});
     log(fmt::format("taskkill: WM_CLOSE posted to {} window(s) of {}", targets.size(), describe(p.id)));
     return true;
   }
-  // taskkill.console-close: a console process attached to taskkill's console and in its process
-  // group (the harness's: taskkill runs there) is sent CTRL_CLOSE_EVENT.
+  // taskkill.console-close: the window of a console belongs to the process that created it (its
+  // root). WM_CLOSE to it closes the console, which sends CTRL_CLOSE_EVENT to every process
+  // attached (close_console). A process attached to a console it did not create owns no window:
+  // taskkill has nothing to ask it.
+  if (p.console != 0 && console_alive(p.console) && consoles_.at(p.console).root == p.id) {
+    if (mutant_ == Mutant::taskkill_console_no_close_event) return true;  // "sent", and nothing happens
+    log(fmt::format("taskkill: WM_CLOSE to the window of console {}, which {} created", p.console, describe(p.id)));
+    close_console(p.console);
+    return true;
+  }
   const ProcessObj& h = processes_.at(harness_);
-  if (p.image_kind == Image::console && h.console != 0 && p.console == h.console && p.group == h.group &&
-      mutant_ != Mutant::taskkill_console_no_close_event) {
-    log(fmt::format("taskkill: CTRL_CLOSE_EVENT to {}", describe(p.id)));
+  if (mutant_ == Mutant::taskkill_console_close_by_group && p.image_kind == Image::console && h.console != 0 &&
+      p.console == h.console && p.group == h.group) {
     deliver_ctrl(p, verbs::kCtrlCloseEvent);
     return true;
   }
@@ -665,15 +682,16 @@ std::uint32_t Model::taskkill(std::uint32_t pid, bool force, bool tree, std::uin
       wait_a_while();
     }
     // taskkill.force: /f calls TerminateProcess(target, 1): nothing of the target runs.
-    for (ObjectId id : set) terminate_process(id, kTaskkillForceCode, "TerminateProcess");
+    const std::uint32_t code = mutant_ == Mutant::taskkill_force_code_zero ? 0 : kTaskkillForceCode;
+    for (ObjectId id : set) terminate_process(id, code, "TerminateProcess");
     return 0;
   }
   std::uint32_t status = 0;
   for (ObjectId id : set) {
     auto* q = process_mut(id);
     if (!q || q->state != RunState::running || taskkill_graceful(*q)) continue;
-    // taskkill.windowless-needs-force: a process with no window that is not a console process of
-    // taskkill's console and group cannot be asked; taskkill fails and leaves it alone.
+    // taskkill.windowless-needs-force: a process that owns no window (no top-level window, no
+    // console it created) cannot be asked; taskkill fails and leaves it alone.
     if (mutant_ == Mutant::taskkill_graceful_terminates_windowless) {
       terminate_process(id, kTaskkillForceCode, "TerminateProcess");
       continue;

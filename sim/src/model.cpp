@@ -27,12 +27,20 @@ const std::vector<MutantInfo>& mutants() {
        "a process that exits with 259 reports 0, so the ambiguity never shows"},
       {Mutant::signal_wakes_one_waiter, "signal-wakes-one-waiter", "signal.process-object",
        "a process object that becomes signaled releases only its first waiter"},
+      {Mutant::process_object_resets, "process-object-resets", "signal.process-object",
+       "a process object, once it has released its waiters, is unsignaled again (an auto-reset event)"},
       {Mutant::waiting_threads_survive, "waiting-threads-survive", "threads.terminated",
        "a thread blocked in a wait is not terminated with its process"},
+      {Mutant::ended_threads_take_process_code, "ended-threads-take-process-code", "threads.terminated",
+       "terminating a process rewrites the exit code of its threads that had already ended"},
+      {Mutant::cancelled_io_thread_code_zero, "cancelled-io-thread-code-zero", "threads.terminated",
+       "a thread released from cancelled I/O ends with 0, not the process's exit code"},
       {Mutant::children_die_with_parent, "children-die-with-parent", "children.survive",
        "terminating a process terminates its children"},
       {Mutant::orphans_reparented, "orphans-reparented", "children.survive",
        "an orphan's recorded parent id becomes the harness's once its parent dies"},
+      {Mutant::children_die_with_exiting_parent, "children-die-with-exiting-parent", "children.survive",
+       "a process that calls ExitProcess takes its children with it (TerminateProcess does not)"},
       {Mutant::job_close_kills_nothing, "job-close-kills-nothing", "children.job-kill-on-close",
        "closing the last handle of a kill-on-close job ends none of its processes"},
       {Mutant::driver_releases_at_once, "driver-releases-at-once", "corpse.driver-hostage",
@@ -51,14 +59,16 @@ const std::vector<MutantInfo>& mutants() {
        "a dying process's handles stay open"},
       {Mutant::mutex_not_abandoned, "mutex-not-abandoned", "handles.closed",
        "a mutex owned by a thread that ends stays owned"},
+      {Mutant::mutex_abandoned_forever, "mutex-abandoned-forever", "handles.closed",
+       "an abandoned mutex answers WAIT_ABANDONED to every later waiter, not only the first"},
       {Mutant::objects_die_with_creator, "objects-die-with-creator", "objects.outlive-creator",
        "a named object goes when the process that created it ends, though others hold handles"},
       {Mutant::named_objects_linger, "named-objects-linger", "objects.die-with-last-handle",
        "a named object can still be opened by name after its last handle is closed"},
       {Mutant::pipe_read_not_cancelled, "pipe-read-not-cancelled", "io.pending-cancelled",
        "a thread blocked reading a pipe is not released when its process is terminated"},
-      {Mutant::shutdown_level_unchecked, "shutdown-level-unchecked", "shutdown.parameters",
-       "SetProcessShutdownParameters accepts any level"},
+      {Mutant::shutdown_failed_call_changes_level, "shutdown-failed-call-changes-level", "shutdown.parameters",
+       "SetProcessShutdownParameters fails for a level it refuses, but stores the level all the same"},
       {Mutant::shutdown_parameters_not_kept, "shutdown-parameters-not-kept", "shutdown.parameters",
        "SetProcessShutdownParameters succeeds but GetProcessShutdownParameters still answers the defaults"},
       {Mutant::terminate_runs_detach, "terminate-runs-detach", "dll.terminate-no-detach",
@@ -67,6 +77,8 @@ const std::vector<MutantInfo>& mutants() {
        "the DLL_PROCESS_DETACH of ExitProcess passes lpReserved NULL, as FreeLibrary does"},
       {Mutant::terminate_runs_handlers, "terminate-runs-handlers", "dll.terminate-no-handlers",
        "TerminateProcess runs the atexit routines and static destructors"},
+      {Mutant::terminate_unwinds_threads, "terminate-unwinds-threads", "dll.terminate-no-handlers",
+       "TerminateProcess unwinds each thread, running its termination handlers (__finally blocks)"},
       {Mutant::fatal_exception_kills_only_faulting_thread, "fatal-exception-other-threads-zero",
        "exit.code.fatal-exception-threads", "after an unhandled exception the other threads end with 0"},
       {Mutant::dllmain_thread_starts_at_once, "dllmain-thread-starts-at-once", "loader.threads-deferred",
@@ -83,6 +95,8 @@ const std::vector<MutantInfo>& mutants() {
        "ignoring Ctrl+C ignores Ctrl+Break and CTRL_CLOSE_EVENT too (Wine 8.0's CtrlRoutine)"},
       {Mutant::ctrl_reaches_every_group, "ctrl-reaches-every-group", "ctrl.process-group",
        "GenerateConsoleCtrlEvent reaches every process of the console, whatever group it names"},
+      {Mutant::ctrl_group_leader_only, "ctrl-group-leader-only", "ctrl.process-group",
+       "GenerateConsoleCtrlEvent for a process group reaches its leader only, not the other members"},
       {Mutant::new_group_accepts_ctrl_c, "new-group-accepts-ctrl-c", "ctrl.process-group",
        "a CREATE_NEW_PROCESS_GROUP child starts with Ctrl+C enabled"},
       {Mutant::gui_gets_console_events, "gui-gets-console-events", "ctrl.process-group",
@@ -97,10 +111,10 @@ const std::vector<MutantInfo>& mutants() {
        "a CREATE_NEW_CONSOLE child stays attached to its creator's console and gets its events"},
       {Mutant::handlers_first_registered_first, "handlers-first-registered-first", "ctrl.handler-new-thread",
        "console control handlers are called in the order they were registered, the first one first"},
+      {Mutant::ctrl_chain_ignores_true, "ctrl-chain-ignores-true", "ctrl.handler-new-thread",
+       "every console control handler is called, whatever the ones before it returned"},
       {Mutant::taskkill_force_sends_wm_close_first, "taskkill-force-sends-wm-close-first", "taskkill.force",
        "taskkill /f first asks the graceful way and waits, and only then terminates"},
-      {Mutant::taskkill_ignores_hidden_windows, "taskkill-ignores-hidden-windows", "taskkill.gui-wm-close",
-       "taskkill without /f sends WM_CLOSE to visible windows only"},
       {Mutant::polite_quit_code_zero, "polite-quit-code-zero", "taskkill.gui-wm-close",
        "WM_QUIT carries 0 instead of PostQuitMessage's code, so a polite GUI exits with 0"},
       {Mutant::taskkill_graceful_escalates, "taskkill-graceful-escalates", "taskkill.gui-ignores-close",
@@ -110,9 +124,16 @@ const std::vector<MutantInfo>& mutants() {
       {Mutant::taskkill_graceful_terminates_windowless, "taskkill-graceful-terminates-windowless",
        "taskkill.windowless-needs-force", "taskkill without /f terminates a process that has no window"},
       {Mutant::taskkill_console_no_close_event, "taskkill-console-no-close-event", "taskkill.console-close",
-       "taskkill without /f sends no CTRL_CLOSE_EVENT to a console process of its group (Wine 8.0)"},
+       "taskkill without /f does not close the console its target created, so no CTRL_CLOSE_EVENT (Wine 8.0)"},
+      {Mutant::taskkill_console_close_by_group, "taskkill-console-close-by-group", "taskkill.console-close",
+       "taskkill without /f sends CTRL_CLOSE_EVENT to a console process of its own console and group, "
+       "though the target owns no window (the founding article's reading)"},
+      {Mutant::taskkill_force_code_zero, "taskkill-force-code-zero", "taskkill.force",
+       "taskkill /f ends its target with exit code 0 instead of 1 (Wine 8.0)"},
       {Mutant::taskkill_tree_only_root, "taskkill-tree-only-root", "taskkill.tree",
        "taskkill /t ends only the process it names (Wine 8.0 has no /t)"},
+      {Mutant::broadcast_reaches_one, "broadcast-reaches-one", "graceful.private-message",
+       "BroadcastSystemMessage delivers to the first other top-level window only"},
       {Mutant::broadcast_reaches_sender, "broadcast-reaches-sender", "graceful.private-message",
        "BroadcastSystemMessage with BSF_IGNORECURRENTTASK reaches the sender's own windows too"},
       {Mutant::broadcast_reaches_nobody, "broadcast-reaches-nobody", "graceful.private-message",
@@ -222,6 +243,7 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   ProcessObj p;
   p.id = next_object_++;
   p.pid = allocate_client_id();
+  p.created_at = now_;
   client_ids_[p.pid] = p.id;
   p.parent_pid = creator.pid;
   p.image_kind = options.image;
@@ -262,7 +284,7 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   auto pid = p.id;
   processes_[pid] = std::move(p);
   ProcessObj& np = processes_.at(pid);
-  if (needs_console) np.console = new_console();
+  if (needs_console) np.console = new_console(np.id);
   ObjectId main = new_thread(np, options.image == Image::gui ? nullptr : program.get(), true);
   if (options.image == Image::gui) threads_.at(main).gui_code = gui_program.get();
   if (np.job) jobs_.at(np.job).members.push_back(pid);
@@ -358,7 +380,8 @@ std::pair<bool, bool> Model::take_mutex(ObjectId id, ObjectId who) {
   auto it = named_.find(id);
   if (it == named_.end() || it->second.kind != ObjectKind::mutex || it->second.owner != 0) return {false, false};
   it->second.owner = who;
-  bool abandoned = std::exchange(it->second.abandoned, false);
+  bool abandoned = mutant_ == Mutant::mutex_abandoned_forever ? it->second.abandoned
+                                                              : std::exchange(it->second.abandoned, false);
   return {true, abandoned};
 }
 
@@ -386,8 +409,14 @@ void Model::abandon_mutexes(const ThreadObj& t) {
 // shutdown.parameters: levels 0x100-0x4FF are the applications' range (0x280 by default);
 // flags are 0 or SHUTDOWN_NORETRY. Anything else fails with ERROR_INVALID_PARAMETER.
 std::uint32_t Model::set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) {
-  const bool valid = level >= 0x100 && level <= 0x4FF && (flags & ~1u) == 0;
-  if (!valid && mutant_ != Mutant::shutdown_level_unchecked) return kErrorInvalidParameter;
+  // The documentation gives levels 0x000-0x4FF (0x100-0x3FF for applications) and one flag,
+  // SHUTDOWN_NORETRY, and names no error. What a platform does outside that range is recorded by
+  // the suite, not asserted; the model refuses it, and a refused call changes nothing.
+  const bool valid = level <= 0x4FF && (flags & ~1u) == 0;
+  if (!valid) {
+    if (mutant_ == Mutant::shutdown_failed_call_changes_level) shutdown_level_ = level;
+    return kErrorInvalidParameter;
+  }
   if (mutant_ == Mutant::shutdown_parameters_not_kept) return 0;
   shutdown_level_ = level;
   shutdown_flags_ = flags;
@@ -440,7 +469,7 @@ void Model::exit_process(ProcessObj& p, std::uint32_t code, std::string_view how
 
 // threads.terminated: every remaining thread is terminated with the process's exit code,
 // threads blocked in a wait included. A thread with I/O pending cannot go until the driver has
-// cancelled the request (corpse.driver-hostage, seed 000).
+// cancelled the request (corpse.driver-hostage; Raymond Chen, "Why do some process stay in Task Manager after they've been killed?").
 void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
   if (t.state != RunState::running) return;
   if (mutant_ == Mutant::waiting_threads_survive &&
@@ -448,7 +477,7 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
     return;
   if (t.irp_pending) {
     t.state = RunState::terminating;
-    t.pending_exit_code = code;
+    t.pending_exit_code = mutant_ == Mutant::cancelled_io_thread_code_zero ? 0 : code;
     abandon_mutexes(t);
     std::optional<std::uint64_t> delay = t.irp_cancel_ms;
     if (t.irp_driver) delay = mutant_ == Mutant::driver_releases_at_once ? 0 : driver_cancel_ms_;
@@ -490,6 +519,12 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
     if (mutant_ == Mutant::terminate_runs_detach && p->probe_loaded)
       emit(main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
     if (mutant_ == Mutant::terminate_runs_handlers && p->atexit_registered) emit(main, "atexit-ran");
+    if (mutant_ == Mutant::terminate_unwinds_threads)
+      for (ObjectId o : p->threads)
+        if (auto* th = thread_mut(o); th && th->state == RunState::running && th->guarded) {
+          emit(*th, "finally-ran", {{"how", "unwind"}});
+          th->guarded = false;
+        }
     // hooks.no-wh-cbt: the windows TerminateProcess destroys call no WH_CBT hook. (Only the mutant
     // does, on the hooked thread's behalf.)
     if (mutant_ == Mutant::terminate_calls_cbt_hook)
@@ -501,13 +536,16 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
   log(fmt::format("{} terminating ({}), exit code {:#x}", describe(id), why, code));
   const bool fault = why == "unhandled exception";
   for (ObjectId t : p->threads)
+    if (auto* th = thread_mut(t); th && th->state == RunState::terminated && mutant_ == Mutant::ended_threads_take_process_code)
+      th->exit_code = code;
+  for (ObjectId t : p->threads)
     if (auto* th = thread_mut(t))
       kill_thread(*th, fault && mutant_ == Mutant::fatal_exception_kills_only_faulting_thread && th->blocked != ThreadObj::Block::none ? 0 : code);
   release_windows(*p, why);
   // handles.closed: the dying process's handles are closed.
   close_all_handles(*p);
   // children.survive: terminating a process does not terminate its children.
-  if (mutant_ == Mutant::children_die_with_parent) {
+  if (mutant_ == Mutant::children_die_with_parent || (mutant_ == Mutant::children_die_with_exiting_parent && why == "ExitProcess")) {
     std::vector<ObjectId> children;
     for (auto& [cid, c] : processes_)
       if (c.parent_pid == p->pid && c.state == RunState::running && !c.harness) children.push_back(cid);
@@ -549,6 +587,7 @@ void Model::signal(ObjectId id) {
     w.released = true;
     if (mutant_ == Mutant::signal_wakes_one_waiter) break;
   }
+  if (auto* p = process_mut(id); p && mutant_ == Mutant::process_object_resets) p->signaled = false;
 }
 
 void Model::close_all_handles(ProcessObj& p) {
@@ -607,7 +646,7 @@ std::vector<Keeper> Model::keepers(ObjectId id, const HandleIndex& index) const 
   };
   if (const auto* p = process(id)) {
     // corpse.released: once every handle is closed and every thread object is gone, the
-    // process object goes away. Until then it is a corpse (seed 001).
+    // process object goes away. Until then it is a corpse (Raymond Chen, "Why are there all these processes lingering near death").
     if (p->harness) k.push_back({"the harness itself", 0});
     else if (p->state == RunState::running) k.push_back({"it is still running", 0});
     else if (p->state == RunState::terminating) k.push_back({"it is still terminating", 0});
@@ -919,6 +958,7 @@ bool Model::run_micro(ThreadObj& t) {
       emit(t, "probe-sign", {{"during", m.text}, {"seen", p.sign}});
       break;
     case Micro::Kind::set_sign: p.sign = true; break;
+    case Micro::Kind::guard_leave: t.guarded = false; break;
     case Micro::Kind::unload_probe: p.probe_loaded = false; break;
     case Micro::Kind::exit_process_locked: {
       // dll.exitprocess-detach: the other threads end first (with no DLL_THREAD_DETACH), then
@@ -1012,10 +1052,17 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       if (!t.main && mutant_ == Mutant::worker_exitprocess_ends_thread) push_thread_exit(t, s.number);
       else push_process_exit(t, s.number, false);
       break;
-    case Op::ExitThread:
-      emit(t, "about-to-exit", {{"how", "exit-thread"}, {"code", s.number}});
+    case Op::ExitThread: {
+      // The actor says whether it is the last thread (ThreadAmILastThread): only then does
+      // ExitThread end the process. The model starts no threads of its own.
+      const auto live = std::count_if(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
+        return threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+      });
+      emit(t, "about-to-exit", {{"how", "exit-thread"}, {"code", s.number}, {"last_thread", live == 1 ? "yes" : "no"},
+                                {"threads", live}});
       push_thread_exit(t, s.number);
       break;
+    }
     case Op::TerminateSelf:
       emit(t, "about-to-exit", {{"how", "terminate-self"}, {"code", s.number}});
       terminate_process(p.id, s.number, "TerminateProcess");
@@ -1036,7 +1083,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     }
     case Op::Spawn:
     case Op::SpawnLeakThread: {
-      // seed 001: the launcher that forgets PROCESS_INFORMATION.hThread keeps it open.
+      // The launcher that forgets PROCESS_INFORMATION.hThread keeps it open.
       spawn_child(t, s.args, {}, s.op == Op::SpawnLeakThread);
       break;
     }
@@ -1050,6 +1097,17 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     case Op::WaitEvent:
       t.micros.push_back({Micro::Kind::emit, "waiting", {{"event", s.name}}});
       t.micros.push_back({Micro::Kind::wait_named, "released", {{"event", s.name}}, s.name, kActorWaitMs});
+      break;
+    case Op::GuardedWait:
+      // dll.terminate-no-handlers: a frame with a termination handler, left by unwinding once the
+      // wait is over; the handler runs then, and only then.
+      t.guarded = true;
+      emit(t, "guarded", {{"event", s.name}});
+      t.micros.push_back({Micro::Kind::emit, "waiting", {{"event", s.name}}});
+      t.micros.push_back({Micro::Kind::wait_named, "released", {{"event", s.name}}, s.name, kActorWaitMs});
+      t.micros.push_back({Micro::Kind::emit, "finally-ran", {{"how", "unwind"}}});
+      t.micros.push_back({Micro::Kind::guard_leave});
+      t.micros.push_back({Micro::Kind::emit, "guarded-left"});
       break;
     case Op::ReadDevice:
       t.irp_pending = true;

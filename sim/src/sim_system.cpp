@@ -214,6 +214,22 @@ std::optional<System::ShutdownParameters> SimSystem::shutdown_parameters() {
   return ShutdownParameters{level, flags};
 }
 
+std::optional<std::uint64_t> SimSystem::process_creation_time(Handle process) {
+  model_.run();
+  auto obj = object(process);
+  const auto* p = obj ? model_.process(*obj) : nullptr;
+  if (!p) return std::nullopt;
+  return p->created_at * 10'000;
+}
+
+// The classes the live platform reports: the classic console host's window, the GUI actor's.
+std::optional<std::string> SimSystem::window_class(std::uint64_t hwnd) {
+  model_.run();
+  auto it = model_.windows().find(hwnd);
+  if (it == model_.windows().end()) return std::nullopt;
+  return it->second.role == WindowObj::Role::console ? "ConsoleWindowClass" : "termsuite.actor-gui";
+}
+
 bool SimSystem::own_console() { return model_.own_console(model_.harness_pid()); }
 
 std::uint32_t SimSystem::ctrl_event(std::uint32_t type, std::uint32_t group) {

@@ -98,7 +98,7 @@ class System {
   virtual NamedEvent create_event(std::string_view hint) = 0;
   virtual bool set_event(Handle event) = 0;  // SetEvent
 
-  // --- What remains after death (issue 5) ---------------------------------------------------
+  // --- What remains after death -------------------------------------------------------------
   // Named objects, opened by name from the harness: OpenEvent, OpenFileMapping, OpenMutex. The
   // error of a failed open is the Win32 one (ERROR_FILE_NOT_FOUND once the object is gone).
   enum class NamedType { event, section, mutex };
@@ -129,6 +129,9 @@ class System {
     std::uint64_t creation = 0, exit = 0, kernel = 0, user = 0;
   };
   virtual std::optional<ThreadTimes> thread_times(Handle thread) = 0;
+  // A process's creation time from its handle (GetProcessTimes), in 100 ns: with the pid it names
+  // one process, so a pid that now names another process can be told apart.
+  virtual std::optional<std::uint64_t> process_creation_time(Handle process) = 0;
 
   // SetProcessShutdownParameters / GetProcessShutdownParameters, for the harness's own process.
   // set returns 0 or the Win32 error it failed with.
@@ -138,10 +141,12 @@ class System {
   };
   virtual std::optional<ShutdownParameters> shutdown_parameters() = 0;
 
-  // --- Asking a process to leave (issue 6) --------------------------------------------------
+  // --- Asking a process to leave -------------------------------------------------------------
   // Gives the harness a console of its own (FreeConsole, then AllocConsole; the harness's standard
   // handles are kept) and a control handler that returns TRUE for every event, so the harness
-  // survives what it sends. Actors started afterwards without new_console share that console, and
+  // survives what it sends. It also clears an ignore-Ctrl+C flag the harness may have inherited
+  // (SetConsoleCtrlHandler(NULL, FALSE): a suite started in a new process group, by `start /b` or
+  // a CI agent, starts with Ctrl+C ignored, and its actors would inherit that). Actors started afterwards without new_console share that console, and
   // taskkill runs in it. Idempotent: the console stays for the life of the harness process.
   // False if no console could be made.
   virtual bool own_console() = 0;
@@ -152,6 +157,10 @@ class System {
   // PostMessage(hwnd, WM_CLOSE, 0, 0) to a window an actor reported (`hwnd` of its records, a
   // console window included): 0, or the Win32 error.
   virtual std::uint32_t post_close(std::uint64_t hwnd) = 0;
+  // The class name of a window (GetClassName), or nullopt if `hwnd` names no window (IsWindow):
+  // tells a classic console window (ConsoleWindowClass) from Windows Terminal's pseudo-console
+  // window (PseudoConsoleWindow), and shows from outside that a window is gone.
+  virtual std::optional<std::string> window_class(std::uint64_t hwnd) = 0;
   // `taskkill /pid PID` (+ `/f`, `/t`), started in the harness's console and the test's sandbox
   // job, its output discarded (never judged: it is localised). Its exit status, or nullopt if it
   // had not finished by the deadline (it is then ended).

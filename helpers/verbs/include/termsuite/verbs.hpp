@@ -14,16 +14,17 @@ enum class Op {
   Ready, Mark, Return, ExitProcess, ExitThread, TerminateSelf, Crash,
   Thread, Spawn, SpawnLeakThread, WaitForever, WaitPid, WaitParent, WaitMain,
   ReadDevice,  // simulator only: block in I/O that a (simulated) driver completes
-  // The probe DLL and termination handlers (issue 4).
+  // The probe DLL and termination handlers.
   LoadProbe, FreeProbe, Exit, AtExit, StaticObject, ThreadLocalObject, WaitEvent,
-  // Objects and I/O that outlive (or die with) the process (issue 5). Operand: `name`.
+  GuardedWait,  // guarded-wait NAME: wait-event inside a frame with a termination handler
+  // Objects and I/O that outlive (or die with) the process. Operand: `name`.
   CreateEvent,         // create-event NAME: named manual-reset event, kept for the process's life
   CreateSection,       // create-section NAME: 4096-byte named section, view holds "termsuite:<pid>"
   OwnMutex,            // own-mutex NAME: named mutex created owned by the running thread
   WritePipe,           // write-pipe NAME: open \\.\pipe\NAME for writing, keep it open
   ReadPipe,            // read-pipe NAME: synchronous ReadFile on \\.\pipe\NAME (blocks)
   ReadPipeOverlapped,  // read-pipe-overlapped NAME: overlapped ReadFile, bounded wait for it
-  // Consoles, process groups and console control handlers (issue 6).
+  // Consoles, process groups and console control handlers.
   CtrlHandler,   // ctrl-handler MODE: SetConsoleCtrlHandler(handler acting by `ctrl`, TRUE)
   IgnoreCtrlC,   // ignore-ctrl-c: SetConsoleCtrlHandler(NULL, TRUE)
   AcceptCtrlC,   // accept-ctrl-c: SetConsoleCtrlHandler(NULL, FALSE) (undo it, or the new group's)

@@ -1,5 +1,5 @@
 #pragma once
-// The simulator's model: an executable reading of the documents (seeds 000-003).
+// The simulator's model: an executable reading of the documents the claims catalog quotes.
 //
 // An object manager with per-process handle tables; processes, threads and jobs with their
 // states, exit codes and signaled state; client ids (pids and tids) that stay reserved while
@@ -9,7 +9,7 @@
 // Each rule is written once, next to the claim ID it implements (grep the claim ID to go from
 // docs/claims.json to the rule). A mutant turns one rule wrong, to prove the suite notices.
 //
-// Issue 6 adds consoles and process groups (console control events, delivered on a new thread),
+// It also has consoles and process groups (console control events, delivered on a new thread),
 // windows with per-thread message queues (the GUI actor, WM_CLOSE, registered messages, a WH_CBT
 // hook) and taskkill. They follow the documented Windows behaviour, not Wine's.
 #include <cstdint>
@@ -52,9 +52,13 @@ enum class Mutant {
   still_active_reads_zero,        // exit.still-active
   exit_259_reads_zero,            // exit.still-active-ambiguity
   signal_wakes_one_waiter,        // signal.process-object
+  process_object_resets,          // signal.process-object
   waiting_threads_survive,        // threads.terminated
+  ended_threads_take_process_code,  // threads.terminated
+  cancelled_io_thread_code_zero,  // threads.terminated
   children_die_with_parent,       // children.survive
   orphans_reparented,             // children.survive
+  children_die_with_exiting_parent,  // children.survive
   job_close_kills_nothing,        // children.job-kill-on-close
   driver_releases_at_once,        // corpse.driver-hostage
   signaled_while_thread_held,     // corpse.driver-hostage
@@ -64,23 +68,26 @@ enum class Mutant {
   corpses_never_released,         // corpse.released
   handles_survive_exit,           // handles.closed
   mutex_not_abandoned,            // handles.closed
+  mutex_abandoned_forever,        // handles.closed
   objects_die_with_creator,       // objects.outlive-creator
   named_objects_linger,           // objects.die-with-last-handle
   pipe_read_not_cancelled,        // io.pending-cancelled
-  shutdown_level_unchecked,       // shutdown.parameters
+  shutdown_failed_call_changes_level,  // shutdown.parameters
   shutdown_parameters_not_kept,   // shutdown.parameters
   terminate_runs_detach,          // dll.terminate-no-detach
   exit_detach_reserved_null,      // dll.exitprocess-detach
   terminate_runs_handlers,        // dll.terminate-no-handlers
+  terminate_unwinds_threads,      // dll.terminate-no-handlers
   fatal_exception_kills_only_faulting_thread,  // exit.code.fatal-exception-threads
   dllmain_thread_starts_at_once,  // loader.threads-deferred
   dllmain_not_serialized,         // loader.one-thread-in-dllmain
   exitprocess_ignores_loader_lock,  // loader.exitprocess-waits
-  // Issue 6: consoles, windows, taskkill.
+  // Consoles, windows, taskkill.
   ctrl_handler_on_main_thread,    // ctrl.handler-new-thread
   ctrl_default_exits_zero,        // ctrl.default-handler-exits
   ctrl_ignore_blocks_every_event, // ctrl.default-handler-exits
   ctrl_reaches_every_group,       // ctrl.process-group
+  ctrl_group_leader_only,         // ctrl.process-group
   new_group_accepts_ctrl_c,       // ctrl.process-group
   gui_gets_console_events,        // ctrl.process-group
   close_event_survives_true,      // ctrl.close-event
@@ -88,16 +95,19 @@ enum class Mutant {
   ignore_flag_not_inherited,      // ctrl.process-group
   new_console_shares_console,     // ctrl.process-group
   handlers_first_registered_first,  // ctrl.handler-new-thread
+  ctrl_chain_ignores_true,        // ctrl.handler-new-thread
   taskkill_force_sends_wm_close_first,  // taskkill.force
-  taskkill_ignores_hidden_windows,      // taskkill.gui-wm-close
   polite_quit_code_zero,                // taskkill.gui-wm-close
   taskkill_graceful_escalates,          // taskkill.gui-ignores-close
   wm_close_destroys_window,             // taskkill.gui-ignores-close
   taskkill_graceful_terminates_windowless,  // taskkill.windowless-needs-force
   taskkill_console_no_close_event,      // taskkill.console-close
+  taskkill_console_close_by_group,      // taskkill.console-close
+  taskkill_force_code_zero,             // taskkill.force
   taskkill_tree_only_root,              // taskkill.tree
   broadcast_reaches_sender,             // graceful.private-message
   broadcast_reaches_nobody,             // graceful.private-message
+  broadcast_reaches_one,                // graceful.private-message
   terminate_calls_cbt_hook,             // hooks.no-wh-cbt
   destroy_window_calls_no_hook,         // hooks.no-wh-cbt
 };
@@ -137,6 +147,7 @@ struct Micro {
     ctrl_handler,         // a console control handler (mode `text`) called for event `code`
     ctrl_default,         // no handler returned TRUE: the default handler, for event `code`
     ctrl_done,            // a handler returned TRUE for event `code`
+    guard_leave,          // the thread leaves a guarded frame (guarded-wait): its handler has run
   };
   // Positional, as the steps are written ({kind, ev, fields, text, ms, code}); what is left out
   // is empty.
@@ -156,7 +167,7 @@ enum class RunState { running, terminating, terminated };
 // Which program a process runs: the console actor or the GUI actor (windows subsystem).
 enum class Image { console, gui };
 
-// A message in a thread's queue (issue 6).
+// A message in a thread's queue.
 struct Message {
   enum class Kind { close, registered, drain_marker } kind = Kind::close;
   std::uint64_t hwnd = 0;   // 0: a thread message
@@ -196,6 +207,7 @@ struct ThreadObj {
   nlohmann::json done_fields;
   int dll_inside_max = 0;                 // highest count of threads in DllMain during this call
   bool thread_local_object = false;       // `thread-local-object` ran on this thread
+  bool guarded = false;                   // inside `guarded-wait`'s frame, before its handler ran
   // A GUI actor's main thread: its verbs, its message queue, and where it is in them.
   const gui_verbs::Program* gui_code = nullptr;
   std::deque<Message> queue;
@@ -218,6 +230,7 @@ struct ProcessObj {
   ObjectId id = 0;
   std::uint32_t pid = 0;
   std::uint32_t parent_pid = 0;
+  std::uint64_t created_at = 0;  // virtual ms
   std::string image;
   RunState state = RunState::running;
   std::uint32_t exit_code = kStillActive;
@@ -240,7 +253,7 @@ struct ProcessObj {
   bool sign = false;
   bool atexit_registered = false;
   bool static_object = false;
-  // Consoles and process groups (issue 6).
+  // Consoles and process groups.
   Image image_kind = Image::console;
   std::shared_ptr<const gui_verbs::Program> gui_program;
   std::uint32_t console = 0;                  // the console it is attached to (0: none)
@@ -270,6 +283,7 @@ struct WindowObj {
 
 struct ConsoleObj {
   std::uint32_t id = 0;
+  ObjectId root = 0;       // the process that created it: the owner of its window
   std::uint64_t hwnd = 0;  // its window (GetConsoleWindow)
   bool closed = false;     // its window was closed: every process attached got CTRL_CLOSE_EVENT
 };
@@ -313,7 +327,7 @@ struct TraceLine {
   std::string text;
 };
 
-// How CreateProcess starts a process (issue 6).
+// How CreateProcess starts a process.
 struct ProcessOptions {
   Image image = Image::console;
   bool new_group = false;    // CREATE_NEW_PROCESS_GROUP
@@ -360,7 +374,7 @@ class Model {
   std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
   void set_driver_cancel_delay(std::uint64_t ms) { driver_cancel_ms_ = ms; }
 
-  // Consoles, windows and taskkill (issue 6). Each returns 0 or the Win32 error (taskkill: its
+  // Consoles, windows and taskkill. Each returns 0 or the Win32 error (taskkill: its
   // exit status). Call run() afterwards.
   bool own_console(std::uint32_t pid);  // FreeConsole + AllocConsole (idempotent for the harness)
   std::uint32_t generate_ctrl_event(std::uint32_t sender_pid, std::uint32_t type, std::uint32_t group);
@@ -445,7 +459,7 @@ class Model {
   std::vector<Keeper> keepers(ObjectId id, const HandleIndex& index) const;
   int handle_count(ObjectId id) const;
   // Consoles and control events.
-  std::uint32_t new_console();
+  std::uint32_t new_console(ObjectId root);
   bool console_alive(std::uint32_t console) const;
   void deliver_ctrl(ProcessObj& p, std::uint32_t type);
   void close_console(std::uint32_t console);

@@ -34,11 +34,13 @@ class SimSystem final : public System {
   PipeResult read_pipe(Handle pipe, Deadline d) override;
   PipeResult write_pipe(Handle pipe) override;
   std::optional<ThreadTimes> thread_times(Handle thread) override;
+  std::optional<std::uint64_t> process_creation_time(Handle process) override;
   std::uint32_t set_shutdown_parameters(std::uint32_t level, std::uint32_t flags) override;
   std::optional<ShutdownParameters> shutdown_parameters() override;
   bool own_console() override;
   std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) override;
   std::uint32_t post_close(std::uint64_t hwnd) override;
+  std::optional<std::string> window_class(std::uint64_t hwnd) override;
   std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) override;
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
   std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;

@@ -229,7 +229,7 @@ TEST(ClaimsLoader, RejectsAMalformedDocumentsTable) {
   expect_one_line_naming(rejection(replaced(good, R"("title": "Document B", )", "")), "inline.json",
                          "\"title\" is missing");
   expect_one_line_naming(rejection(replaced(good, R"(, "url": null)", "")), "inline.json", "\"url\" is missing");
-  for (const std::string_view bad : {R"("002_151349d1803b6bad.txt")", R"("example.org/b")", R"("https://")",
+  for (const std::string_view bad : {R"("terminating-a-process.txt")", R"("example.org/b")", R"("https://")",
                                      R"("https://example.org/a b")", "7"}) {
     expect_one_line_naming(rejection(replaced(good, R"("url": null)", R"("url": )" + std::string(bad))), "inline.json",
                            "\"url\" must be an http(s) address, or null");

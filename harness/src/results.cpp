@@ -92,6 +92,10 @@ std::vector<const TestResult*> sorted(const RunResults& r) {
 std::string stable_json(const RunResults& r) {
   ojson j;
   j["platform"] = r.platform.to_json();
+  // What the run measured, not where: the host kernel changes with the machine and would make
+  // two machines' files differ for the same behaviour. It stays in the stream, the JUnit file and
+  // the run's summary.
+  j["platform"].erase("host");
   ojson tests = ojson::array();
   for (const auto* t : sorted(r)) {
     ojson e;
@@ -156,6 +160,14 @@ std::string junit_xml(const RunResults& r) {
   }
   out += fmt::format("<testsuites name=\"termsuite {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
                      xml_escape(r.platform.id), total, failures, skipped);
+  // Where the run happened, in full (the stable file leaves the host out): the same properties on
+  // every <testsuite>, which is where JUnit readers look for them.
+  std::string platform_properties = "    <properties>\n";
+  const auto platform = r.platform.to_json();
+  for (const auto& [k, v] : platform.items())
+    platform_properties += fmt::format("      <property name=\"platform.{}\" value=\"{}\"/>\n", xml_escape(k),
+                                       xml_escape(v.get<std::string>()));
+  platform_properties += "    </properties>\n";
   for (const auto& [suite, tests] : suites) {
     double secs = 0;
     std::size_t sf = 0;
@@ -165,6 +177,7 @@ std::string junit_xml(const RunResults& r) {
     }
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", xml_escape(suite),
                        tests.size(), sf, secs);
+    out += platform_properties;
     for (auto* t : tests) {
       out += fmt::format("    <testcase name=\"{}\" classname=\"{}\" time=\"{:.3f}\">\n",
                          xml_escape(t->name.substr(t->name.find('.') + 1)), xml_escape(suite), t->seconds);

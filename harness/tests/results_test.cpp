@@ -66,6 +66,48 @@ TEST(StableJson, SameOutcomesGiveTheSameBytes) {
   EXPECT_EQ(back.tests[1].outcome, Outcome::fail);
 }
 
+TEST(StableJson, TwoMachinesWithTheSameBehaviourWriteTheSameBytes) {
+  // The same Wine on two kernels: what was measured is the same, so is the file.
+  RunResults here{wine(), {result("A.One", Outcome::pass, 0.1)}};
+  RunResults there = here;
+  there.platform.host = "Linux 6.18.44-fc-v782";
+  there.tests[0].seconds = 3.2;
+  there.tests[0].messages = {"pid 5678 on the other machine"};
+  EXPECT_EQ(stable_json(here), stable_json(there));
+  EXPECT_EQ(stable_json(here).find("host"), std::string::npos) << stable_json(here);
+  EXPECT_EQ(stable_json(here).find("Linux"), std::string::npos) << stable_json(here);
+  // What the stable file keeps of the platform reads back, the host empty.
+  auto back = parse_stable_json(stable_json(there), "x.json");
+  EXPECT_EQ(back.platform.id, "wine-8.0-x86_64");
+  EXPECT_EQ(back.platform.version, "6.1.7601");
+  EXPECT_EQ(back.platform.wine, "8.0");
+  EXPECT_EQ(back.platform.arch, "x86_64");
+  EXPECT_EQ(back.platform.host, "");
+  // A committed file from before (with a host) still reads.
+  auto old = parse_stable_json(
+      R"({"platform":{"id":"sim","os":"sim","version":"termsim 1","wine":"","host":"","arch":"model"},"tests":[]})",
+      "sim.json");
+  EXPECT_EQ(old.platform.id, "sim");
+}
+
+TEST(ResultsStream, KeepsTheHostForTheSummaryAndJunit) {
+  auto s = parse_stream(stream_platform_line(wine()), "shard-0.jsonl");
+  ASSERT_TRUE(s.platform);
+  EXPECT_EQ(s.platform->host, "Linux 6.1");
+}
+
+TEST(Junit, RecordsThePlatformInFull) {
+  RunResults r{wine(), {result("A.One", Outcome::pass, 0.1), result("B.Two", Outcome::pass, 0.1)}};
+  auto xml = junit_xml(r);
+  EXPECT_NE(xml.find("<property name=\"platform.host\" value=\"Linux 6.1\"/>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<property name=\"platform.id\" value=\"wine-8.0-x86_64\"/>"), std::string::npos) << xml;
+  // On each <testsuite>, before its test cases.
+  auto suite_b = xml.find("<testsuite name=\"B\"");
+  ASSERT_NE(suite_b, std::string::npos);
+  auto host_b = xml.find("platform.host", suite_b);
+  EXPECT_LT(host_b, xml.find("<testcase", suite_b)) << xml;
+}
+
 TEST(Junit, CountsWhatTheGateRejectsAsFailures) {
   RunResults r{wine(), {result("A.One", Outcome::pass, 0.1), result("A.Two", Outcome::xfail, 0.1),
                         result("B.Three", Outcome::xpass, 0.1), result("B.Four", Outcome::timeout, 0.1)}};

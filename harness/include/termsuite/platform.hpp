@@ -12,7 +12,8 @@ struct Platform {
   std::string os;       // "windows" (also under Wine: what the process sees), "sim"
   std::string version;  // Windows version the process sees, e.g. "10.0.19045"
   std::string wine;     // Wine version, empty on Windows
-  std::string host;     // Wine's host system, e.g. "Linux 6.1.0"; empty on Windows
+  std::string host;     // Wine's host system, e.g. "Linux 6.1.0"; empty on Windows. Where the run
+                        // happened, not what it measured: never in the stable results file
   std::string arch;     // "x86_64", "x86", "arm64"
 
   nlohmann::ordered_json to_json() const;

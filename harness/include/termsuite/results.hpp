@@ -6,8 +6,9 @@
 //   {"platform": {...}}
 //   {"test": {"name":..,"claim":..,"backend":..,"outcome":..,"detail":..,"seconds":..,"messages":[..]}}
 // The runner merges streams into results/<platform-id>.json, which is stable: sorted, without
-// timings or messages, so the committed file changes only when behaviour does. Timings and full
-// messages go to the JUnit XML in the build tree.
+// timings, messages or the host it ran on, so the committed file is byte-identical on two
+// machines and changes only when behaviour does. Timings, full messages and the host go to the
+// JUnit XML in the build tree (and the host to the run's summary).
 #include <map>
 #include <optional>
 #include <string>
@@ -48,8 +49,9 @@ struct StreamContents {
 };
 StreamContents parse_stream(std::string_view text, std::string_view origin);
 
-std::string stable_json(const RunResults& r);  // sorted by name then backend; ends with '\n'
+// Sorted by name then backend; no timings, messages or platform host; ends with '\n'.
+std::string stable_json(const RunResults& r);
 RunResults parse_stable_json(std::string_view text, std::string_view origin);  // throws std::runtime_error
-std::string junit_xml(const RunResults& r);
+std::string junit_xml(const RunResults& r);  // everything, the platform in full as properties
 
 }  // namespace termsuite

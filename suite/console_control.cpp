@@ -242,7 +242,9 @@ TEST_F(Ctrl, BreakReachesOnlyTheNamedGroup) {
 
 // With Ctrl+C disabled no handler runs at all (the leader's would report the event, then return
 // FALSE so that the default handler ends the process). The control: once the leader enables Ctrl+C
-// (SetConsoleCtrlHandler(NULL, FALSE)), the next Ctrl+C reaches its handler.
+// (SetConsoleCtrlHandler(NULL, FALSE)), a Ctrl+C sent to its group reaches its handler (Wine's
+// test_CtrlHandlerSubsystem, which passes on Windows 8 and later: CTRL_C_EVENT sent to a group id
+// reaches a member whose Ctrl+C is enabled).
 TEST_F(Ctrl, NewProcessGroupStartsWithCtrlCDisabled) {
   claim("ctrl.process-group");
   auto witness = this->witness();
@@ -258,9 +260,23 @@ TEST_F(Ctrl, NewProcessGroupStartsWithCtrlCDisabled) {
 
   ASSERT_TRUE(sys().set_event(go.handle));
   ASSERT_TRUE(expect_event(leader, "accepting-ctrl-c"));
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, leader.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, group) failed";
   EXPECT_TRUE(expect_event(leader, "ctrl-event", kExitBudget, leader.pid))
       << "the control failed: Ctrl+C did not reach the leader after it enabled Ctrl+C";
+}
+
+// Group 0 is the whole console: "If this parameter is zero, the signal is generated in all
+// processes that share the console of the calling process" (GenerateConsoleCtrlEvent), other
+// process groups included, once they accept Ctrl+C.
+TEST_F(Ctrl, GroupZeroReachesEveryGroupOfTheConsole) {
+  claim("ctrl.process-group");
+  auto leader = start_new_group({"ctrl-handler", "true", "accept-ctrl-c", "ready", "wait-forever"});
+  ASSERT_TRUE(expect_event(leader, "accepting-ctrl-c"));
+  ASSERT_TRUE(ready(leader));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  auto e = expect_event(leader, "ctrl-event", kExitBudget, leader.pid);
+  ASSERT_TRUE(e) << "Ctrl+C to group 0 did not reach a process of another group that accepts Ctrl+C";
+  EXPECT_EQ(e->number("type").value_or(99), kCtrlCEvent) << e->describe();
 }
 
 // The control: a console-subsystem twin with the same default handler, started the same way, is

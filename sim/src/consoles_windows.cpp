@@ -111,7 +111,8 @@ std::uint32_t Model::generate_ctrl_event(std::uint32_t sender_pid, std::uint32_t
   for (const auto& [id, p] : processes_) {
     if (p.harness || p.state != RunState::running || p.console != console) continue;
     const bool in_group = p.group == group && (mutant_ != Mutant::ctrl_group_leader_only || p.pid == group);
-    if (group == 0 || in_group || mutant_ == Mutant::ctrl_reaches_every_group) targets.push_back(id);
+    const bool everyone = group == 0 && (mutant_ != Mutant::ctrl_zero_reaches_own_group || p.group == sender->group);
+    if (everyone || in_group || mutant_ == Mutant::ctrl_reaches_every_group) targets.push_back(id);
   }
   log(fmt::format("{} generates {} for {} of console {}: {} process(es)", describe(sender->id),
                   verbs::ctrl_event_name(type), group ? fmt::format("group {}", group) : std::string("every process"),

@@ -95,6 +95,8 @@ const std::vector<MutantInfo>& mutants() {
        "ignoring Ctrl+C ignores Ctrl+Break and CTRL_CLOSE_EVENT too (Wine 8.0's CtrlRoutine)"},
       {Mutant::ctrl_reaches_every_group, "ctrl-reaches-every-group", "ctrl.process-group",
        "GenerateConsoleCtrlEvent reaches every process of the console, whatever group it names"},
+      {Mutant::ctrl_zero_reaches_own_group, "ctrl-zero-reaches-own-group", "ctrl.process-group",
+       "GenerateConsoleCtrlEvent for group 0 reaches only the sender's own process group (Wine 8.0)"},
       {Mutant::ctrl_group_leader_only, "ctrl-group-leader-only", "ctrl.process-group",
        "GenerateConsoleCtrlEvent for a process group reaches its leader only, not the other members"},
       {Mutant::new_group_accepts_ctrl_c, "new-group-accepts-ctrl-c", "ctrl.process-group",

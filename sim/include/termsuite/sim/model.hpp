@@ -88,6 +88,7 @@ enum class Mutant {
   ctrl_ignore_blocks_every_event, // ctrl.default-handler-exits
   ctrl_reaches_every_group,       // ctrl.process-group
   ctrl_group_leader_only,         // ctrl.process-group
+  ctrl_zero_reaches_own_group,    // ctrl.process-group
   new_group_accepts_ctrl_c,       // ctrl.process-group
   gui_gets_console_events,        // ctrl.process-group
   close_event_survives_true,      // ctrl.close-event

@@ -1,4 +1,4 @@
-// What DLLs are told as a process ends. Seed 002: "If a process is terminated by ExitProcess, the
+// What DLLs are told as a process ends. "Terminating a Process": "If a process is terminated by ExitProcess, the
 // system calls the entry-point function of each attached DLL with a value indicating that the
 // process is detaching from the DLL. DLLs are not notified when a process is terminated by
 // TerminateProcess." Wine's loader.c (test_ExitProcess) pins lpReserved on Windows: non-NULL at

@@ -1,4 +1,4 @@
-// The loader's serialization rules. Seed 002: "During process startup and DLL initialization
+// The loader's serialization rules. "Terminating a Process": "During process startup and DLL initialization
 // routines, new threads can be created, but they do not begin execution until DLL
 // initialization is finished for the process." "Only one thread at a time can be in a DLL
 // initialization or detach routine." "The ExitProcess function does not return until there are

@@ -1,5 +1,5 @@
 // GetExitCodeProcess while a process runs, and the one exit code that looks like running.
-// Seed 002: "While a process is executing, its termination status is STILL_ACTIVE."
+// "Terminating a Process": "While a process is executing, its termination status is STILL_ACTIVE."
 #include "termsuite/claim_test.hpp"
 
 namespace termsuite {

@@ -149,8 +149,9 @@ void wait_process(DWORD pid) {
 // Starts this executable with the block's verbs, inheriting the report channel and nothing else;
 // in this console and process group unless `flags` says otherwise (CREATE_NEW_PROCESS_GROUP,
 // CREATE_NEW_CONSOLE).
-// `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak of
-// seed 001 that keeps each exited child's process object (a corpse) around.
+// `leak_thread`: keep PROCESS_INFORMATION.hThread open for the life of this process, the leak
+// of Raymond Chen's "Why are there all these processes lingering near death", which keeps each
+// exited child's process object (a corpse) around.
 
 // ---------------------------------------------------------------------------------------------
 // The probe DLL and termination handlers.
@@ -381,7 +382,7 @@ void read_pipe_overlapped(const std::string& name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Consoles, process groups and console control handlers (issue 6).
+// Consoles, process groups and console control handlers.
 
 // One handler routine per mode (a HandlerRoutine has no context). Each `ctrl-handler MODE`
 // registers its mode's routine once more; the system calls the last registered first.

@@ -1,4 +1,4 @@
-// actor-gui: a windows-subsystem program whose top-level windows are chosen by argv (issue 6).
+// actor-gui: a windows-subsystem program whose top-level windows are chosen by argv.
 //
 //   actor-gui [--report H] VERB...      e.g.  window polite window stubborn ready
 //
@@ -254,7 +254,7 @@ void ready() {
 
 // ---------------------------------------------------------------------------------------------
 // cbt-hook: a WH_CBT hook on the main thread (the thread of every window), so a test can see which
-// CBT notifications a way of ending the actor produces (seed 002: termination produces none).
+// CBT notifications a way of ending the actor produces ("Terminating a Process": termination produces none).
 
 HHOOK g_cbt_hook = nullptr;
 

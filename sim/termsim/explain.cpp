@@ -1,4 +1,4 @@
-// Seed 001's question, answered from the model: for every process that has ended (or is ending)
+// The question of Raymond Chen's "Why are there all these processes lingering near death", answered from the model: for every process that has ended (or is ending)
 // while its object remains, what keeps it, recursively, from Model::keepers(). termsim adds only
 // its reading of each reason (a leaked PROCESS_INFORMATION.hThread, a name from the scenario);
 // the reasons themselves are the model's.
@@ -84,7 +84,7 @@ class Explainer {
         handle_reason(r, id, it->second.first, it->second.second);
       } else if (k.reason.starts_with("a driver holds")) {
         r.kind = Reason::Kind::driver;
-        r.note = "the thread cannot finish ending until the driver completes the cancelled request (seed 000)";
+        r.note = "the thread cannot finish ending until the driver completes the cancelled request";
       } else if (k.reason == "it is still terminating") {
         r.kind = Reason::Kind::terminating;
         r.note = "a process finishes ending only when its last thread has";
@@ -115,7 +115,7 @@ class Explainer {
     const auto* th = m_.thread(target);
     const auto* owner = th ? m_.process(th->process) : nullptr;
     if (th && th->main && owner && owner->parent_pid == holder->pid) {
-      // seed 001: the launcher's CreateProcess returned hProcess and hThread; it closed hProcess
+      // Raymond Chen's "Why are there all these processes lingering near death": the launcher's CreateProcess returned hProcess and hThread; it closed hProcess
       // (spawn-leak-thread closes only that one) and never hThread.
       r.leaked_thread_handle = true;
       r.note = fmt::format("leaked: the PROCESS_INFORMATION.hThread of its CreateProcess of process {}, never closed",

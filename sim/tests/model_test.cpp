@@ -210,7 +210,15 @@ TEST_F(Model6, CtrlSendFromAnActorReachesItsGroupOnly) {
 
 TEST_F(Model6, TaskkillStatuses) {
   EXPECT_EQ(sys.taskkill(4, {}, Deadline::in(1s)).value_or(0), kTaskkillNotFound);
-  auto a = console({"ready", "wait-forever"});  // its own console (the harness has none)
+  // The process that created its console owns the console's window: the graceful request closes
+  // it, and the default handler ends the process on CTRL_CLOSE_EVENT.
+  auto root = console({"ready", "wait-forever"});  // its own console (the harness has none)
+  EXPECT_EQ(sys.taskkill(root.pid, {}, Deadline::in(1s)).value_or(99), 0u);
+  ASSERT_TRUE(ends(root));
+  EXPECT_EQ(sys.exit_code(root.process), verbs::kStatusControlCExit);
+  // A process attached to a console it did not create owns no window: nothing to ask.
+  ASSERT_TRUE(sys.own_console());
+  auto a = console({"ready", "wait-forever"});
   EXPECT_EQ(sys.taskkill(a.pid, {}, Deadline::in(1s)).value_or(0), kTaskkillFailed);
   EXPECT_EQ(sys.wait(a.process, Deadline::in(200ms)), WaitResult::timeout);
   EXPECT_EQ(sys.taskkill(a.pid, {.force = true}, Deadline::in(1s)).value_or(99), 0u);

@@ -12,8 +12,8 @@ namespace termsuite::termsim {
 namespace {
 
 const std::string kExamples = TERMSIM_EXAMPLES_DIR;
-const std::string kSeed001 = kExamples + "/seed-001-leaked-thread-handles.scn";
-const std::string kSeed000 = kExamples + "/seed-000-wedged-driver.scn";
+const std::string kSeed001 = kExamples + "/leaked-thread-handles.scn";
+const std::string kSeed000 = kExamples + "/wedged-driver.scn";
 
 // ------------------------------------------------------------------------------------------
 // Parser errors: FILE:LINE: what was expected
@@ -296,7 +296,7 @@ TEST(Termsim, JsonIsValidAndStable) {
   run_json(a, ja);
   run_json(b, jb);
   EXPECT_EQ(ja.dump(), jb.dump());
-  auto parsed = nlohmann::json::parse(ja.dump());  // (seed 001's: in its own test above)
+  auto parsed = nlohmann::json::parse(ja.dump());  // (the leaked-handles example's: in its own test above)
   EXPECT_TRUE(parsed["ok"].get<bool>());
   EXPECT_EQ(parsed["steps"].size(), a.steps());
   EXPECT_EQ(parsed["steps"][1]["records"][0]["ev"], "start");

@@ -1,5 +1,5 @@
 // What no live run can show: a driver slow to cancel I/O holds a dying thread, and so its
-// process, hostage. Seed 000: "During that time, the driver holds that thread (and therefore the
+// process, hostage. Raymond Chen's "Why do some process stay in Task Manager after they've been killed?": "During that time, the driver holds that thread (and therefore the
 // process that the thread belongs to) hostage." Runs on the simulator only.
 #include "termsuite/claim_test.hpp"
 #include "termsuite/sim/sim_system.hpp"

@@ -1,5 +1,5 @@
 #pragma once
-// The GUI actor's verb language (actor-gui, issue 6), parsed into a list of steps. Portable, like
+// The GUI actor's verb language (actor-gui), parsed into a list of steps. Portable, like
 // termsuite/verbs.hpp: the GUI actor runs the steps on Windows, and the simulator can interpret
 // the same list in its model (windows, message queues, taskkill). Reference: docs/actors.md,
 // "GUI actor".

@@ -19,7 +19,7 @@ using win32::widen;  // UTF-8 to UTF-16 (termsuite/win32.hpp)
 // Starts this executable again with `verbs`, inheriting the report channel and nothing else
 // (PROC_THREAD_ATTRIBUTE_HANDLE_LIST), with the CreateProcess `flags` given. Reports `spawned`
 // {child_pid, child_tid} or `error`. Closes the child's handles, except the thread handle when
-// `keep_thread` (the leak of seed 001).
+// `keep_thread` (the leak of Raymond Chen's "Why are there all these processes lingering near death").
 void spawn_self(const std::vector<std::string>& verbs, DWORD flags, bool keep_thread);
 
 // What every actor does with an argv it cannot parse: reports `usage-error` {message}, writes

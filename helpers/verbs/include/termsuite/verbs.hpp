@@ -39,7 +39,7 @@ enum class CrashKind { AccessViolation, DivideByZero, Raise };
 // What a `ctrl-handler MODE` handler does after reporting the event:
 //   true   return TRUE (handled: no further handler runs)
 //   false  return FALSE (the next handler runs, finally the default one)
-//   exit   the C runtime's exit(kCtrlExitCode), like seed 003's choice.exe: atexit routines run
+//   exit   the C runtime's exit(kCtrlExitCode), like "Remote Process Termination"'s choice.exe: atexit routines run
 //   hold   wait kCtrlHoldMs on an event nobody sets, then return TRUE (how long may it run?)
 enum class CtrlMode { ReturnTrue, ReturnFalse, Exit, Hold };
 

@@ -1,6 +1,6 @@
 #pragma once
 // termsim: scenario files run on the simulator's model, a timeline of what happened, and an
-// explanation of what keeps a dead process's object alive (seed 001's question).
+// explanation of what keeps a dead process's object alive (the question of Raymond Chen's "Why are there all these processes lingering near death").
 //
 //   Scenario   a parsed file: one action per line (grammar: docs/termsim.md)
 //   Runner     executes the actions one step at a time against a sim::Model, as the harness

@@ -38,16 +38,8 @@ TEST_F(Children, SurviveAParentThatExits) {
   auto go = sys().create_event("parent-exits");
   auto parent = start({"spawn", "[", "spawn", "[", "ready", "wait-forever", "]", "ready", "wait-forever", "]",
                        "wait-event", go.name, "exit-process", "4"});
-  auto spawned = sys().await_n(parent, "spawned", 2, Deadline::in(kStartBudget));
-  ASSERT_EQ(spawned.size(), 2u) << "the child and the grandchild did not both start";
-  std::vector<Handle> descendants;
-  for (const auto& s : spawned) {
-    const auto pid = static_cast<std::uint32_t>(s.number("child_pid").value_or(0));
-    ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, pid));
-    auto opened = sys().open_process(pid);
-    ASSERT_TRUE(opened.handle) << "OpenProcess(" << pid << ") failed: error " << opened.error;
-    descendants.push_back(opened.handle);
-  }
+  auto descendants = open_descendants(parent, 2);
+  ASSERT_EQ(descendants.size(), 2u) << "the child and the grandchild did not both start";
   ASSERT_TRUE(sys().set_event(go.handle));
   ASSERT_TRUE(ends(parent.process, "the parent that calls ExitProcess"));
   EXPECT_EQ(hex(sys().exit_code(parent.process)), hex(4));

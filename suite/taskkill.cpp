@@ -168,16 +168,8 @@ TEST_F(Taskkill, TreeEndsTheWholeTree) {
                        "wait-forever"});
   ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, parent.pid));
   // The child and the grandchild report on the parent's channel.
-  auto children = sys().await_n(parent, "spawned", 2, Deadline::in(kStartBudget));
-  ASSERT_EQ(children.size(), 2u) << "the tree did not start";
-  std::vector<Handle> descendants;
-  for (const auto& s : children) {
-    const auto pid = static_cast<std::uint32_t>(s.number("child_pid").value_or(0));
-    ASSERT_TRUE(expect_event(parent, "ready", kStartBudget, pid));
-    auto opened = sys().open_process(pid);
-    ASSERT_TRUE(opened.handle) << "OpenProcess(" << pid << ") failed: error " << opened.error;
-    descendants.push_back(opened.handle);
-  }
+  auto descendants = open_descendants(parent, 2);
+  ASSERT_EQ(descendants.size(), 2u) << "the tree did not start";
   auto status = taskkill(parent, {.force = true, .tree = true});
   ASSERT_TRUE(status);
   ASSERT_EQ(*status, 0u) << "taskkill /f /t failed";

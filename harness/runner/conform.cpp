@@ -152,7 +152,8 @@ int conform(const ConformOptions& o) {
       for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
     }
   } down{wine, o.keep_wine};
-  wine.up();
+  // Owned by this run (dies with it, even on SIGKILL), unless it is to be kept afterwards.
+  wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
 
   auto suite_command = [&](std::vector<std::string> args) {
     Command c{wine.wine_program(), {suite.string()}, {}, {}, o.build_dir / "bin"};

@@ -5,6 +5,7 @@
 //   test       every test of both builds
 //   mutants    the simulator's suite against every mutant: "mutants killed: K/N"
 //   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
+//   wine-guard (hidden; conform and test start it)    stops what a run killed outright left
 //
 // Exit codes: 0 good, 1 failures (regression or unexpected pass), 2 usage or environment error.
 #include <CLI/CLI.hpp>
@@ -60,7 +61,14 @@ int main(int argc, char** argv) {
   auto* up_cmd = app.add_subcommand("wine-up", "create the prefix if needed, start the wineserver (and Xvfb)");
   auto* down_cmd = app.add_subcommand("wine-down", "stop the wineserver, Xvfb and anything left of the prefix");
   auto* exec_cmd = app.add_subcommand("wine-exec", "run a Windows program in the environment (CMake's emulator)");
-  for (auto* c : {up_cmd, down_cmd, exec_cmd}) c->add_option("--state", state, "the Wine state folder")->required();
+  // Started by conform and test (not for users): stops what a run killed outright left running.
+  auto* guard_cmd = app.add_subcommand("wine-guard", "")->group("");
+  int guard_fd = -1, guard_owner_pid = 0;
+  std::string guard_owner_start;
+  guard_cmd->add_option("--fd", guard_fd)->required();
+  guard_cmd->add_option("--owner-pid", guard_owner_pid)->required();
+  guard_cmd->add_option("--owner-start", guard_owner_start)->required();
+  for (auto* c : {up_cmd, down_cmd, exec_cmd, guard_cmd}) c->add_option("--state", state, "the Wine state folder")->required();
   exec_cmd->add_option("program", program, "the program and its arguments (after --)")->required();
 
   try {
@@ -76,8 +84,9 @@ int main(int argc, char** argv) {
 
   try {
     if (*exec_cmd) WineEnv(state).exec(program);  // does not return
+    if (*guard_cmd) return WineEnv::guard(state, guard_fd, guard_owner_pid, guard_owner_start);
     if (*up_cmd) {
-      WineEnv(state).up();
+      WineEnv(state).up(Lifetime::kept);  // for the ctest run that asked, until wine-down
       return 0;
     }
     if (*down_cmd) {

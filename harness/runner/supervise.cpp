@@ -1,6 +1,8 @@
 #include "supervise.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -64,6 +66,46 @@ struct UnblockSignals : bp::extend::handler {
   }
 };
 
+// In the child, between fork and exec.
+//   death_signal: sent to the child when the thread that forked it ends (PR_SET_PDEATHSIG). The
+//   runner's threads that start such children live until the process ends (run() waits on the
+//   calling thread; spawn_detached() with dies_with_runner runs on the main thread), so that is
+//   the runner's death, even by SIGKILL. The setting survives exec (sh, then Xvfb; wine's
+//   launcher script, then the loader) and is cleared by fork, so only this child is tied.
+struct ChildSetup : bp::extend::handler {
+  int death_signal = 0;  // 0: none
+  bool own_session = false;
+  int keep_fd = -1;
+  pid_t runner = ::getpid();  // taken in the runner, before the fork
+  template <class Executor>
+  void on_exec_setup(Executor& e) const {
+    if (own_session) ::setsid();
+    if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) != 0) {
+      e.set_error(std::error_code(errno, std::system_category()), "fcntl(F_SETFD)");
+      ::_exit(127);
+    }
+    if (death_signal == 0) return;
+    if (::prctl(PR_SET_PDEATHSIG, death_signal) != 0) {
+      e.set_error(std::error_code(errno, std::system_category()), "prctl(PR_SET_PDEATHSIG)");
+      ::_exit(127);
+    }
+    // The runner died between the fork and the prctl: nobody would send the signal any more.
+    if (::getppid() != runner) ::_exit(127);
+  }
+};
+ChildSetup dies_with_runner() {
+  ChildSetup s;
+  s.death_signal = SIGKILL;
+  return s;
+}
+
+// Boost.Process opens a log without O_TRUNC: empty it first, or an older, longer log's tail
+// would stay behind the new text.
+void empty_log(const std::filesystem::path& log) {
+  std::error_code ec;
+  std::filesystem::resize_file(log, 0, ec);  // absent: nothing to empty
+}
+
 Finished finish(bp::child& child, Deadline d) {
   Finished f;
   ChildRegistration reg(child.id());
@@ -107,8 +149,9 @@ Finished run(const Command& c, Deadline d, Output out, const std::optional<std::
   std::error_code ec;
   auto cwd = c.cwd.empty() ? std::filesystem::current_path() : c.cwd;
   if (log) {
+    empty_log(*log);
     bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > log->string(),
-                    bp::std_in < bp::null, UnblockSignals{}, ec);
+                    bp::std_in < bp::null, UnblockSignals{}, dies_with_runner(), ec);
     if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
     return finish(child, d);
   }
@@ -120,7 +163,7 @@ Finished run(const Command& c, Deadline d, Output out, const std::optional<std::
     Finished f;
     {
       bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > tmp.string(),
-                      bp::std_in < bp::null, UnblockSignals{}, ec);
+                      bp::std_in < bp::null, UnblockSignals{}, dies_with_runner(), ec);
       if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
       f = finish(child, d);
     }
@@ -135,20 +178,28 @@ Finished run(const Command& c, Deadline d, Output out, const std::optional<std::
   }
   if (out == Output::discard) {
     bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), bp::std_out > bp::null,
-                    bp::std_err > bp::null, bp::std_in < bp::null, UnblockSignals{}, ec);
+                    bp::std_err > bp::null, bp::std_in < bp::null, UnblockSignals{}, dies_with_runner(), ec);
     if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
     return finish(child, d);
   }
-  bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), UnblockSignals{}, ec);
+  bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), UnblockSignals{}, dies_with_runner(),
+                  ec);
   if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
   return finish(child, d);
 }
 
-int spawn_detached(const Command& c, const std::filesystem::path& log) {
+int spawn_detached(const Command& c, const std::filesystem::path& log, Detach how) {
   auto program = resolve(c.program);
+  if (how.dies_with_runner && ::gettid() != ::getpid())
+    throw EnvError(fmt::format("internal error: {} must be started on the main thread to die with the runner", program));
+  ChildSetup setup;
+  setup.death_signal = how.dies_with_runner ? SIGTERM : 0;  // SIGTERM: Xvfb removes its lock file and socket
+  setup.own_session = how.own_session;
+  setup.keep_fd = how.keep_fd;
   std::error_code ec;
+  empty_log(log);
   bp::child child(program, bp::args(c.args), make_env(c), (bp::std_out & bp::std_err) > log.string(),
-                  bp::std_in < bp::null, UnblockSignals{}, ec);
+                  bp::std_in < bp::null, UnblockSignals{}, setup, ec);
   if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
   int pid = child.id();
   child.detach();

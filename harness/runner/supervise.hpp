@@ -1,7 +1,9 @@
 #pragma once
 // Starting host processes with Boost.Process, each with a deadline: a child that outlives its
 // deadline is killed and reported as timed out. Ctrl+C (SIGINT/SIGTERM) kills every child this
-// runner supervises, so the caller can clean up and exit.
+// runner supervises, so the caller can clean up and exit. A runner killed outright (SIGKILL)
+// cleans nothing up, so the kernel does it: every child of run() gets SIGKILL when the runner
+// dies (PR_SET_PDEATHSIG), and so does a child of spawn_detached() that is to die with it.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -40,15 +42,29 @@ struct Finished {
 
 enum class Output { inherit, capture, discard };
 
-// Runs to completion or deadline. `log` (if set) receives stdout and stderr instead.
+// Runs to completion or deadline. `log` (if set, emptied first) receives stdout and stderr.
 // Never throws for how the child ended: callers check Finished, and throw_if_interrupted()
-// on the main thread between steps.
+// on the main thread between steps. The child dies with the runner (SIGKILL); a process it
+// forks does not (the kernel clears the death signal on fork).
 Finished run(const Command& c, Deadline d, Output out = Output::capture,
              const std::optional<std::filesystem::path>& log = std::nullopt);
 
-// Starts without waiting: for processes that must outlive this runner (wineserver, Xvfb).
-// Returns the pid. stdout/stderr go to `log`.
-int spawn_detached(const Command& c, const std::filesystem::path& log);
+// Starts without waiting (Xvfb, the guard of a run). Returns the pid. stdout/stderr go to `log`
+// (emptied first).
+struct Detach {
+  // The child gets SIGTERM when this runner ends, however it ends. The kernel sends it when the
+  // *thread* that started the child ends, so only the main thread may ask for it (it ends with
+  // the process); EnvError otherwise. If false, the child lives on (the ctest fixtures' Xvfb,
+  // until wine-down).
+  bool dies_with_runner = false;
+  // A session of its own (setsid): a signal to the runner's process group or a hangup of its
+  // terminal does not reach it.
+  bool own_session = false;
+  // A descriptor of this process the child keeps across exec, under the same number (all others
+  // the runner opens are close-on-exec).
+  int keep_fd = -1;
+};
+int spawn_detached(const Command& c, const std::filesystem::path& log, Detach how);
 
 // A whole file as text (empty if it cannot be read).
 std::string read_text_file(const std::filesystem::path& p);

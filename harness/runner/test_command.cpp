@@ -72,6 +72,9 @@ int run_tests(const TestOptions& o) {
         for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
       }
     } down{wine};
+    // This run owns the environment: up here, so that what it starts dies with the runner even
+    // if it is killed outright. The ctest fixture wine.up then finds it up, and wine.down stops it.
+    wine.up(Lifetime::run);
     rc |= run_ctest(o.mingw_build, "live suite under Wine", o.jobs, total);
   }
   throw_if_interrupted();

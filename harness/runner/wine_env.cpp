@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -30,6 +31,10 @@ constexpr const char* kServerIdleSeconds = "30";
 
 // Bump when configure_prefix() changes: existing prefixes are then configured again.
 constexpr const char* kPrefixSettingsVersion = "termsuite prefix settings 2";
+
+// Set in the environment of the Xvfb a state folder starts, naming the file Xvfb writes its
+// display number to: it tells that folder's Xvfb from any other, recorded or not.
+constexpr const char* kDisplayFileVariable = "TERMSUITE_DISPLAY_FILE";
 
 class DirLock {
  public:
@@ -82,7 +87,57 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string comm_of(int pid) { return trimmed(read_file(fmt::format("/proc/{}/comm", pid))); }
+
+// Whether NAME=value is one of the process's environment entries.
+bool has_env_entry(int pid, std::string_view entry) {
+  const auto env = read_file(fmt::format("/proc/{}/environ", pid));
+  std::size_t pos = 0;
+  while (pos < env.size()) {
+    auto end = env.find('\0', pos);
+    if (end == std::string::npos) end = env.size();
+    if (std::string_view(env).substr(pos, end - pos) == entry) return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+std::vector<int> all_pids() {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const auto name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
 }  // namespace
+
+WineEnv::ProcessId WineEnv::ProcessId::of(int pid) {
+  static const std::string boot = trimmed(read_file("/proc/sys/kernel/random/boot_id"));
+  // /proc/<pid>/stat: "pid (comm) state ppid ...": the start time is field 22, the 20th after
+  // the comm's closing parenthesis (the comm itself may hold spaces and parentheses).
+  const auto stat = read_file(fmt::format("/proc/{}/stat", pid));
+  const auto paren = stat.rfind(')');
+  if (pid <= 0 || paren == std::string::npos) return {};
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 0; i < 20 && fields >> field; ++i) {
+  }
+  if (!fields) return {};
+  return ProcessId{pid, boot + ":" + field};
+}
+
+bool WineEnv::ProcessId::alive() const {
+  return pid > 0 && pid_alive(pid) && ProcessId::of(pid).start == start;
+}
 
 WineEnv::WineEnv(fs::path state_dir) : dir_(fs::absolute(std::move(state_dir))), prefix_(dir_ / "prefix") {
   std::error_code ec;
@@ -115,23 +170,38 @@ std::vector<std::pair<std::string, std::string>> WineEnv::variables() const {
 }
 
 void WineEnv::load_state() {
+  xvfb_pid_ = 0;
+  display_.clear();
+  owner_ = {};
   auto file = dir_ / "state.json";
-  if (!fs::exists(file)) {
-    xvfb_pid_ = 0;
-    display_.clear();
-    return;
-  }
+  if (!fs::exists(file)) return;
+  // Unreadable, or from a runner that recorded no owner: whatever runs is nobody's, and the
+  // next up() stops it.
   auto j = nlohmann::json::parse(read_file(file), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return;  // rewritten by the next up()
+  if (j.is_discarded() || !j.is_object()) return;
   display_ = j.value("display", "");
   xvfb_pid_ = j.value("xvfb_pid", 0);
+  if (auto o = j.find("owner"); o != j.end() && o->is_object()) {
+    owner_.pid = o->value("pid", 0);
+    owner_.start = o->value("start", "");
+  }
 }
 
 void WineEnv::save_state() const {
   nlohmann::json j;
   j["display"] = display_;
   j["xvfb_pid"] = xvfb_pid_;
+  j["owner"] = {{"pid", owner_.pid}, {"start", owner_.start}, {"command", comm_of(owner_.pid)}};
   std::ofstream(dir_ / "state.json") << j.dump(2) << "\n";
+}
+
+bool WineEnv::xvfb_alive() const {
+  return xvfb_pid_ > 0 && pid_alive(xvfb_pid_) &&
+         has_env_entry(xvfb_pid_, fmt::format("{}={}", kDisplayFileVariable, (dir_ / "xvfb.display").string()));
+}
+
+std::vector<int> WineEnv::xvfb_processes() const {
+  return processes_with_env(fmt::format("{}={}", kDisplayFileVariable, (dir_ / "xvfb.display").string()), "Xvfb");
 }
 
 int WineEnv::server_pid() const {
@@ -157,15 +227,32 @@ int WineEnv::server_pid() const {
 
 bool WineEnv::server_running() const { return server_pid() != 0; }
 
-void WineEnv::up() {
+void WineEnv::up(Lifetime lifetime) {
   DirLock lock(dir_ / "lock");
   load_state();  // what another process may have started since this object was made
-  up_locked();
+  up_locked(lifetime);
 }
 
-void WineEnv::up_locked() {
+void WineEnv::up_locked(Lifetime lifetime) {
+  if (!owner_.alive()) {
+    // Its owner is gone (a run killed outright, a ctest that never reached wine-down), or none
+    // was recorded: nothing that runs is in use. Stop it all and start afresh, so that what
+    // this run starts is its own.
+    const auto gone = owner_.pid ? fmt::format("pid {}, gone", owner_.pid) : std::string("no owner recorded");
+    auto stopped = stop_locked();
+    if (!stopped.asked.empty() || !stopped.killed.empty()) {
+      fmt::print(stderr, "termsuite: stopped what an earlier run ({}) left of the Wine environment:\n", gone);
+      for (const auto& line : stopped.asked) fmt::print(stderr, "termsuite:   {}\n", line);
+      for (const auto& line : stopped.killed) fmt::print(stderr, "termsuite:   {}\n", line);
+    }
+    owner_ = ProcessId::of(lifetime == Lifetime::run ? ::getpid() : ::getppid());
+  } else if (lifetime == Lifetime::run) {
+    owner_ = ProcessId::of(::getpid());  // this run takes over what is up, and stops it at its end
+  }
+  save_state();  // the owner first: a failure below leaves nothing unowned
+  if (lifetime == Lifetime::run) start_guard();
   bool need_display = env_or("DISPLAY", "").empty();
-  if (need_display && !(xvfb_pid_ && pid_alive(xvfb_pid_))) start_xvfb();
+  if (need_display && !xvfb_alive()) start_xvfb(lifetime);
   if (!need_display) display_ = env_or("DISPLAY", "");
   if (!fs::exists(dir_ / "prefix.ready")) create_prefix();
   if (!server_running()) start_server();
@@ -221,9 +308,11 @@ void WineEnv::configure_prefix() {
   for (const auto& st : settings) {
     Command reg = base;
     reg.args = {"reg", "add", st.key, "/v", st.value, "/t", "REG_SZ", "/d", st.data, "/f"};
-    auto r = run(reg, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot-init.log");
+    auto r = run(reg, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "prefix-settings.log");
     throw_if_interrupted();
-    if (!r.ok()) throw EnvError(fmt::format("configuring the Wine prefix ({} {}) failed (exit {})", st.key, st.value, r.exit_code));
+    if (!r.ok())
+      throw EnvError(fmt::format("configuring the Wine prefix ({} {}) failed (exit {}); see {}", st.key, st.value,
+                                 r.exit_code, (dir_ / "prefix-settings.log").string()));
   }
   std::ofstream(dir_ / "prefix.ready") << kPrefixSettingsVersion << "\n";
 }
@@ -250,7 +339,7 @@ void WineEnv::start_server() {
     throw EnvError(fmt::format("wineboot failed (exit {}); see {}", b.exit_code, (dir_ / "wineboot.log").string()));
 }
 
-void WineEnv::start_xvfb() {
+void WineEnv::start_xvfb(Lifetime lifetime) {
   auto xvfb = find_program("Xvfb");
   if (xvfb.empty()) throw EnvError("Xvfb not found on PATH and DISPLAY is not set (./termsuite installs xvfb)");
   // -displayfd: Xvfb picks a free display itself and writes its number once it accepts clients.
@@ -262,10 +351,15 @@ void WineEnv::start_xvfb() {
   Command c{xvfb, {"-displayfd", "3", "-screen", "0", "1024x768x24", "-nolisten", "tcp"}, {}, {}, {}};
   // Boost.Process v1 cannot hand a child an extra descriptor, so go through a shell one-liner
   // that opens fd 3 on a file, in the same process (exec), keeping the pid ours.
-  Command sh{"/bin/sh", {"-c", "exec \"$0\" \"$@\" 3>\"$TERMSUITE_DISPLAY_FILE\""}, {{"TERMSUITE_DISPLAY_FILE", fifo.string()}}, {}, {}};
+  // The variable also marks the process as this folder's Xvfb (xvfb_processes).
+  Command sh{"/bin/sh", {"-c", fmt::format("exec \"$0\" \"$@\" 3>\"${}\"", kDisplayFileVariable)},
+             {{kDisplayFileVariable, fifo.string()}}, {}, {}};
   sh.args.push_back(c.program);
   for (auto& a : c.args) sh.args.push_back(a);
-  xvfb_pid_ = spawn_detached(sh, dir_ / "xvfb.log");
+  // A run's Xvfb dies with the runner (SIGTERM from the kernel, even if the runner is killed
+  // outright); the fixtures' Xvfb lives on until wine-down, or until a later up() finds its owner
+  // gone.
+  xvfb_pid_ = spawn_detached(sh, dir_ / "xvfb.log", Detach{.dies_with_runner = lifetime == Lifetime::run});
   std::string number;
   bool ok = poll_until(Deadline::in(milliseconds(10'000)), [&] {
     auto text = read_file(fifo);
@@ -287,11 +381,66 @@ void WineEnv::start_xvfb() {
   display_ = ":" + number;
 }
 
+// The guard of a run: a small process of its own session (a signal to the runner's process
+// group does not reach it), blocked reading a pipe whose only writer is the runner. The runner
+// never writes; when it ends, however it ends, the kernel closes its end and the read returns.
+// The guard then stops whatever the run still owns: what died with the runner is gone already,
+// but the wineserver and any Wine process it kept (an actor the suite had not yet put into its
+// job) would otherwise live on.
+void WineEnv::start_guard() {
+  if (guard_pipe_ >= 0) return;
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw EnvError(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
+  // /proc/self/exe: this very program, even if a build has replaced its file since it started.
+  Command c{"/proc/self/exe",
+            {"wine-guard", "--state", dir_.string(), "--fd", std::to_string(fds[0]), "--owner-pid",
+             std::to_string(owner_.pid), "--owner-start", owner_.start},
+            {}, {}, {}};
+  try {
+    spawn_detached(c, dir_ / "guard.log", Detach{.own_session = true, .keep_fd = fds[0]});
+  } catch (...) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    throw;
+  }
+  ::close(fds[0]);
+  guard_pipe_ = fds[1];  // open, never written, until this process ends
+}
+
+int WineEnv::guard(const fs::path& state_dir, int fd, int owner_pid, const std::string& owner_start) {
+  char byte;
+  while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  ::close(fd);
+  WineEnv env(state_dir);
+  DirLock lock(env.dir_ / "lock");
+  env.load_state();
+  // Ended as it should (down() removed the state), or someone else's now: nothing to do.
+  if (env.owner_.pid != owner_pid || env.owner_.start != owner_start) return 0;
+  auto stopped = env.stop_locked();
+  env.owner_ = {};
+  std::error_code ec;
+  fs::remove(env.dir_ / "state.json", ec);
+  fmt::print(stderr, "termsuite: the run (pid {}) ended without stopping its Wine environment; stopped:\n", owner_pid);
+  for (const auto& line : stopped.asked) fmt::print(stderr, "termsuite:   {}\n", line);
+  for (const auto& line : stopped.killed) fmt::print(stderr, "termsuite:   {}\n", line);
+  return 0;
+}
+
 std::vector<std::string> WineEnv::down() {
   DirLock lock(dir_ / "lock");
   load_state();  // another process (a ctest fixture, wine-exec) may have brought it up
-  std::vector<std::string> leftovers;
-  if (server_running()) {
+  auto stopped = stop_locked();
+  owner_ = {};
+  std::error_code ec;
+  fs::remove(dir_ / "state.json", ec);
+  return stopped.killed;
+}
+
+WineEnv::Stopped WineEnv::stop_locked() {
+  Stopped out;
+  if (int pid = server_pid()) {
+    out.asked.push_back(fmt::format("wineserver (pid {})", pid));
     auto server = env_or("TERMSUITE_WINESERVER", find_program("wineserver"));
     if (!server.empty()) {
       Command k{server, {"-k"}, {}, {}, {}};
@@ -303,30 +452,34 @@ std::vector<std::string> WineEnv::down() {
   poll_until(Deadline::in(milliseconds(10'000)), [&] { return !server_running() && processes_of_prefix(prefix_).empty(); });
   // Anything of this prefix still alive is a leftover: say so and end it.
   for (int pid : processes_of_prefix(prefix_)) {
-    auto comm = read_file(fmt::format("/proc/{}/comm", pid));
-    while (!comm.empty() && comm.back() == '\n') comm.pop_back();
-    leftovers.push_back(fmt::format("left running: pid {} ({})", pid, comm));
+    out.killed.push_back(fmt::format("left running: pid {} ({})", pid, comm_of(pid)));
     ::kill(pid, SIGKILL);
   }
-  if (xvfb_pid_ && pid_alive(xvfb_pid_)) {
-    ::kill(xvfb_pid_, SIGTERM);
-    if (!poll_until(Deadline::in(milliseconds(5'000)), [&] { return !pid_alive(xvfb_pid_); })) {
-      leftovers.push_back(fmt::format("Xvfb (pid {}) ignored SIGTERM", xvfb_pid_));
-      ::kill(xvfb_pid_, SIGKILL);
-    }
+  // Every Xvfb of this folder, recorded or not (a lost state file, an older runner's).
+  auto xvfbs = xvfb_processes();
+  if (xvfb_alive() && std::find(xvfbs.begin(), xvfbs.end(), xvfb_pid_) == xvfbs.end()) xvfbs.push_back(xvfb_pid_);
+  for (int pid : xvfbs) {
+    out.asked.push_back(fmt::format("Xvfb (pid {})", pid));
+    ::kill(pid, SIGTERM);
   }
+  if (!poll_until(Deadline::in(milliseconds(5'000)), [&] {
+        return std::none_of(xvfbs.begin(), xvfbs.end(), [](int pid) { return pid_alive(pid); });
+      }))
+    for (int pid : xvfbs)
+      if (pid_alive(pid)) {
+        out.killed.push_back(fmt::format("Xvfb (pid {}) ignored SIGTERM", pid));
+        ::kill(pid, SIGKILL);
+      }
   xvfb_pid_ = 0;
   display_.clear();
-  std::error_code ec;
-  fs::remove(dir_ / "state.json", ec);
-  return leftovers;
+  return out;
 }
 
 void WineEnv::exec(const std::vector<std::string>& program_and_args) {
   {
     DirLock lock(dir_ / "lock");
     load_state();
-    if (!server_running() || (env_or("DISPLAY", "").empty() && !(xvfb_pid_ && pid_alive(xvfb_pid_)))) up_locked();
+    up_locked(Lifetime::kept);
   }
   for (auto& [k, v] : variables()) ::setenv(k.c_str(), v.c_str(), 1);
   auto wine = wine_program();
@@ -339,29 +492,21 @@ void WineEnv::exec(const std::vector<std::string>& program_and_args) {
 }
 
 std::vector<int> processes_of_prefix(const fs::path& prefix) {
+  // Only Wine's own programs (loader, preloader, server): never a shell that merely exported
+  // the same WINEPREFIX.
+  return processes_with_env("WINEPREFIX=" + prefix.string(), "wine");
+}
+
+std::vector<int> processes_with_env(const std::string& entry, const std::string& exe_part) {
   std::vector<int> pids;
-  const std::string needle = "WINEPREFIX=" + prefix.string();
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    int pid = std::stoi(name);
+  for (int pid : all_pids()) {
     if (pid == ::getpid()) continue;
-    // Only Wine's own programs (loader, preloader, server): never a shell that merely exported
-    // the same WINEPREFIX.
-    auto exe = fs::read_symlink(entry.path() / "exe", ec).string();
-    if (ec || exe.find("wine") == std::string::npos) continue;
-    auto env = read_file(entry.path() / "environ");
-    std::size_t pos = 0;
-    while (pos < env.size()) {
-      auto end = env.find('\0', pos);
-      if (end == std::string::npos) end = env.size();
-      if (std::string_view(env).substr(pos, end - pos) == needle) {
-        pids.push_back(pid);
-        break;
-      }
-      pos = end + 1;
+    if (!exe_part.empty()) {
+      std::error_code ec;
+      auto exe = fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec).string();
+      if (ec || exe.find(exe_part) == std::string::npos) continue;
     }
+    if (has_env_entry(pid, entry)) pids.push_back(pid);
   }
   return pids;
 }

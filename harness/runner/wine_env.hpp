@@ -5,23 +5,46 @@
 //
 // State lives in one folder (the mingw build's wine/): prefix/, state.json, logs, and a lock
 // file so parallel `wine-exec` calls (ctest -j) bring the environment up once.
+//
+// Nothing of it outlives its owner for good. state.json names the owner, the process the
+// environment lives for, and what was started (Xvfb); every up() first checks that the owner is
+// still there, and if it is gone (killed, or a ctest that never reached wine-down) stops what it
+// left before starting afresh.
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace termsuite::runner {
 
+// How long what up() starts lives.
+enum class Lifetime {
+  // As long as this runner (conform, test). Its Xvfb dies with it even on SIGKILL (the kernel's
+  // parent-death signal), as do the Wine processes it runs; the wineserver then stops on its own
+  // 30 s after its last Windows process, and the next up() stops anything still there.
+  run,
+  // Until wine-down (wine-up and wine-exec, the ctest fixtures; conform --keep-wine): it must
+  // outlive this process. Its owner is this process's parent (ctest, a shell); once that is gone
+  // the next up() stops what is left.
+  kept,
+};
+
 class WineEnv {
  public:
   explicit WineEnv(std::filesystem::path state_dir);
 
-  void up();           // idempotent; throws EnvError with a one-line reason
+  // Idempotent; throws EnvError with a one-line reason. Leftovers of a gone owner are stopped
+  // first, each said on stderr.
+  void up(Lifetime lifetime);
   // Stops the server, Xvfb and every leftover process of the prefix. Returns one line per
   // leftover that had to be killed (empty when everything stopped as asked).
   std::vector<std::string> down();
-  // Replaces this process with `wine program args...` in the environment (up() first if the
-  // server is not running). Used as CMAKE_CROSSCOMPILING_EMULATOR.
+  // Replaces this process with `wine program args...` in the environment (up(Lifetime::kept)
+  // first). Used as CMAKE_CROSSCOMPILING_EMULATOR.
   [[noreturn]] void exec(const std::vector<std::string>& program_and_args);
+
+  // `termsuite-runner wine-guard`: waits until the runner that owns the environment ends (the
+  // pipe `fd` closes), then stops what it left, if it still owns it. Started by up() for a run.
+  static int guard(const std::filesystem::path& state_dir, int fd, int owner_pid, const std::string& owner_start);
 
   // The environment variables a Wine process of this run needs.
   std::vector<std::pair<std::string, std::string>> variables() const;
@@ -30,11 +53,28 @@ class WineEnv {
   bool server_running() const;
 
  private:
-  void up_locked();
+  // One process, told apart from a later one with the same pid (after a reboot or pid reuse).
+  struct ProcessId {
+    int pid = 0;
+    std::string start;  // the boot id and the process's start time in clock ticks
+    bool alive() const;
+    static ProcessId of(int pid);
+  };
+
+  // What down() does, under the lock already held: one line per process stopped.
+  struct Stopped {
+    std::vector<std::string> asked;   // stopped when asked: "wineserver (pid N)", "Xvfb (pid N)"
+    std::vector<std::string> killed;  // had to be killed: "left running: pid N (comm)", ...
+  };
+  void up_locked(Lifetime lifetime);
+  Stopped stop_locked();
   void create_prefix();
   void configure_prefix();
   void start_server();
-  void start_xvfb();
+  void start_xvfb(Lifetime lifetime);
+  void start_guard();
+  bool xvfb_alive() const;
+  std::vector<int> xvfb_processes() const;  // every Xvfb this state folder started
   void load_state();
   void save_state() const;
   int server_pid() const;  // the pid holding the server lock for this prefix, 0 if none
@@ -43,9 +83,14 @@ class WineEnv {
   std::filesystem::path prefix_;
   std::string display_;  // the DISPLAY Wine uses (ours or the user's)
   int xvfb_pid_ = 0;
+  ProcessId owner_;      // the process the environment lives for; pid 0: none recorded
+  int guard_pipe_ = -1;  // the runner's end of its guard's pipe (Lifetime::run)
 };
 
 // Processes whose environment names this WINEPREFIX (Linux /proc scan).
 std::vector<int> processes_of_prefix(const std::filesystem::path& prefix);
+// Processes whose environment holds this exact NAME=value entry (Linux /proc scan), this one
+// excepted; with exe_part, only those whose executable's path contains it.
+std::vector<int> processes_with_env(const std::string& entry, const std::string& exe_part = "");
 
 }  // namespace termsuite::runner

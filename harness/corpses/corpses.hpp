@@ -1,6 +1,7 @@
 #pragma once
-// The corpse finder (issue 5, seed 001): processes that have exited but whose objects are still
-// held by a handle, and who holds them. See docs/corpses.md.
+// The corpse finder: processes that have exited but whose objects are still held by a handle,
+// and who holds them (Raymond Chen, "Why are there all these processes lingering near death, and
+// what is keeping them alive?"). See docs/corpses.md.
 //
 // A scan reads the system handle list (NtQuerySystemInformation, SystemExtendedHandleInformation
 // or SystemHandleInformation), keeps the handles whose object is a process or a thread, duplicates

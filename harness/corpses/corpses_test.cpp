@@ -1,4 +1,5 @@
-// The corpse finder against a real leak (seed 001): the console actor runs
+// The corpse finder against a real leak, the one of Raymond Chen's "Why are there all these
+// processes lingering near death, and what is keeping them alive?": the console actor runs
 // `spawn-leak-thread [ return 0 ]` N times, so it keeps the thread handle of N children that
 // exit at once. The scan must find exactly those N corpses, held by the actor, each through a
 // THREAD handle naming the child's main thread; once the actor is gone, none is held by it.

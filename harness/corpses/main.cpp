@@ -1,5 +1,6 @@
 // termsuite-corpses: lists processes that have exited but whose objects are still held, and who
-// holds them (issue 5, seed 001). See docs/corpses.md.
+// holds them (Raymond Chen, "Why are there all these processes lingering near death, and what is
+// keeping them alive?"). See docs/corpses.md.
 //
 //   termsuite-corpses [--json] [--holder PID] [--class 64|16] [--per-handle]
 //

@@ -116,8 +116,9 @@ TEST_F(Corpse, IdsStayReservedWhileAHandleIsOpen) {
   EXPECT_FALSE(ids.contains(corpse.pid)) << "a new process or thread got the corpse's process id";
   EXPECT_FALSE(ids.contains(corpse.tid)) << "a new process or thread got the corpse's thread id";
   observe("control-ids-reused-in-churn", ids.contains(control.pid) || ids.contains(control.tid) ? "yes" : "no");
-  // Fewer distinct ids than the 2 * 40 processes and threads means ids were reused meanwhile.
-  observe("distinct-ids-in-churn", std::to_string(ids.size()));
+  // Fewer distinct ids than the churn's processes and threads means ids were reused meanwhile.
+  // (Whether, not how many: a spawn that fails now and then must not change the results file.)
+  observe("ids-reused-in-churn", ids.size() < 2 * children ? "yes" : "no");
   // The corpse is still what its id names.
   auto again = sys().open_process(corpse.pid);
   ASSERT_TRUE(again.handle) << "error " << again.error;

@@ -257,7 +257,10 @@ class Lexer {
       i_ = s_.size();
       return {};
     }
-    const std::string close = ")" + std::string(s_.substr(i_, open - i_)) + "\"";
+    // Built by appending: GCC 12 warns (-Wrestrict, a false positive) on ")" + std::string(...).
+    std::string close(1, ')');
+    close.append(s_.substr(i_, open - i_));
+    close.push_back('"');
     const std::size_t begin = open + 1;
     std::size_t end = s_.find(close, begin);
     if (end == std::string_view::npos) end = s_.size();

@@ -78,8 +78,10 @@ TEST_F(Corpse, IdsStayReservedWhileAHandleIsOpen) {
   ASSERT_TRUE(ends(corpse.thread, "its thread"));
   // The control: a process that exited the same way, whose handles are all closed before the
   // churn, so its ids are free. Whether the churn hands them out again is the allocator's choice
-  // (Windows reuses ids soon; Wine 8.0 only once 256 have been freed), so it is recorded: where
-  // it is "yes", the churn was one that would have reused the corpse's ids had they been free.
+  // (Windows reuses ids soon; Wine's server/process.c, alloc_ptid, hands out fresh ids until its
+  // table is full, then the oldest freed one, and only while 256 or more are free), so it is
+  // recorded: where it is "yes", the churn was one that would have reused the corpse's ids had
+  // they been free.
   auto control = start({"exit-process", "0"});
   ASSERT_TRUE(ends(control.process, "the control process"));
   ASSERT_TRUE(drained(control));

@@ -8,10 +8,10 @@ namespace {
 // A crash may take the slower path on a machine with Windows Error Reporting or a registered
 // debugger (the actor turns the crash dialog and the reporting UI off for itself, but a report may
 // still be written before the process ends).
-constexpr milliseconds kCrashBudget{60'000};
+constexpr milliseconds kCrashBudget{30'000};
 // How long a process whose actor threads have all gone may linger: Windows 10 and later start
 // loader thread-pool workers before main, which idle for about 30 s before they leave.
-constexpr milliseconds kPoolIdleBudget{45'000};
+constexpr milliseconds kPoolIdleBudget{40'000};
 
 class ExitCode : public ClaimTest {
  protected:
@@ -76,13 +76,15 @@ TEST_F(ExitCode, LastThreadExitCode) {
     if (e.number("code") == 9u) worker = e;
   ASSERT_TRUE(worker) << "the worker never reached ExitThread(9)";
   const std::string last = worker->text("last_thread").value_or("unknown");
+  observe("worker-was-last-thread", last);
   if (last == "yes") {
     ASSERT_TRUE(ends(a.process, "the process whose last thread exited"));
     EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
   } else {
-    observe("worker-was-last-thread", last);
+    // Whether it ended in time, not its code: that is a pool worker's, and whether one has idled
+    // out yet depends on timing, which must not change the results file.
     const bool ended = sys().wait(a.process, Deadline::in(kPoolIdleBudget)) == WaitResult::signaled;
-    observe("exit-code-when-not-last", ended ? hex(sys().exit_code(a.process)) : "still running after 45 s");
+    observe("ended-within-40-s-when-not-last", ended ? "yes" : "no");
   }
   ASSERT_TRUE(ends(a.thread, "the main thread"));
   EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(1)) << "the main thread's own exit code";

@@ -61,19 +61,23 @@ TEST_F(Shutdown, ParametersRoundTrip) {
 
 // The documented levels run from 0x000 to 0x4FF (0x100-0x3FF for applications); the
 // documentation names no error for a level outside that range, and ReactOS's CSRSS stores any
-// level. What a platform does is recorded per level, not asserted. What is asserted holds either
-// way: a call that fails leaves the parameters as they were, one that succeeds is read back.
+// level. What a platform does is recorded per level, not asserted: whether it accepts the level,
+// and what it then reads back. What is asserted holds either way: a call that fails leaves the
+// parameters as they were. The harness's own level is put back to the default afterwards.
 TEST_F(Shutdown, OutOfRangeLevelsAreRecorded) {
   claim("shutdown.parameters");
   for (std::uint32_t level : {0x600u, 0xFFFFu, 0xFFFFFFFFu}) {
     ASSERT_EQ(sys().set_shutdown_parameters(0x280, 0), 0u);
     const std::uint32_t error = sys().set_shutdown_parameters(level, 0);
-    observe(fmt::format("level-{:#x}", level), error == 0 ? std::string("accepted") : fmt::format("error {}", error));
     auto now = sys().shutdown_parameters();
     ASSERT_TRUE(now);
-    if (error == 0) EXPECT_EQ(hex(now->level), hex(level)) << "an accepted level was not kept";
-    else EXPECT_EQ(hex(now->level), hex(0x280)) << "a call that failed changed the level to " << hex(now->level);
+    observe(fmt::format("level-{:#x}", level),
+            error == 0 ? fmt::format("accepted, reads back {:#x}", now->level) : fmt::format("error {}", error));
+    if (error != 0) {
+      EXPECT_EQ(hex(now->level), hex(0x280)) << "a call that failed changed the level to " << hex(now->level);
+    }
   }
+  EXPECT_EQ(sys().set_shutdown_parameters(0x280, 0), 0u) << "the default level could not be restored";
 }
 
 }  // namespace

@@ -110,6 +110,11 @@ TEST_F(Taskkill, GracefulClosesTheConsoleItsTargetCreated) {
   auto a = start_new_console({"ctrl-handler", "true", "console-window", "ready", "wait-forever"});
   ASSERT_TRUE(ready(a));
   if (skip_under_pseudo_console(a)) return;
+  // How taskkill finds it: the console host reports the console's creator as its window's owner.
+  auto window = expect_event(a, "console-window");
+  ASSERT_TRUE(window);
+  EXPECT_EQ(sys().window_process(window->number("hwnd").value_or(0)), a.pid)
+      << "GetWindowThreadProcessId does not name the console's creator as the owner of its window";
   auto status = taskkill(a);
   ASSERT_TRUE(status);
   ASSERT_EQ(*status, 0u) << "taskkill without /f failed on the process that created its console";

@@ -81,6 +81,13 @@ std::optional<std::string> window_class(std::uint64_t hwnd) {
   return out;
 }
 
+std::optional<std::uint32_t> window_process(std::uint64_t hwnd) {
+  DWORD pid = 0;
+  if (GetWindowThreadProcessId(reinterpret_cast<HWND>(static_cast<std::uintptr_t>(hwnd)), &pid) == 0)
+    return std::nullopt;
+  return pid;
+}
+
 namespace {
 
 std::wstring taskkill_path() {

@@ -26,6 +26,9 @@ std::uint32_t post_close(std::uint64_t hwnd);
 // GetClassNameW as UTF-8, or nullopt if IsWindow(hwnd) is false.
 std::optional<std::string> window_class(std::uint64_t hwnd);
 
+// GetWindowThreadProcessId's process id, or nullopt if it fails (no such window).
+std::optional<std::uint32_t> window_process(std::uint64_t hwnd);
+
 // `%SystemRoot%\system32\taskkill.exe /pid PID [/f] [/t]`, started with no creation flag about
 // consoles (so in this process's console), its standard handles on NUL and nothing else inherited,
 // in `job`, waited for until `d`. Its exit status, or nullopt when it was still running at the

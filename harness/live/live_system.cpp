@@ -298,6 +298,8 @@ class LiveSystem final : public System {
 
   std::optional<std::string> window_class(std::uint64_t hwnd) override { return live::window_class(hwnd); }
 
+  std::optional<std::uint32_t> window_process(std::uint64_t hwnd) override { return live::window_process(hwnd); }
+
   // taskkill runs in the sandbox job: a taskkill still running when the test ends is reaped with
   // the actors. One that has finished is no longer a member of the job (and is not in started_),
   // so reap() never takes it for a survivor.

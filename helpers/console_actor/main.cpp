@@ -240,10 +240,11 @@ void wait_event(const std::string& name) {
 
 // guarded-wait: wait-event inside a frame that has a termination handler, then leave the frame by
 // an exception, so that the system's unwinder runs the handler: `finally-ran` (`how`: `unwind`).
-// GCC has no __try/__finally; on x86-64 its C++ frames are SEH frames whose language handler
-// RtlUnwindEx calls while unwinding, which is how it calls a __finally block, and a local
-// object's destructor is that frame's termination handler. TerminateProcess unwinds nothing, so
-// a thread terminated in the wait reports nothing more.
+// GCC has no __try/__finally. On x86-64 its exceptions are SEH exceptions: RtlUnwindEx unwinds
+// the frames, and GCC's language handler sends it to the frame's cleanup (a landing pad that runs
+// the local object's destructor) where MSVC's would call the __finally funclet. Either way it is
+// code the system's unwinder runs as a frame is left, and TerminateProcess unwinds nothing: a
+// thread terminated in the wait reports nothing more.
 struct LeaveGuardedFrame {};
 
 struct TerminationHandler {

@@ -230,6 +230,17 @@ std::optional<std::string> SimSystem::window_class(std::uint64_t hwnd) {
   return it->second.role == WindowObj::Role::console ? "ConsoleWindowClass" : "termsuite.actor-gui";
 }
 
+// taskkill.console-close: a console's window is reported as its creator's (the root process).
+std::optional<std::uint32_t> SimSystem::window_process(std::uint64_t hwnd) {
+  model_.run();
+  auto it = model_.windows().find(hwnd);
+  if (it == model_.windows().end()) return std::nullopt;
+  ObjectId owner = it->second.process;
+  if (it->second.role == WindowObj::Role::console) owner = model_.console_root(it->second.console);
+  const auto* p = model_.process(owner);
+  return p ? p->pid : 0;
+}
+
 bool SimSystem::own_console() { return model_.own_console(model_.harness_pid()); }
 
 std::uint32_t SimSystem::ctrl_event(std::uint32_t type, std::uint32_t group) {

@@ -161,6 +161,9 @@ class System {
   // tells a classic console window (ConsoleWindowClass) from Windows Terminal's pseudo-console
   // window (PseudoConsoleWindow), and shows from outside that a window is gone.
   virtual std::optional<std::string> window_class(std::uint64_t hwnd) = 0;
+  // The process a window is reported to belong to (GetWindowThreadProcessId), or nullopt if
+  // `hwnd` names no window. For a console's window the console host reports its creator.
+  virtual std::optional<std::uint32_t> window_process(std::uint64_t hwnd) = 0;
   // `taskkill /pid PID` (+ `/f`, `/t`), started in the harness's console and the test's sandbox
   // job, its output discarded (never judged: it is localised). Its exit status, or nullopt if it
   // had not finished by the deadline (it is then ended).

@@ -461,6 +461,15 @@ class Model {
   int handle_count(ObjectId id) const;
   // Consoles and control events.
   std::uint32_t new_console(ObjectId root);
+
+ public:
+  // The process that created console `id` (the owner of its window), 0 if none.
+  ObjectId console_root(std::uint32_t id) const {
+    auto it = consoles_.find(id);
+    return it == consoles_.end() ? 0 : it->second.root;
+  }
+
+ private:
   bool console_alive(std::uint32_t console) const;
   void deliver_ctrl(ProcessObj& p, std::uint32_t type);
   void close_console(std::uint32_t console);

@@ -41,6 +41,7 @@ class SimSystem final : public System {
   std::uint32_t ctrl_event(std::uint32_t type, std::uint32_t group) override;
   std::uint32_t post_close(std::uint64_t hwnd) override;
   std::optional<std::string> window_class(std::uint64_t hwnd) override;
+  std::optional<std::uint32_t> window_process(std::uint64_t hwnd) override;
   std::optional<std::uint32_t> taskkill(std::uint32_t pid, TaskkillOptions options, Deadline d) override;
   std::optional<Event> await(const Actor& a, std::string_view ev, Deadline d, std::uint32_t pid) override;
   std::vector<Event> await_n(const Actor& a, std::string_view ev, std::size_t count, Deadline d) override;

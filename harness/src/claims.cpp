@@ -107,6 +107,20 @@ class CatalogParser {
     if (!value.is_object()) fail(where + " must be an object");
   }
 
+  // Entry `i` of table `table` (an object): its "id", valid by `valid` (else `rule` says what an
+  // id must be) and not seen before in `index`. `where` becomes "table[i] (id)".
+  std::string id_of(const json& item, const char* table, std::size_t i, bool (*valid)(std::string_view),
+                    const char* rule, std::map<std::string, std::size_t, std::less<>>& index, std::string& where) const {
+    where = std::string(table) + "[" + std::to_string(i) + "]";
+    require_object(item, where);
+    std::string id = string_of(item, "id", where);
+    where += " (" + id + ")";
+    if (!valid(id)) fail(where + ": id must be " + rule);
+    if (const auto [it, added] = index.emplace(id, i); !added)
+      fail(where + ": duplicate id (also " + table + "[" + std::to_string(it->second) + "])");
+    return id;
+  }
+
  private:
   std::string origin_;
 };
@@ -342,15 +356,11 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
   std::map<std::string, std::size_t, std::less<>> index_of_document;
   for (std::size_t i = 0; i < documents.size(); ++i) {
     const json& item = documents[i];
-    std::string where = "documents[" + std::to_string(i) + "]";
-    p.require_object(item, where);
+    std::string where;
     ClaimDocument document;
-    document.id = p.string_of(item, "id", where);
-    where += " (" + document.id + ")";
-    if (!is_document_id(document.id))
-      p.fail(where + ": id must be lowercase words of [a-z0-9] joined by dashes, like \"terminating-a-process\"");
-    if (!index_of_document.emplace(document.id, i).second)
-      p.fail(where + ": duplicate id (also documents[" + std::to_string(index_of_document[document.id]) + "])");
+    document.id = p.id_of(item, "documents", i, is_document_id,
+                          "lowercase words of [a-z0-9] joined by dashes, like \"terminating-a-process\"",
+                          index_of_document, where);
     document.title = p.string_of(item, "title", where);
     document.by = p.optional_string_of(item, "by", where);
     const json& url = p.member(item, "url", where);
@@ -376,15 +386,10 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
   std::map<std::string, std::string, std::less<>> claim_of_test;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const json& item = list[i];
-    std::string where = "claims[" + std::to_string(i) + "]";
-    p.require_object(item, where);
+    std::string where;
     Claim claim;
-    claim.id = p.string_of(item, "id", where);
-    where += " (" + claim.id + ")";
-    if (!is_claim_id(claim.id))
-      p.fail(where + ": id must be lowercase words of [a-z0-9-] joined by dots, like \"exit.code.x\"");
-    if (!index_of_id.emplace(claim.id, i).second)
-      p.fail(where + ": duplicate id (also claims[" + std::to_string(index_of_id[claim.id]) + "])");
+    claim.id = p.id_of(item, "claims", i, is_claim_id,
+                       "lowercase words of [a-z0-9-] joined by dots, like \"exit.code.x\"", index_of_id, where);
     claim.area = p.string_of(item, "area", where);
     if (claim.area != claim.id.substr(0, claim.id.find('.')))
       p.fail(where + ": area \"" + claim.area + "\" is not the id's first component");

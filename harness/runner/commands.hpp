@@ -20,6 +20,7 @@ struct ConformOptions {
   std::filesystem::path build_dir;         // the mingw build (bin/termsuite-live.exe, wine/)
   std::filesystem::path results_dir;       // where <platform-id>.json is written
   std::filesystem::path expectations_dir;  // where <platform-id>.json is read
+  std::filesystem::path run_dir;           // the run's JUnit file and the shards' streams and logs
   int jobs = 2;                            // suite processes in parallel (GoogleTest shards)
   int timeout_seconds = 300;               // for the whole suite run
   std::string filter;                      // --gtest_filter
@@ -33,11 +34,20 @@ struct TestOptions {
   int jobs = 2;
 };
 
+struct BundleTestOptions {
+  std::filesystem::path mingw_build;  // where the bundle is made (target package)
+  std::string version;                // the project's version, in the bundle's name
+  ConformOptions conform;             // the Linux runner's run, to compare with
+};
+
 // Each returns the process exit code: 0 all good, 1 failures, 2 usage or environment error.
 int conform(const ConformOptions& o);
 int run_tests(const TestOptions& o);
 // Runs the simulator suite against every mutant; prints "mutants killed: K/N".
 int mutants(const MutantsOptions& o);
+// The Windows bundle made, unpacked outside the build tree and run under Wine: the same verdict
+// and outcomes as the Linux runner's conform.
+int bundle_test(const BundleTestOptions& o);
 
 // One run of the simulator's suite (natively, no Wine), optionally with a mutant.
 struct SimRun {

@@ -13,7 +13,9 @@
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
 #include "termsuite/results.hpp"
+#ifndef _WIN32
 #include "wine_env.hpp"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -143,6 +145,14 @@ int conform(const ConformOptions& o) {
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   auto catalog = ClaimsCatalog::load(o.source_dir / "docs" / "claims.json");
 
+#ifdef _WIN32
+  // On Windows the suite runs directly: there is no Wine to manage.
+  auto suite_command = [&](std::vector<std::string> args) {
+    Command c{suite.string(), std::move(args), {}, {}, o.build_dir / "bin"};
+    c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+    return c;
+  };
+#else
   WineEnv wine(o.build_dir / "wine");
   struct Down {  // stop Wine and Xvfb however this function ends
     WineEnv& env;
@@ -162,12 +172,13 @@ int conform(const ConformOptions& o) {
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
     return c;
   };
+#endif
   auto short_budget = [] { return Deadline::in(milliseconds(60'000)); };
 
   // 1. Which platform is this, and are its expectations sound?
   auto probe = run(suite_command({"--termsuite-platform"}), short_budget());
   throw_if_interrupted();
-  if (!probe.ok()) throw EnvError(fmt::format("the suite could not start under Wine: {}", last_line(probe.output)));
+  if (!probe.ok()) throw EnvError(fmt::format("the suite could not start: {}", last_line(probe.output)));
   Platform platform;
   try {
     platform = Platform::from_json(nlohmann::json::parse(last_line(probe.output)).at("platform"));
@@ -190,7 +201,7 @@ int conform(const ConformOptions& o) {
 
   // 3. Run the suite in shards, each streaming its results line by line.
   const int shards = std::max(1, std::min<int>(o.jobs, static_cast<int>(names.size())));
-  const auto out_dir = o.build_dir / "results";
+  const auto out_dir = o.run_dir;
   fs::create_directories(out_dir);
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
   std::vector<fs::path> streams;
@@ -253,13 +264,15 @@ int conform(const ConformOptions& o) {
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 
   // 6. The simulator: the documents, executable. It runs the same scenarios (natively, in
-  // milliseconds) and must pass them all; where the live platform differs, say where.
+  // milliseconds) and must pass them all; where the live platform differs, say where. The
+  // Windows bundle has no simulator: ./termsuite conform on Linux runs it.
+  int sim_bad = 0;
+#ifndef _WIN32
   auto simrun = run_sim_suite(o.native_build, "", out_dir / "sim.jsonl");
   throw_if_interrupted();
   const auto sim_path = o.results_dir / "sim.json";
   simrun.results.platform = backend_sim_platform(simrun.results.platform);
   write_file(sim_path, stable_json(simrun.results));
-  int sim_bad = 0;
   std::map<std::string, const TestResult*> sim_by_name;
   for (const auto& t : simrun.results.tests) {
     sim_bad += !gate_accepts(t.outcome);
@@ -284,6 +297,7 @@ int conform(const ConformOptions& o) {
     if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", upper_label(t.outcome), t.name, t.detail);
   for (const auto& p : simrun.problems) problems.push_back(p);
 
+#endif
   int bad = sim_bad;
   for (const auto& t : results.tests) bad += !gate_accepts(t.outcome);
   for (const auto& d : expectations.deviations())

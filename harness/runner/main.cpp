@@ -1,5 +1,6 @@
 // termsuite-runner: the native front end. ./termsuite bootstraps (packages, configure, build)
-// and hands over to it.
+// and hands over to it. Built for Windows too, as the bundle's termsuite.exe, with `conform`
+// only: the suite runs directly (no Wine), from the folder the bundle was unpacked into.
 //
 //   conform    run the live suite, compare with the platform's expectations, write results
 //   test       every test of both builds
@@ -15,26 +16,60 @@
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include "wine_env.hpp"
+#endif
 
 namespace fs = std::filesystem;
 using namespace termsuite;
 using namespace termsuite::runner;
 
+namespace {
+
+#ifdef _WIN32
+// The folder of termsuite.exe: the top of the unpacked bundle.
+fs::path bundle_dir() {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (n < path.size()) {
+      path.resize(n);
+      break;
+    }
+    path.resize(path.size() * 2);
+  }
+  return fs::path(path).parent_path();
+}
+#endif
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{"termsuite: conformance of Windows process termination, run and reported"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all");
-  const fs::path source = TERMSUITE_SOURCE_DIR;
 
   ConformOptions co;
+#ifdef _WIN32
+  // The bundle: termsuite.exe, bin/ (the suite, the actors), docs/claims.json, results/.
+  const fs::path source = bundle_dir();
+  co.build_dir = source;
+#else
+  const fs::path source = TERMSUITE_SOURCE_DIR;
+  co.build_dir = source / "build" / "mingw";
+#endif
   co.source_dir = source;
   co.native_build = source / "build" / "native";
-  co.build_dir = source / "build" / "mingw";
   co.results_dir = source / "results";
   co.expectations_dir = source / "results" / "expectations";
   auto* conform_cmd = app.add_subcommand("conform", "run the live suite and gate it against the platform's expectations");
+#ifdef _WIN32
+  conform_cmd->add_option("--build", co.build_dir, "the folder of bin/termsuite-live.exe")->capture_default_str();
+#else
   conform_cmd->add_option("--build", co.build_dir, "the mingw build folder")->capture_default_str();
+#endif
   conform_cmd->add_option("--results", co.results_dir, "where <platform>.json is written")->capture_default_str();
   conform_cmd->add_option("--expectations", co.expectations_dir, "where <platform>.json expectations are read")
       ->capture_default_str();
@@ -42,6 +77,7 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--timeout", co.timeout_seconds, "deadline for the whole suite, in seconds")
       ->check(CLI::Range(1, 86400))->capture_default_str();
   conform_cmd->add_option("--filter", co.filter, "a GoogleTest filter (e.g. 'ExitCode.*')");
+#ifndef _WIN32
   conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
 
   TestOptions to;
@@ -55,6 +91,12 @@ int main(int argc, char** argv) {
   mo.native_build = source / "build" / "native";
   auto* mutants_cmd = app.add_subcommand("mutants", "run the simulator's suite against every mutant (one wrong rule each)");
   mutants_cmd->add_flag("--quiet", [&](std::int64_t) { mo.verbose = false; }, "only the score line");
+
+  // A ctest test of the mingw build (not for users): the Windows bundle against the Linux runner.
+  BundleTestOptions bo;
+  auto* bundle_cmd = app.add_subcommand("bundle-test", "")->group("");
+  bundle_cmd->add_option("--build", bo.mingw_build)->required();
+  bundle_cmd->add_option("--version", bo.version)->required();
 
   fs::path state;
   std::vector<std::string> program;
@@ -71,8 +113,14 @@ int main(int argc, char** argv) {
   for (auto* c : {up_cmd, down_cmd, exec_cmd, guard_cmd}) c->add_option("--state", state, "the Wine state folder")->required();
   exec_cmd->add_option("program", program, "the program and its arguments (after --)")->required();
 
+#endif
   try {
     app.parse(argc, argv);
+#ifdef _WIN32
+    co.run_dir = co.results_dir / "run";  // results/run/: the JUnit file, the shards' streams and logs
+#else
+    co.run_dir = co.build_dir / "results";
+#endif
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -83,6 +131,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+#ifndef _WIN32
     if (*exec_cmd) WineEnv(state).exec(program);  // does not return
     if (*guard_cmd) return WineEnv::guard(state, guard_fd, guard_owner_pid, guard_owner_start);
     if (*up_cmd) {
@@ -93,10 +142,18 @@ int main(int argc, char** argv) {
       for (const auto& line : WineEnv(state).down()) fmt::print(stderr, "termsuite: {}\n", line);
       return 0;
     }
+#endif
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
+#ifndef _WIN32
     if (*test_cmd) return run_tests(to);
     if (*mutants_cmd) return mutants(mo);
+    if (*bundle_cmd) {
+      bo.conform = co;
+      bo.conform.build_dir = bo.mingw_build;
+      return bundle_test(bo);
+    }
+#endif
   } catch (const Interrupted&) {
     fmt::print(stderr, "termsuite: interrupted; Wine and Xvfb stopped\n");
     return 130;

@@ -131,18 +131,6 @@ Finished finish(bp::child& child, Deadline d) {
 
 }  // namespace
 
-std::string read_text_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string find_program(const std::string& name) {
-  auto p = bp::search_path(name);
-  return p.empty() ? std::string() : p.string();
-}
-
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
   auto program = resolve(c.program);
   auto env = make_env(c);

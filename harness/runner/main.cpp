@@ -155,7 +155,11 @@ int main(int argc, char** argv) {
     }
 #endif
   } catch (const Interrupted&) {
+#ifdef _WIN32
+    fmt::print(stderr, "termsuite: interrupted; the suite processes stopped\n");
+#else
     fmt::print(stderr, "termsuite: interrupted; Wine and Xvfb stopped\n");
+#endif
     return 130;
   } catch (const EnvError& e) {
     fmt::print(stderr, "termsuite: {}\n", e.what());

@@ -12,7 +12,7 @@ struct OsVersionInfo {  // RTL_OSVERSIONINFOW
   WCHAR csd[128];
 };
 using RtlGetVersionFn = LONG(WINAPI*)(OsVersionInfo*);
-using WineGetVersionFn = const char*(CDECL*)();
+using WineGetVersionFn = const char*(CDECL*)();  // wine_get_version, wine_get_build_id
 using WineGetHostVersionFn = void(CDECL*)(const char** sysname, const char** release);
 }  // namespace
 
@@ -27,6 +27,9 @@ Platform detect_platform() {
   p.version = fmt::format("{}.{}.{}", v.major, v.minor, v.build);
   if (auto wgv = reinterpret_cast<WineGetVersionFn>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_version"))))
     p.wine = wgv();
+  // The build id names a flavour of Wine ("wine-9.0 (Staging)"): part of the platform's id.
+  if (auto wgb = reinterpret_cast<WineGetVersionFn>(reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_build_id"))))
+    if (const char* build = wgb()) p.flavour = wine_flavour(build);
   if (auto whv = reinterpret_cast<WineGetHostVersionFn>(
           reinterpret_cast<void*>(GetProcAddress(ntdll, "wine_get_host_version")))) {
     const char *sys = nullptr, *rel = nullptr;

@@ -97,6 +97,7 @@ int bundle_test(const BundleTestOptions& o) {
   co.results_dir = tmp.path / "linux-results";
   co.run_dir = tmp.path / "linux-run";
   co.keep_wine = true;
+  co.take_run_lock = false;  // `test` holds it for this build tree
   fmt::print("\n== the Linux runner: termsuite-runner conform ==\n");
   std::fflush(stdout);
   const auto linux_started = Clock::now();
@@ -107,7 +108,7 @@ int bundle_test(const BundleTestOptions& o) {
   // 4. The bundle's runner, from the unpacked folder, under the same Wine.
   fmt::print("\n== the Windows runner: {} conform (under Wine) ==\n", exe.string());
   std::fflush(stdout);
-  WineEnv wine(build / "wine");
+  WineEnv wine(build / "wine", choose_wine(co.wine));
   wine.up(Lifetime::kept);
   Command c{wine.wine_program(), {exe.string(), "conform"}, {}, {}, top};
   for (auto& [k, v] : wine.variables()) c.env[k] = v;

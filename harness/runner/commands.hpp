@@ -25,6 +25,10 @@ struct ConformOptions {
   int timeout_seconds = 300;               // for the whole suite run
   std::string filter;                      // --gtest_filter
   bool keep_wine = false;                  // leave the wineserver running afterwards
+  bool take_run_lock = true;               // false only inside a run that holds it (bundle-test)
+  std::string wine;                        // --wine: a launcher or a Wine build tree (else WINE, else PATH)
+  std::string platform_id;                 // --platform-id: instead of the detected id
+  std::string expectations_from;           // --expectations-from: a new platform's first expectations
 };
 
 struct TestOptions {

@@ -1,6 +1,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -9,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "new_platform.hpp"
+#include "run_lock.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
@@ -141,6 +144,14 @@ Platform backend_sim_platform(Platform p) {
 
 int conform(const ConformOptions& o) {
   const auto started = Clock::now();
+  // One run per build tree (or unpacked bundle): another is refused at once, naming this one. A
+  // run nested in one that holds it (bundle-test, inside `test`) takes none.
+  std::optional<RunLock> lock;
+  if (o.take_run_lock) lock.emplace(o.build_dir);
+#ifndef _WIN32
+  const auto wine_under_test = choose_wine(o.wine);
+#endif
+  if (!o.expectations_from.empty()) check_expectations_source(o.expectations_dir, o.expectations_from);
   const auto suite = o.build_dir / "bin" / "termsuite-live.exe";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   auto catalog = ClaimsCatalog::load(o.source_dir / "docs" / "claims.json");
@@ -150,10 +161,14 @@ int conform(const ConformOptions& o) {
   auto suite_command = [&](std::vector<std::string> args) {
     Command c{suite.string(), std::move(args), {}, {}, o.build_dir / "bin"};
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+    if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
     return c;
   };
 #else
-  WineEnv wine(o.build_dir / "wine");
+  if (wine_under_test.chosen_by != "PATH")
+    fmt::print("termsuite: Wine under test: {} ({}), from {}\n", wine_under_test.launcher.string(),
+               wine_under_test.version, wine_under_test.chosen_by);
+  WineEnv wine(o.build_dir / "wine", wine_under_test);
   struct Down {  // stop Wine and Xvfb however this function ends
     WineEnv& env;
     bool keep;
@@ -170,6 +185,7 @@ int conform(const ConformOptions& o) {
     for (auto& a : args) c.args.push_back(std::move(a));
     for (auto& [k, v] : wine.variables()) c.env[k] = v;
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+    if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
     return c;
   };
 #endif
@@ -185,6 +201,9 @@ int conform(const ConformOptions& o) {
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("the suite's platform line is unreadable: {}", e.what()));
   }
+  if (!o.expectations_from.empty() && start_expectations_from(o.expectations_dir, o.expectations_from, platform.id))
+    fmt::print("termsuite: {} begun as a copy of {}.json (--expectations-from)\n",
+               (o.expectations_dir / (platform.id + ".json")).string(), o.expectations_from);
   auto expectations = Expectations::load_for(o.expectations_dir, platform.id);  // ExpectationsError: exit 2
   auto check = run(suite_command({"--termsuite-check"}), short_budget());
   throw_if_interrupted();

@@ -16,6 +16,7 @@
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
+#include "termsuite/platform.hpp"
 #ifdef _WIN32
 #include <windows.h>
 #else
@@ -77,8 +78,17 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--timeout", co.timeout_seconds, "deadline for the whole suite, in seconds")
       ->check(CLI::Range(1, 86400))->capture_default_str();
   conform_cmd->add_option("--filter", co.filter, "a GoogleTest filter (e.g. 'ExitCode.*')");
+  const CLI::Validator platform_id_check(
+      [](std::string& id) { return platform_id_problem(id); }, "PLATFORM-ID");
+  conform_cmd->add_option("--platform-id", co.platform_id, "the platform's id instead of the detected one")
+      ->check(platform_id_check);
+  conform_cmd->add_option("--expectations-from", co.expectations_from,
+                          "start a new platform's expectations as a copy of this platform's")
+      ->check(platform_id_check);
 #ifndef _WIN32
   conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
+  conform_cmd->add_option("--wine", co.wine, "the Wine to test: a wine launcher or the top of a Wine build tree "
+                                             "(default: $WINE, else wine on PATH)");
 
   TestOptions to;
   to.source_dir = source;
@@ -110,7 +120,7 @@ int main(int argc, char** argv) {
   guard_cmd->add_option("--fd", guard_fd)->required();
   guard_cmd->add_option("--owner-pid", guard_owner_pid)->required();
   guard_cmd->add_option("--owner-start", guard_owner_start)->required();
-  for (auto* c : {up_cmd, down_cmd, exec_cmd, guard_cmd}) c->add_option("--state", state, "the Wine state folder")->required();
+  for (auto* c : {up_cmd, down_cmd, exec_cmd, guard_cmd}) c->add_option("--state", state, "the Wine state folder (a folder per Wine in it)")->required();
   exec_cmd->add_option("program", program, "the program and its arguments (after --)")->required();
 
 #endif
@@ -132,14 +142,15 @@ int main(int argc, char** argv) {
 
   try {
 #ifndef _WIN32
-    if (*exec_cmd) WineEnv(state).exec(program);  // does not return
+    // The Wine of wine-exec, wine-up and wine-down: WINE and WINESERVER, else wine on PATH.
+    if (*exec_cmd) WineEnv(state, choose_wine()).exec(program);  // does not return
     if (*guard_cmd) return WineEnv::guard(state, guard_fd, guard_owner_pid, guard_owner_start);
     if (*up_cmd) {
-      WineEnv(state).up(Lifetime::kept);  // for the ctest run that asked, until wine-down
+      WineEnv(state, choose_wine()).up(Lifetime::kept);  // for the ctest run that asked, until wine-down
       return 0;
     }
     if (*down_cmd) {
-      for (const auto& line : WineEnv(state).down()) fmt::print(stderr, "termsuite: {}\n", line);
+      for (const auto& line : WineEnv(state, choose_wine()).down()) fmt::print(stderr, "termsuite: {}\n", line);
       return 0;
     }
 #endif

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "run_lock.hpp"
 #include "supervise.hpp"
 #include "wine_env.hpp"
 
@@ -61,11 +62,12 @@ int run_ctest(const fs::path& build, const std::string& label, int jobs, Tally& 
 }  // namespace
 
 int run_tests(const TestOptions& o) {
+  RunLock lock(o.mingw_build);  // one run per build tree (ctest's own wine-exec calls take no run lock)
   Tally total;
   int rc = 0;
   rc |= run_ctest(o.native_build, "host tools and unit tests", o.jobs, total);
   {
-    WineEnv wine(o.mingw_build / "wine");
+    WineEnv wine(o.mingw_build / "wine", choose_wine());  // WINE and WINESERVER, as ctest's wine-exec reads them
     struct Down {
       WineEnv& env;
       ~Down() {

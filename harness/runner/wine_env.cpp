@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "display_check.hpp"
 #include "supervise.hpp"
 
 namespace fs = std::filesystem;
@@ -139,29 +140,21 @@ bool WineEnv::ProcessId::alive() const {
   return pid > 0 && pid_alive(pid) && ProcessId::of(pid).start == start;
 }
 
-WineEnv::WineEnv(fs::path state_dir) : dir_(fs::absolute(std::move(state_dir))), prefix_(dir_ / "prefix") {
+WineEnv::WineEnv(const fs::path& state_root, WineUnderTest wine)
+    : wine_(std::move(wine)), dir_(fs::absolute(state_root) / wine_.key()), prefix_(dir_ / "prefix") {
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw EnvError(fmt::format("cannot create {}: {}", dir_.string(), ec.message()));
   load_state();
 }
 
-std::string WineEnv::wine_program() const {
-  auto wine = env_or("TERMSUITE_WINE", "");
-  if (!wine.empty()) {
-    if (::access(wine.c_str(), X_OK) != 0) throw EnvError(fmt::format("TERMSUITE_WINE={} is not an executable", wine));
-    return wine;
-  }
-  for (const char* name : {"wine64", "wine"}) {
-    auto found = find_program(name);
-    if (!found.empty()) return found;
-  }
-  throw EnvError("wine not found on PATH (./termsuite installs it; or set TERMSUITE_WINE)");
-}
+std::string WineEnv::wine_program() const { return wine_.launcher.string(); }
 
 std::vector<std::pair<std::string, std::string>> WineEnv::variables() const {
   std::vector<std::pair<std::string, std::string>> v;
   v.emplace_back("WINEPREFIX", prefix_.string());
+  // The server this Wine's processes start if they find none: the one that goes with it.
+  v.emplace_back("WINESERVER", wine_.server.string());
   v.emplace_back("WINEDEBUG", env_or("WINEDEBUG", "-all"));
   // No Mono or Gecko installer dialogs: the suite needs neither.
   v.emplace_back("WINEDLLOVERRIDES", env_or("WINEDLLOVERRIDES", "mscoree,mshtml="));
@@ -192,6 +185,7 @@ void WineEnv::save_state() const {
   j["display"] = display_;
   j["xvfb_pid"] = xvfb_pid_;
   j["owner"] = {{"pid", owner_.pid}, {"start", owner_.start}, {"command", comm_of(owner_.pid)}};
+  j["wine"] = {{"launcher", wine_.launcher.string()}, {"server", wine_.server.string()}, {"version", wine_.version}};
   std::ofstream(dir_ / "state.json") << j.dump(2) << "\n";
 }
 
@@ -251,9 +245,16 @@ void WineEnv::up_locked(Lifetime lifetime) {
   }
   save_state();  // the owner first: a failure below leaves nothing unowned
   if (lifetime == Lifetime::run) start_guard();
-  bool need_display = env_or("DISPLAY", "").empty();
-  if (need_display && !xvfb_alive()) start_xvfb(lifetime);
-  if (!need_display) display_ = env_or("DISPLAY", "");
+  // A DISPLAY that is set but does not answer (a stale ssh -X, a CI that exports one) would fail
+  // every GUI test for the machine's sake: use a private Xvfb instead, and say so.
+  const auto user_display = env_or("DISPLAY", "");
+  const bool need_display = user_display.empty() || !display_answers(user_display);
+  if (need_display && !xvfb_alive()) {
+    start_xvfb(lifetime, user_display.empty() ? "DISPLAY is not set" : fmt::format("DISPLAY={} does not answer", user_display));
+    if (!user_display.empty())
+      fmt::print(stderr, "termsuite: DISPLAY={} does not answer; using a private Xvfb ({}) instead\n", user_display, display_);
+  }
+  if (!need_display) display_ = user_display;
   if (!fs::exists(dir_ / "prefix.ready")) create_prefix();
   if (!server_running()) start_server();
   // A prefix made by an older version gets the newer settings, through the running server.
@@ -277,7 +278,7 @@ void WineEnv::create_prefix() {
   configure_prefix();
   // Let the server that created the prefix finish writing the registry and exit before ours
   // starts (a server of its own would start the services with our caller's stdout).
-  Command wait{find_program("wineserver").empty() ? "wineserver" : find_program("wineserver"), {"-w"}, {}, {}, {}};
+  Command wait{wine_.server.string(), {"-w"}, {}, {}, {}};
   wait.env = boot.env;
   run(wait, Deadline::in(milliseconds(60'000)), Output::discard);
 }
@@ -318,15 +319,14 @@ void WineEnv::configure_prefix() {
 }
 
 void WineEnv::start_server() {
-  auto server = env_or("TERMSUITE_WINESERVER", find_program("wineserver"));
-  if (server.empty()) throw EnvError("wineserver not found on PATH (./termsuite installs wine)");
+  const auto server = wine_.server.string();
   // Without -f the server forks and its first process returns once the socket is ready.
   Command c{server, {fmt::format("-p{}", kServerIdleSeconds)}, {}, {}, {}};
   for (auto& [k, v] : variables()) c.env[k] = v;
   auto f = run(c, Deadline::in(milliseconds(30'000)), Output::discard, dir_ / "wineserver.log");
   throw_if_interrupted();
   if (!f.ok() && !server_running())
-    throw EnvError(fmt::format("the wineserver did not start (exit {}); see {}", f.exit_code,
+    throw EnvError(fmt::format("the wineserver {} did not start (exit {}); see {}", server, f.exit_code,
                                (dir_ / "wineserver.log").string()));
   // The first Windows process of a server session starts Wine's services, and they inherit its
   // stdout and stderr. Start them here with a log file, so that no pipe of a test (or of ctest)
@@ -339,9 +339,9 @@ void WineEnv::start_server() {
     throw EnvError(fmt::format("wineboot failed (exit {}); see {}", b.exit_code, (dir_ / "wineboot.log").string()));
 }
 
-void WineEnv::start_xvfb(Lifetime lifetime) {
+void WineEnv::start_xvfb(Lifetime lifetime, const std::string& why) {
   auto xvfb = find_program("Xvfb");
-  if (xvfb.empty()) throw EnvError("Xvfb not found on PATH and DISPLAY is not set (./termsuite installs xvfb)");
+  if (xvfb.empty()) throw EnvError(fmt::format("{} and Xvfb is not on PATH (./termsuite installs xvfb)", why));
   // -displayfd: Xvfb picks a free display itself and writes its number once it accepts clients.
   auto fifo = dir_ / "xvfb.display";
   std::error_code ec;
@@ -376,7 +376,7 @@ void WineEnv::start_xvfb(Lifetime lifetime) {
   if (!ok || number.empty()) {
     if (pid_alive(xvfb_pid_)) ::kill(xvfb_pid_, SIGKILL);
     xvfb_pid_ = 0;
-    throw EnvError(fmt::format("Xvfb did not start; see {}", (dir_ / "xvfb.log").string()));
+    throw EnvError(fmt::format("{} and Xvfb did not start; see {}", why, (dir_ / "xvfb.log").string()));
   }
   display_ = ":" + number;
 }
@@ -393,9 +393,9 @@ void WineEnv::start_guard() {
   if (::pipe2(fds, O_CLOEXEC) != 0) throw EnvError(fmt::format("cannot create a pipe: {}", std::strerror(errno)));
   // /proc/self/exe: this very program, even if a build has replaced its file since it started.
   Command c{"/proc/self/exe",
-            {"wine-guard", "--state", dir_.string(), "--fd", std::to_string(fds[0]), "--owner-pid",
+            {"wine-guard", "--state", dir_.parent_path().string(), "--fd", std::to_string(fds[0]), "--owner-pid",
              std::to_string(owner_.pid), "--owner-start", owner_.start},
-            {}, {}, {}};
+            {{"WINE", wine_.launcher.string()}, {"WINESERVER", wine_.server.string()}}, {}, {}};
   try {
     spawn_detached(c, dir_ / "guard.log", Detach{.own_session = true, .keep_fd = fds[0]});
   } catch (...) {
@@ -407,12 +407,12 @@ void WineEnv::start_guard() {
   guard_pipe_ = fds[1];  // open, never written, until this process ends
 }
 
-int WineEnv::guard(const fs::path& state_dir, int fd, int owner_pid, const std::string& owner_start) {
+int WineEnv::guard(const fs::path& state_root, int fd, int owner_pid, const std::string& owner_start) {
+  WineEnv env(state_root, choose_wine());  // the run's Wine, from WINE and WINESERVER
   char byte;
   while (::read(fd, &byte, 1) < 0 && errno == EINTR) {
   }
   ::close(fd);
-  WineEnv env(state_dir);
   DirLock lock(env.dir_ / "lock");
   env.load_state();
   // Ended as it should (down() removed the state), or someone else's now: nothing to do.
@@ -441,12 +441,9 @@ WineEnv::Stopped WineEnv::stop_locked() {
   Stopped out;
   if (int pid = server_pid()) {
     out.asked.push_back(fmt::format("wineserver (pid {})", pid));
-    auto server = env_or("TERMSUITE_WINESERVER", find_program("wineserver"));
-    if (!server.empty()) {
-      Command k{server, {"-k"}, {}, {}, {}};
-      for (auto& [key, v] : variables()) k.env[key] = v;
-      run(k, Deadline::in(milliseconds(10'000)), Output::discard);
-    }
+    Command k{wine_.server.string(), {"-k"}, {}, {}, {}};
+    for (auto& [key, v] : variables()) k.env[key] = v;
+    run(k, Deadline::in(milliseconds(10'000)), Output::discard);
   }
   // The server ends its Windows processes, then itself; give them time to go.
   poll_until(Deadline::in(milliseconds(10'000)), [&] { return !server_running() && processes_of_prefix(prefix_).empty(); });

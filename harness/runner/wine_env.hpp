@@ -3,8 +3,9 @@
 // wineserver for the run, and Xvfb on a free display when no DISPLAY is set. Everything it starts
 // it also stops (down), including any Wine process of this prefix left behind.
 //
-// State lives in one folder (the mingw build's wine/): prefix/, state.json, logs, and a lock
-// file so parallel `wine-exec` calls (ctest -j) bring the environment up once.
+// State lives in one folder per Wine under test (wine_under_test.hpp), <root>/<key>/ (the root is
+// the mingw build's wine/): prefix/, state.json, logs, and a lock file so parallel `wine-exec`
+// calls (ctest -j) bring the environment up once. Each Wine has its own prefix and wineserver.
 //
 // Nothing of it outlives its owner for good. state.json names the owner, the process the
 // environment lives for, and what was started (Xvfb); every up() first checks that the owner is
@@ -13,6 +14,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "wine_under_test.hpp"
 
 namespace termsuite::runner {
 
@@ -30,10 +33,12 @@ enum class Lifetime {
 
 class WineEnv {
  public:
-  explicit WineEnv(std::filesystem::path state_dir);
+  // The environment of `wine` under `state_root` (its folder: state_root / wine.key()).
+  WineEnv(const std::filesystem::path& state_root, WineUnderTest wine);
 
   // Idempotent; throws EnvError with a one-line reason. Leftovers of a gone owner are stopped
-  // first, each said on stderr.
+  // first, each said on stderr. A DISPLAY that is set but does not answer is replaced by a private
+  // Xvfb, said in one line.
   void up(Lifetime lifetime);
   // Stops the server, Xvfb and every leftover process of the prefix. Returns one line per
   // leftover that had to be killed (empty when everything stopped as asked).
@@ -43,8 +48,9 @@ class WineEnv {
   [[noreturn]] void exec(const std::vector<std::string>& program_and_args);
 
   // `termsuite-runner wine-guard`: waits until the runner that owns the environment ends (the
-  // pipe `fd` closes), then stops what it left, if it still owns it. Started by up() for a run.
-  static int guard(const std::filesystem::path& state_dir, int fd, int owner_pid, const std::string& owner_start);
+  // pipe `fd` closes), then stops what it left, if it still owns it. Started by up() for a run,
+  // with the run's Wine in WINE and WINESERVER.
+  static int guard(const std::filesystem::path& state_root, int fd, int owner_pid, const std::string& owner_start);
 
   // The environment variables a Wine process of this run needs.
   std::vector<std::pair<std::string, std::string>> variables() const;
@@ -71,7 +77,7 @@ class WineEnv {
   void create_prefix();
   void configure_prefix();
   void start_server();
-  void start_xvfb(Lifetime lifetime);
+  void start_xvfb(Lifetime lifetime, const std::string& why);  // why: "DISPLAY is not set", ...
   void start_guard();
   bool xvfb_alive() const;
   std::vector<int> xvfb_processes() const;  // every Xvfb this state folder started
@@ -79,6 +85,7 @@ class WineEnv {
   void save_state() const;
   int server_pid() const;  // the pid holding the server lock for this prefix, 0 if none
 
+  WineUnderTest wine_;
   std::filesystem::path dir_;
   std::filesystem::path prefix_;
   std::string display_;  // the DISPLAY Wine uses (ours or the user's)

@@ -1,0 +1,264 @@
+// The runner's environment pieces on their own: the Wine under test (build trees, matching
+// servers, versions, state folder keys), the display check, the run lock, and a new platform's
+// first expectations.
+#include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "display_check.hpp"
+#include "new_platform.hpp"
+#include "run_lock.hpp"
+#include "supervise.hpp"
+#include "termsuite/expectations.hpp"
+#include "wine_under_test.hpp"
+
+namespace fs = std::filesystem;
+
+namespace termsuite::runner {
+namespace {
+
+// A scratch folder of the test's own, removed afterwards.
+class Scratch {
+ public:
+  Scratch() {
+    auto tmpl = (fs::temp_directory_path() / "termsuite-runner-unit-XXXXXX").string();
+    dir_ = ::mkdtemp(tmpl.data()) ? fs::path(tmpl) : fs::path();
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  const fs::path& dir() const { return dir_; }
+
+ private:
+  fs::path dir_;
+};
+
+void write_executable(const fs::path& p, const std::string& script) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << script;
+  fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
+}
+
+// A stand-in for a Wine: a launcher and a server that answer --version as Wine's do.
+void fake_wine(const fs::path& launcher, const fs::path& server, const std::string& version,
+               const std::string& server_version_line) {
+  write_executable(launcher, "#!/bin/sh\necho '" + version + "'\n");
+  write_executable(server, "#!/bin/sh\necho '" + server_version_line + "'\n");
+}
+
+TEST(WineUnderTest, ABuildTreeIsItsWineAndServerWineserver) {
+  Scratch s;
+  const auto tree = s.dir() / "wine-build";
+  EXPECT_FALSE(build_tree_layout(tree));
+  write_executable(tree / "wine", "#!/bin/sh\n");
+  EXPECT_FALSE(build_tree_layout(tree)) << "no server/wineserver: not a tree";
+  write_executable(tree / "server" / "wineserver", "#!/bin/sh\n");
+  auto layout = build_tree_layout(tree);
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->launcher, tree / "wine");
+  EXPECT_EQ(layout->server, tree / "server" / "wineserver");
+}
+
+TEST(WineUnderTest, AnOlder64BitTreeIsItsWine64) {
+  Scratch s;
+  const auto tree = s.dir() / "wine64-build";
+  write_executable(tree / "wine64", "#!/bin/sh\n");
+  write_executable(tree / "server" / "wineserver", "#!/bin/sh\n");
+  auto layout = build_tree_layout(tree);
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->launcher, tree / "wine64");
+}
+
+TEST(WineUnderTest, ALaunchersServerIsItsTreesOrItsSibling) {
+  Scratch s;
+  const auto tree = s.dir() / "tree";
+  write_executable(tree / "wine", "#!/bin/sh\n");
+  write_executable(tree / "loader" / "wine", "#!/bin/sh\n");
+  write_executable(tree / "server" / "wineserver", "#!/bin/sh\n");
+  EXPECT_EQ(matching_server(tree / "wine"), tree / "server" / "wineserver");
+  EXPECT_EQ(matching_server(tree / "loader" / "wine"), tree / "server" / "wineserver");
+
+  const auto bin = s.dir() / "opt" / "bin";
+  write_executable(bin / "wine", "#!/bin/sh\n");
+  EXPECT_EQ(matching_server(bin / "wine"), fs::path()) << "no server anywhere";
+  write_executable(bin / "wineserver", "#!/bin/sh\n");
+  EXPECT_EQ(matching_server(bin / "wine"), bin / "wineserver");
+
+  // A link to a launcher finds the server beside the file it resolves to.
+  const auto links = s.dir() / "links";
+  fs::create_directories(links);
+  fs::create_symlink(bin / "wine", links / "wine");
+  EXPECT_EQ(matching_server(links / "wine"), bin / "wineserver");
+}
+
+TEST(WineUnderTest, VersionsAreReadFromTheLaunchersAndTheServersLines) {
+  EXPECT_EQ(launcher_version("wine-8.0 (Debian 8.0~repack-4)"), "8.0");
+  EXPECT_EQ(launcher_version("wine-9.0 (Staging)"), "9.0");
+  EXPECT_EQ(launcher_version("wine-9.5-123-gabcdef0"), "9.5-123-gabcdef0");
+  EXPECT_EQ(launcher_version("Wine 8.0"), "");
+  EXPECT_EQ(server_version("Wine 8.0"), "8.0");
+  EXPECT_EQ(server_version("wine-8.0"), "");
+}
+
+class ChooseWine : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ::unsetenv("WINE");
+    ::unsetenv("WINESERVER");
+  }
+  void TearDown() override { SetUp(); }
+  Scratch s;
+};
+
+TEST_F(ChooseWine, ALauncherAndItsServerOfOneVersion) {
+  fake_wine(s.dir() / "bin" / "wine", s.dir() / "bin" / "wineserver", "wine-7.1 (Fake 7.1-2)", "Wine 7.1");
+  auto w = choose_wine((s.dir() / "bin" / "wine").string());
+  EXPECT_EQ(w.launcher, s.dir() / "bin" / "wine");
+  EXPECT_EQ(w.server, s.dir() / "bin" / "wineserver");
+  EXPECT_EQ(w.version, "wine-7.1 (Fake 7.1-2)");
+  EXPECT_EQ(w.chosen_by, "--wine");
+  EXPECT_EQ(w.key().rfind("wine-7.1-", 0), 0u) << w.key();
+}
+
+TEST_F(ChooseWine, ABuildTreeFromGitMatchesItsServersRelease) {
+  const auto tree = s.dir() / "tree";
+  fake_wine(tree / "wine", tree / "server" / "wineserver", "wine-9.5-123-gabcdef0", "Wine 9.5");
+  auto w = choose_wine(tree.string());
+  EXPECT_EQ(w.launcher, tree / "wine");
+  EXPECT_EQ(w.server, tree / "server" / "wineserver");
+}
+
+TEST_F(ChooseWine, TheEnvironmentsWineAndWineserverAreHonoured) {
+  fake_wine(s.dir() / "a" / "wine", s.dir() / "a" / "wineserver", "wine-7.1", "Wine 7.2");
+  fake_wine(s.dir() / "b" / "wine", s.dir() / "b" / "wineserver", "wine-7.2", "Wine 7.2");
+  ::setenv("WINE", (s.dir() / "a" / "wine").c_str(), 1);
+  try {
+    choose_wine();
+    FAIL() << "a launcher and a server of different versions were accepted";
+  } catch (const EnvError& e) {
+    EXPECT_NE(std::string(e.what()).find("must be of one build"), std::string::npos) << e.what();
+  }
+  ::setenv("WINE", (s.dir() / "b" / "wine").c_str(), 1);
+  ::setenv("WINESERVER", (s.dir() / "b" / "wineserver").c_str(), 1);
+  auto w = choose_wine();
+  EXPECT_EQ(w.chosen_by, "WINE");
+  EXPECT_EQ(w.server, s.dir() / "b" / "wineserver");
+}
+
+TEST_F(ChooseWine, WhatIsNotAWineIsRefusedInOneLine) {
+  fake_wine(s.dir() / "bin" / "wine", s.dir() / "bin" / "wineserver", "not wine at all", "Wine 7.1");
+  for (const auto& path : {(s.dir() / "nonexistent").string(), (s.dir() / "bin" / "wine").string(), s.dir().string()}) {
+    try {
+      choose_wine(path);
+      ADD_FAILURE() << path << " was taken for a Wine";
+    } catch (const EnvError& e) {
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(WineUnderTest, EachWineHasAStateFolderOfItsOwn) {
+  Scratch s;
+  fake_wine(s.dir() / "a" / "wine", s.dir() / "a" / "wineserver", "", "");
+  fake_wine(s.dir() / "b" / "wine", s.dir() / "b" / "wineserver", "", "");
+  WineUnderTest a{s.dir() / "a" / "wine", s.dir() / "a" / "wineserver", "wine-8.0", "PATH"};
+  WineUnderTest b{s.dir() / "b" / "wine", s.dir() / "b" / "wineserver", "wine-8.0", "PATH"};
+  WineUnderTest a_rebuilt{a.launcher, a.server, "wine-8.1", "PATH"};
+  WineUnderTest a_again{a.launcher, a.server, a.version, "--wine"};
+  EXPECT_NE(a.key(), b.key());
+  EXPECT_NE(a.key(), a_rebuilt.key());
+  EXPECT_EQ(a.key(), a_again.key()) << "how it was chosen is not its identity";
+}
+
+TEST(DisplayCheck, DisplaysNameASocketOrAPort) {
+  auto local = parse_display(":55");
+  ASSERT_TRUE(local);
+  EXPECT_EQ(local->unix_socket, "/tmp/.X11-unix/X55");
+  auto screen = parse_display("unix:0.1");
+  ASSERT_TRUE(screen);
+  EXPECT_EQ(screen->unix_socket, "/tmp/.X11-unix/X0");
+  auto ssh = parse_display("localhost:10.0");
+  ASSERT_TRUE(ssh);
+  EXPECT_EQ(ssh->host, "localhost");
+  EXPECT_EQ(ssh->port, 6010);
+  auto v6 = parse_display("[::1]:2");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 6002);
+  for (const char* bad : {"", "55", ":", ":x", "host:-1", ":1x"}) EXPECT_FALSE(parse_display(bad)) << bad;
+}
+
+TEST(DisplayCheck, AnswersOnlyWhileSomethingListens) {
+  // A listener on a free port 6000+n of the loopback stands for the X server of display n.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  int n = -1;
+  for (int candidate = 100; candidate < 400 && n < 0; ++candidate) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(6000 + candidate));
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) n = candidate;
+  }
+  ASSERT_GE(n, 0) << "no free port in 6100..6399";
+  ASSERT_EQ(::listen(fd, 4), 0);
+  const auto display = "127.0.0.1:" + std::to_string(n);
+  EXPECT_TRUE(display_answers(display));
+  ::close(fd);
+  EXPECT_FALSE(display_answers(display));
+  EXPECT_FALSE(display_answers("not a display"));
+}
+
+TEST(RunLock, ASecondRunIsRefusedNamingTheFirst) {
+  Scratch s;
+  {
+    RunLock first(s.dir());
+    try {
+      RunLock second(s.dir());
+      FAIL() << "two runs held one build tree";
+    } catch (const EnvError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("is in use by another run (pid " + std::to_string(::getpid()) + ": "), std::string::npos) << what;
+      EXPECT_NE(what.find("termsuite-runner-unit"), std::string::npos) << what;
+    }
+  }
+  RunLock after(s.dir());  // released with its holder
+}
+
+TEST(NewPlatform, AnUnknownSourceIsRefused) {
+  Scratch s;
+  EXPECT_THROW(check_expectations_source(s.dir(), "wine-0.0-x86_64"), EnvError);
+  EXPECT_THROW(check_expectations_source(s.dir(), "../wine"), EnvError);
+}
+
+TEST(NewPlatform, StartsAsACopyOnceThenIsLeftAlone) {
+  Scratch s;
+  std::ofstream(s.dir() / "wine-8.0-x86_64.json") << R"({
+  "platform": "wine-8.0-x86_64",
+  "comment": "Known deviations of Wine 8.0.",
+  "deviations": [
+    {"test": "Ctrl.Close", "claim": "ctrl.close-event", "expect": "timeout", "reason": "no CTRL_CLOSE_EVENT"}
+  ]
+})";
+  check_expectations_source(s.dir(), "wine-8.0-x86_64");
+  EXPECT_TRUE(start_expectations_from(s.dir(), "wine-8.0-x86_64", "wine-8.0-alt-x86_64"));
+  auto e = Expectations::load_for(s.dir(), "wine-8.0-alt-x86_64");  // its platform is the new one
+  ASSERT_EQ(e.deviations().size(), 1u);
+  EXPECT_EQ(e.deviations()[0].test, "Ctrl.Close");
+  std::ifstream in(s.dir() / "wine-8.0-alt-x86_64.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("Begun as a copy of wine-8.0-x86_64.json"), std::string::npos) << text;
+  // Once it exists, it is the new platform's own: never overwritten.
+  std::ofstream(s.dir() / "wine-8.0-alt-x86_64.json") << R"({"platform": "wine-8.0-alt-x86_64", "deviations": []})";
+  EXPECT_FALSE(start_expectations_from(s.dir(), "wine-8.0-x86_64", "wine-8.0-alt-x86_64"));
+  EXPECT_TRUE(Expectations::load_for(s.dir(), "wine-8.0-alt-x86_64").deviations().empty());
+}
+
+}  // namespace
+}  // namespace termsuite::runner

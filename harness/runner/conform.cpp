@@ -174,7 +174,7 @@ int conform(const ConformOptions& o) {
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("the suite's platform line is unreadable: {}", e.what()));
   }
-  auto expectations = Expectations::load_for(o.expectations_dir, platform.id);  // ExpectationsError: exit 2
+  auto expectations = Expectations::load_for(o.expectations_dir, platform);  // ExpectationsError: exit 2
   auto check = run(suite_command({"--termsuite-check"}), short_budget());
   throw_if_interrupted();
   if (!check.ok()) throw EnvError(last_line(check.output));

@@ -204,7 +204,7 @@ int conform(const ConformOptions& o) {
   if (!o.expectations_from.empty() && start_expectations_from(o.expectations_dir, o.expectations_from, platform.id))
     fmt::print("termsuite: {} begun as a copy of {}.json (--expectations-from)\n",
                (o.expectations_dir / (platform.id + ".json")).string(), o.expectations_from);
-  auto expectations = Expectations::load_for(o.expectations_dir, platform.id);  // ExpectationsError: exit 2
+  auto expectations = Expectations::load_for(o.expectations_dir, platform);  // ExpectationsError: exit 2
   auto check = run(suite_command({"--termsuite-check"}), short_budget());
   throw_if_interrupted();
   if (!check.ok()) throw EnvError(last_line(check.output));

@@ -1,6 +1,10 @@
 // Expectations files and the classification of outcomes (the gate's rules).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <string>
+
 #include "termsuite/expectations.hpp"
 
 namespace termsuite {
@@ -50,10 +54,278 @@ TEST(Expectations, RejectsWhatIsNotSoundWithOneLineNamingTheFile) {
   }
 }
 
+Platform windows(std::string version, std::string arch = "x86_64") {
+  Platform p;
+  p.os = "windows";
+  p.version = std::move(version);
+  p.arch = std::move(arch);
+  p.id = make_platform_id(p);
+  return p;
+}
+
+Platform wine(std::string wine_version, std::string windows_version = "6.1.7601") {
+  Platform p = windows(std::move(windows_version));
+  p.wine = std::move(wine_version);
+  p.id = make_platform_id(p);
+  return p;
+}
+
+Platform sim() {
+  Platform p;
+  p.os = "sim";
+  p.version = "termsim 1";
+  p.arch = "x86_64";
+  p.id = make_platform_id(p);
+  return p;
+}
+
+// One entry for A.B with the given condition; parsed and selected for `p`: does it apply there?
+bool applies(const std::string& when, const Platform& p) {
+  auto e = Expectations::parse(
+      R"({"platform":"windows-x86_64","deviations":[{"test":"A.B","claim":"c","expect":"fail","reason":"r","when":)" +
+          when + "}]}",
+      "windows-x86_64.json");
+  EXPECT_EQ(e.entries().size(), 1u);
+  EXPECT_TRUE(e.deviations().empty()) << "a conditional entry applies only once a platform is selected";
+  e.select(p);
+  return e.find("A.B") != nullptr;
+}
+
 TEST(Expectations, AMissingFileMeansNoKnownDeviation) {
-  auto e = Expectations::load_for("/nonexistent-termsuite-dir", "windows-10.0.19045-x86_64");
+  auto e = Expectations::load_for("/nonexistent-termsuite-dir", windows("10.0.19045"));
   EXPECT_TRUE(e.deviations().empty());
   EXPECT_FALSE(e.from_file());
+}
+
+TEST(Conditions, OsTellsWindowsFromWine) {
+  EXPECT_TRUE(applies(R"({"os":"windows"})", windows("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", wine("8.0")));  // Wine's os is "windows" too: not Windows
+  EXPECT_TRUE(applies(R"({"os":"wine"})", wine("8.0")));
+  EXPECT_FALSE(applies(R"({"os":"wine"})", windows("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", sim()));
+  EXPECT_FALSE(applies(R"({"os":"wine"})", sim()));
+}
+
+TEST(Conditions, ArchMustBeEqual) {
+  EXPECT_TRUE(applies(R"({"arch":"x86_64"})", windows("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"arch":"arm64"})", windows("10.0.22631")));
+  EXPECT_TRUE(applies(R"({"arch":"arm64"})", windows("10.0.22631", "arm64")));
+}
+
+TEST(Conditions, BuildRangesAreInclusiveAtBothEnds) {
+  const char* range = R"({"build":{"min":22000,"max":22631}})";
+  EXPECT_FALSE(applies(range, windows("10.0.19045")));
+  EXPECT_FALSE(applies(range, windows("10.0.21999")));
+  EXPECT_TRUE(applies(range, windows("10.0.22000")));
+  EXPECT_TRUE(applies(range, windows("10.0.22621")));
+  EXPECT_TRUE(applies(range, windows("10.0.22631")));
+  EXPECT_FALSE(applies(range, windows("10.0.22632")));
+  EXPECT_FALSE(applies(range, windows("10.0.26100")));
+  // One bound: open on the other side.
+  EXPECT_TRUE(applies(R"({"build":{"min":22000}})", windows("10.0.26100")));
+  EXPECT_FALSE(applies(R"({"build":{"min":22000}})", windows("10.0.19045")));
+  EXPECT_TRUE(applies(R"({"build":{"max":19045}})", windows("10.0.19045")));
+  EXPECT_FALSE(applies(R"({"build":{"max":19045}})", windows("10.0.22000")));
+  // Under Wine the build is the one of the Windows version Wine reports.
+  EXPECT_TRUE(applies(R"({"build":{"max":7601}})", wine("8.0")));
+  // A platform without a Windows version (the simulator) is in no range.
+  EXPECT_FALSE(applies(R"({"build":{"min":0}})", sim()));
+}
+
+TEST(Conditions, VersionRangesCompareNumberByNumber) {
+  const char* range = R"({"version":{"min":"10.0.22000","max":"10.0.26100"}})";
+  EXPECT_FALSE(applies(range, windows("6.3.9600")));
+  EXPECT_FALSE(applies(range, windows("10.0.19045")));
+  EXPECT_TRUE(applies(range, windows("10.0.22000")));
+  EXPECT_TRUE(applies(range, windows("10.0.22631")));
+  EXPECT_TRUE(applies(range, windows("10.0.26100")));
+  EXPECT_FALSE(applies(range, windows("10.0.26101")));
+  EXPECT_FALSE(applies(range, windows("11.0.0")));
+  // Numbers, not text: 10.0.9600 is below 10.0.22000.
+  EXPECT_FALSE(applies(R"({"version":{"min":"10.0.22000"}})", windows("10.0.9600")));
+}
+
+TEST(Conditions, WineRangesAndMissingNumbersCountAsZero) {
+  const char* range = R"({"wine":{"min":"8.0","max":"9.0"}})";
+  EXPECT_FALSE(applies(range, wine("7.22")));
+  EXPECT_TRUE(applies(range, wine("8.0")));
+  EXPECT_TRUE(applies(range, wine("8.0.2")));
+  EXPECT_TRUE(applies(range, wine("9.0")));
+  EXPECT_FALSE(applies(range, wine("9.0.1")));
+  EXPECT_FALSE(applies(range, wine("9.0-rc1")));  // not a plain version: in no range
+  EXPECT_FALSE(applies(range, windows("10.0.22631")));
+}
+
+TEST(Conditions, EveryKeyGivenMustHold) {
+  const char* when = R"({"os":"windows","build":{"min":22000},"arch":"x86_64"})";
+  EXPECT_TRUE(applies(when, windows("10.0.22631")));
+  EXPECT_FALSE(applies(when, windows("10.0.19045")));
+  EXPECT_FALSE(applies(when, windows("10.0.22631", "arm64")));
+  EXPECT_FALSE(applies(when, wine("8.0", "10.0.22631")));
+}
+
+TEST(Conditions, TheFirstEntryThatAppliesWinsAndOthersMustPass) {
+  const char* text = R"({"platform":"windows-x86_64","deviations":[
+    {"test":"A.B","claim":"c","expect":"timeout","reason":"new","when":{"build":{"min":22000}}},
+    {"test":"A.B","claim":"c","expect":"fail","reason":"old","when":{"build":{"min":19041}}},
+    {"test":"C.D","claim":"c","expect":"fail","reason":"everywhere"}]})";
+  auto e = Expectations::parse(text, "windows-x86_64.json", "windows-x86_64");
+  EXPECT_EQ(e.entries().size(), 3u);
+  e.select(windows("10.0.26100"));
+  ASSERT_NE(e.find("A.B"), nullptr);
+  EXPECT_EQ(e.find("A.B")->reason, "new");
+  EXPECT_EQ(e.deviations().size(), 2u);
+  e.select(windows("10.0.19045"));
+  ASSERT_NE(e.find("A.B"), nullptr);
+  EXPECT_EQ(e.find("A.B")->reason, "old");
+  e.select(windows("10.0.17763"));
+  EXPECT_EQ(e.find("A.B"), nullptr);  // no entry applies: the test must pass here
+  ASSERT_NE(e.find("C.D"), nullptr);
+  EXPECT_EQ(e.deviations().size(), 1u);
+}
+
+TEST(Conditions, EachMalformedFormIsRejectedNamingTheProblem) {
+  struct Case {
+    const char* when;
+    const char* says;
+  };
+  const Case cases[] = {
+      {R"({"os":"linux"})", R"(when.os must be one of "windows", "wine", not "linux")"},
+      {R"({"os":1})", R"(when.os must be one of)"},
+      {R"({"arch":"amd64"})", R"(when.arch must be one of "x86_64", "x86", "arm64", not "amd64")"},
+      {R"({"platform":"windows"})", R"(unknown key "platform" in "when")"},
+      {R"({})", R"("when" is empty)"},
+      {R"("windows")", R"("when" must be an object)"},
+      {R"({"build":22000})", R"(when.build must be an object with "min" and/or "max")"},
+      {R"({"build":{}})", R"(when.build is an empty condition)"},
+      {R"({"build":{"from":22000}})", R"(when.build: unknown key "from")"},
+      {R"({"build":{"min":"22000"}})", R"(when.build.min must be a build number (a non-negative integer), not "22000")"},
+      {R"({"build":{"min":-1}})", R"(when.build.min must be a build number)"},
+      {R"({"build":{"min":22000.5}})", R"(when.build.min must be a build number)"},
+      {R"({"build":{"min":26100,"max":22000}})", R"(when.build is empty: min 26100 is above max 22000)"},
+      {R"({"version":{"min":"10.0"}})", R"(when.version.min "10.0" is not a version of the form major.minor.build)"},
+      {R"({"version":{"min":"10.0.22000.1"}})", R"(is not a version of the form major.minor.build)"},
+      {R"({"version":{"min":"10.0.x"}})", R"(is not a version of the form major.minor.build)"},
+      {R"({"version":{"min":"10..0"}})", R"(is not a version of the form major.minor.build)"},
+      {R"({"version":{"max":10}})", R"(when.version.max must be a string of the form major.minor.build)"},
+      {R"({"version":{"min":"10.0.26100","max":"10.0.22000"}})", R"(min 10.0.26100 is above max 10.0.22000)"},
+      {R"({"wine":{"min":"8"}})", R"(when.wine.min "8" is not a version of the form major.minor[.patch])"},
+      {R"({"os":"windows","wine":{"min":"8.0"}})", R"(can never hold)"},
+  };
+  for (const auto& c : cases) {
+    std::string text = R"({"platform":"windows-x86_64","deviations":[{"test":"A.B","claim":"c","expect":"fail","reason":"r","when":)" +
+                       std::string(c.when) + "}]}";
+    try {
+      Expectations::parse(text, "results/expectations/windows-x86_64.json", "windows-x86_64");
+      ADD_FAILURE() << "accepted: " << c.when;
+    } catch (const ExpectationsError& e) {
+      std::string what = e.what();
+      EXPECT_EQ(what.rfind("results/expectations/windows-x86_64.json: deviation for A.B: ", 0), 0u) << what;
+      EXPECT_NE(what.find(c.says), std::string::npos) << c.when << " -> " << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  }
+}
+
+TEST(Conditions, AnEntryThatCanNeverApplyIsRejected) {
+  const char* entry = R"({"test":"A.B","claim":"c","expect":"fail","reason":"r"})";
+  const char* conditional = R"({"test":"A.B","claim":"c","expect":"fail","reason":"r","when":{"build":{"min":22000}}})";
+  struct Case {
+    std::string first, second, says;
+  };
+  const Case cases[] = {
+      {entry, entry, "A.B is listed twice"},
+      {entry, conditional, "A.B is listed again after an entry without \"when\""},
+      {conditional, conditional, "A.B is listed twice with the same \"when\""},
+  };
+  for (const auto& c : cases) {
+    std::string text = R"({"platform":"windows-x86_64","deviations":[)" + c.first + "," + c.second + "]}";
+    try {
+      Expectations::parse(text, "x.json");
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const ExpectationsError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.says), std::string::npos) << e.what();
+    }
+  }
+  // A conditional entry before an unconditional one: the unconditional one covers the rest.
+  std::string text = R"({"platform":"windows-x86_64","deviations":[)" + std::string(conditional) + "," + entry + "]}";
+  auto e = Expectations::parse(text, "x.json");
+  e.select(windows("10.0.19045"));
+  EXPECT_NE(e.find("A.B"), nullptr);
+}
+
+// A directory of expectations files, removed afterwards.
+class ExpectationsDir : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("termsuite-expectations-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name, std::ios::binary) << text; }
+  static std::string file_for(const std::string& platform, const std::string& reason, const std::string& when = "") {
+    return R"({"platform":")" + platform + R"(","deviations":[{"test":"A.B","claim":"c","expect":"fail","reason":")" +
+           reason + "\"" + (when.empty() ? "" : ",\"when\":" + when) + "}]}";
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(ExpectationsDir, AFamilyFileServesEveryBuildWithoutAFileOfItsOwn) {
+  write("windows-x86_64.json", file_for("windows-x86_64", "from 22000 on", R"({"build":{"min":22000}})"));
+  auto e = Expectations::load_for(dir_, windows("10.0.22631"));
+  EXPECT_TRUE(e.from_file());
+  EXPECT_EQ(e.origin(), (dir_ / "windows-x86_64.json").string());
+  EXPECT_EQ(e.platform(), "windows-x86_64");
+  ASSERT_NE(e.find("A.B"), nullptr);
+  EXPECT_EQ(e.find("A.B")->reason, "from 22000 on");
+  // The same file for an older build: listed, but not a deviation there.
+  auto older = Expectations::load_for(dir_, windows("10.0.19045"));
+  EXPECT_TRUE(older.from_file());
+  EXPECT_EQ(older.entries().size(), 1u);
+  EXPECT_EQ(older.find("A.B"), nullptr);
+  // Another architecture has a family of its own.
+  EXPECT_FALSE(Expectations::load_for(dir_, windows("10.0.22631", "arm64")).from_file());
+  // Wine's family is not Windows'.
+  EXPECT_FALSE(Expectations::load_for(dir_, wine("8.0")).from_file());
+}
+
+TEST_F(ExpectationsDir, WineHasAFamilyFileToo) {
+  write("wine-x86_64.json", file_for("wine-x86_64", "up to 9.0", R"({"wine":{"max":"9.0"}})"));
+  EXPECT_NE(Expectations::load_for(dir_, wine("8.0")).find("A.B"), nullptr);
+  EXPECT_EQ(Expectations::load_for(dir_, wine("9.12")).find("A.B"), nullptr);
+  EXPECT_FALSE(Expectations::load_for(dir_, sim()).from_file());
+}
+
+TEST_F(ExpectationsDir, ThePlatformsOwnFileWins) {
+  write("windows-x86_64.json", file_for("windows-x86_64", "family"));
+  write("windows-10.0.22631-x86_64.json", file_for("windows-10.0.22631-x86_64", "exact"));
+  auto exact = Expectations::load_for(dir_, windows("10.0.22631"));
+  EXPECT_EQ(exact.origin(), (dir_ / "windows-10.0.22631-x86_64.json").string());
+  ASSERT_NE(exact.find("A.B"), nullptr);
+  EXPECT_EQ(exact.find("A.B")->reason, "exact");
+  EXPECT_EQ(Expectations::load_for(dir_, windows("10.0.26100")).find("A.B")->reason, "family");
+}
+
+TEST_F(ExpectationsDir, EachFileMustNameItsOwnPlatformOrFamily) {
+  write("windows-x86_64.json", file_for("windows-10.0.22631-x86_64", "r"));
+  try {
+    Expectations::load_for(dir_, windows("10.0.26100"));
+    ADD_FAILURE() << "a family file naming one build was accepted";
+  } catch (const ExpectationsError& e) {
+    EXPECT_NE(std::string(e.what()).find(R"(is for platform "windows-10.0.22631-x86_64", not "windows-x86_64")"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(Expectations, TheCommittedWineFileIsReadAsBefore) {
+  const auto dir = std::filesystem::path(TERMSUITE_SOURCE_DIR) / "results" / "expectations";
+  auto e = Expectations::load_for(dir, wine("8.0"));
+  EXPECT_EQ(e.origin(), (dir / "wine-8.0-x86_64.json").string());
+  EXPECT_FALSE(e.deviations().empty());
+  EXPECT_EQ(e.deviations().size(), e.entries().size());
 }
 
 TEST(Classify, WithoutAnExpectationOnlyAPassOrASkipIsAccepted) {
@@ -70,7 +342,7 @@ TEST(Classify, WithoutAnExpectationOnlyAPassOrASkipIsAccepted) {
 }
 
 TEST(Classify, AKnownDeviationIsAnXfailAndItsPassAnXpass) {
-  Deviation d{"A.B", "c", Outcome::fail, "documented reason"};
+  Deviation d{"A.B", "c", Outcome::fail, "documented reason", {}};
   auto xfail = classify(Observed::failed, &d, "x.cpp:1: boom");
   EXPECT_EQ(xfail.outcome, Outcome::xfail);
   EXPECT_EQ(xfail.detail, "documented reason");
@@ -80,7 +352,7 @@ TEST(Classify, AKnownDeviationIsAnXfailAndItsPassAnXpass) {
   EXPECT_FALSE(gate_accepts(xpass.outcome));
   // A deviation of another kind than expected is not hidden.
   EXPECT_EQ(classify(Observed::timed_out, &d, "t").outcome, Outcome::timeout);
-  Deviation t{"A.B", "c", Outcome::timeout, "r"};
+  Deviation t{"A.B", "c", Outcome::timeout, "r", {}};
   EXPECT_EQ(classify(Observed::timed_out, &t, "t").outcome, Outcome::xfail);
   EXPECT_EQ(classify(Observed::failed, &t, "f").outcome, Outcome::fail);
 }

@@ -248,7 +248,13 @@ TEST(NewPlatform, StartsAsACopyOnceThenIsLeftAlone) {
 })";
   check_expectations_source(s.dir(), "wine-8.0-x86_64");
   EXPECT_TRUE(start_expectations_from(s.dir(), "wine-8.0-x86_64", "wine-8.0-alt-x86_64"));
-  auto e = Expectations::load_for(s.dir(), "wine-8.0-alt-x86_64");  // its platform is the new one
+  Platform alt;
+  alt.id = "wine-8.0-alt-x86_64";
+  alt.os = "windows";
+  alt.version = "6.1.7601";
+  alt.wine = "8.0";
+  alt.arch = "x86_64";
+  auto e = Expectations::load_for(s.dir(), alt);  // its platform is the new one
   ASSERT_EQ(e.deviations().size(), 1u);
   EXPECT_EQ(e.deviations()[0].test, "Ctrl.Close");
   std::ifstream in(s.dir() / "wine-8.0-alt-x86_64.json");
@@ -257,7 +263,7 @@ TEST(NewPlatform, StartsAsACopyOnceThenIsLeftAlone) {
   // Once it exists, it is the new platform's own: never overwritten.
   std::ofstream(s.dir() / "wine-8.0-alt-x86_64.json") << R"({"platform": "wine-8.0-alt-x86_64", "deviations": []})";
   EXPECT_FALSE(start_expectations_from(s.dir(), "wine-8.0-x86_64", "wine-8.0-alt-x86_64"));
-  EXPECT_TRUE(Expectations::load_for(s.dir(), "wine-8.0-alt-x86_64").deviations().empty());
+  EXPECT_TRUE(Expectations::load_for(s.dir(), alt).deviations().empty());
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ constexpr DWORD kReapExitCode = 0x7E5A;  // what reap() terminates leftovers wit
 
 class LiveSystem final : public System {
  public:
-  LiveSystem() : actor_dir_(module_dir()) { sandbox_ = create_job(JobOptions{.kill_on_close = true}); }
+  LiveSystem() : actor_dir_(win32::module_dir()) { sandbox_ = create_job(JobOptions{.kill_on_close = true}); }
 
   ~LiveSystem() override {
     if (!reaped_) reap();

@@ -18,7 +18,7 @@
 #include "termsuite/expectations.hpp"
 #include "termsuite/platform.hpp"
 #ifdef _WIN32
-#include <windows.h>
+#include "termsuite/win32.hpp"
 #else
 #include "wine_env.hpp"
 #endif
@@ -26,26 +26,6 @@
 namespace fs = std::filesystem;
 using namespace termsuite;
 using namespace termsuite::runner;
-
-namespace {
-
-#ifdef _WIN32
-// The folder of termsuite.exe: the top of the unpacked bundle.
-fs::path bundle_dir() {
-  std::wstring path(MAX_PATH, L'\0');
-  for (;;) {
-    DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
-    if (n < path.size()) {
-      path.resize(n);
-      break;
-    }
-    path.resize(path.size() * 2);
-  }
-  return fs::path(path).parent_path();
-}
-#endif
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"termsuite: conformance of Windows process termination, run and reported"};
@@ -55,7 +35,7 @@ int main(int argc, char** argv) {
   ConformOptions co;
 #ifdef _WIN32
   // The bundle: termsuite.exe, bin/ (the suite, the actors), docs/claims.json, results/.
-  const fs::path source = bundle_dir();
+  const fs::path source = fs::path(win32::module_dir());
   co.build_dir = source;
 #else
   const fs::path source = TERMSUITE_SOURCE_DIR;

@@ -1,4 +1,5 @@
 #include "supervise.hpp"
+#include "supervise_child.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -42,19 +43,6 @@ struct ChildRegistration {
   pid_t pid;
 };
 
-bp::environment make_env(const Command& c) {
-  bp::environment env = boost::this_process::environment();
-  for (const auto& name : c.unset) env.erase(name);
-  for (const auto& [k, v] : c.env) env[k] = v;
-  return env;
-}
-
-std::string resolve(const std::string& program) {
-  if (program.find('/') != std::string::npos) return program;
-  auto found = find_program(program);
-  if (found.empty()) throw EnvError(fmt::format("'{}' not found on PATH", program));
-  return found;
-}
 
 // Children must not inherit the runner's blocked SIGINT/SIGTERM.
 struct UnblockSignals : bp::extend::handler {
@@ -132,8 +120,8 @@ Finished finish(bp::child& child, Deadline d) {
 }  // namespace
 
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
-  auto program = resolve(c.program);
-  auto env = make_env(c);
+  auto program = resolve_program(c.program);
+  auto env = child_environment(c);
   std::error_code ec;
   auto cwd = c.cwd.empty() ? std::filesystem::current_path() : c.cwd;
   if (log) {
@@ -177,7 +165,7 @@ Finished run(const Command& c, Deadline d, Output out, const std::optional<std::
 }
 
 int spawn_detached(const Command& c, const std::filesystem::path& log, Detach how) {
-  auto program = resolve(c.program);
+  auto program = resolve_program(c.program);
   if (how.dies_with_runner && ::gettid() != ::getpid())
     throw EnvError(fmt::format("internal error: {} must be started on the main thread to die with the runner", program));
   ChildSetup setup;
@@ -186,7 +174,7 @@ int spawn_detached(const Command& c, const std::filesystem::path& log, Detach ho
   setup.keep_fd = how.keep_fd;
   std::error_code ec;
   empty_log(log);
-  bp::child child(program, bp::args(c.args), make_env(c), (bp::std_out & bp::std_err) > log.string(),
+  bp::child child(program, bp::args(c.args), child_environment(c), (bp::std_out & bp::std_err) > log.string(),
                   bp::std_in < bp::null, UnblockSignals{}, setup, ec);
   if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
   int pid = child.id();

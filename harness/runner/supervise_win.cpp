@@ -19,6 +19,7 @@
 #include <atomic>
 
 #include "supervise.hpp"
+#include "supervise_child.hpp"
 
 namespace bp = boost::process;
 
@@ -68,19 +69,6 @@ struct InRunnerJob : bp::extend::handler {
   }
 };
 
-bp::environment make_env(const Command& c) {
-  bp::environment env = boost::this_process::environment();
-  for (const auto& name : c.unset) env.erase(name);
-  for (const auto& [k, v] : c.env) env[k] = v;
-  return env;
-}
-
-std::string resolve(const std::string& program) {
-  if (program.find_first_of("/\\") != std::string::npos) return program;
-  auto found = find_program(program);
-  if (found.empty()) throw EnvError(fmt::format("'{}' not found on PATH", program));
-  return found;
-}
 
 Finished finish(bp::child& child, const InRunnerJob& job, Deadline d) {
   Finished f;
@@ -121,8 +109,8 @@ BOOL WINAPI on_console_event(DWORD event) {
 }  // namespace
 
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
-  auto program = resolve(c.program);
-  auto env = make_env(c);
+  auto program = resolve_program(c.program);
+  auto env = child_environment(c);
   std::error_code ec;
   auto cwd = c.cwd.empty() ? std::filesystem::current_path() : c.cwd;
   InRunnerJob job;

@@ -88,4 +88,18 @@ bool create_process_in_job(Launch launch, HANDLE job, PROCESS_INFORMATION* pi, c
   return true;
 }
 
+std::wstring module_dir() {
+  std::wstring path(MAX_PATH, L'\0');
+  for (;;) {
+    DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
+    if (n < path.size()) {
+      path.resize(n);
+      break;
+    }
+    path.resize(path.size() * 2);
+  }
+  auto slash = path.find_last_of(L"\\/");
+  return slash == std::wstring::npos ? L"." : path.substr(0, slash);
+}
+
 }  // namespace termsuite::win32

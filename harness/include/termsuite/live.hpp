@@ -9,7 +9,4 @@ namespace termsuite::live {
 // The platform this process runs on: Windows build number, and Wine's version when under Wine.
 Platform detect_platform();
 
-// The folder of the running executable; the actors live next to the suite.
-std::wstring module_dir();
-
 }  // namespace termsuite::live

@@ -38,6 +38,9 @@ class OwnedHandle {
 
 std::wstring widen(std::string_view text);  // UTF-8 to UTF-16
 
+// The folder of this process's executable (no trailing separator).
+std::wstring module_dir();
+
 // Appends one argument (after a space, unless `line` is empty) so that CommandLineToArgvW and
 // the C runtime read it back exactly.
 void append_quoted(std::wstring& line, const std::wstring& arg);

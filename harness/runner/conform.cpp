@@ -1,5 +1,6 @@
 #include <chrono>
 #include <fstream>
+#include <future>
 #include <map>
 #include <optional>
 #include <set>
@@ -12,6 +13,7 @@
 #include "commands.hpp"
 #include "new_platform.hpp"
 #include "run_lock.hpp"
+#include "schedule.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
@@ -61,6 +63,28 @@ std::vector<std::string> parse_test_list(std::string_view text) {
     if (!suite.empty() && !name.empty()) names.push_back(suite + "." + name);
   }
   return names;
+}
+
+// What --termsuite-describe prints: the platform line, the expectations check's line, then
+// GoogleTest's listing. Anything Wine prints before the platform line is skipped; an empty
+// platform_line means the suite never got that far.
+struct Description {
+  std::string platform_line;
+  std::string listing;
+};
+Description split_description(std::string_view text) {
+  Description d;
+  auto start = text.find("{\"platform\"");
+  if (start == std::string_view::npos || (start > 0 && text[start - 1] != '\n')) return d;
+  text.remove_prefix(start);
+  auto end = text.find('\n');
+  d.platform_line = std::string(text.substr(0, end));
+  if (!d.platform_line.empty() && d.platform_line.back() == '\r') d.platform_line.pop_back();
+  if (end == std::string_view::npos) return d;
+  text.remove_prefix(end + 1);
+  auto check_end = text.find('\n');  // the check's line
+  if (check_end != std::string_view::npos) d.listing = std::string(text.substr(check_end + 1));
+  return d;
 }
 
 // The worst outcome decides a claim's status.
@@ -191,13 +215,18 @@ int conform(const ConformOptions& o) {
 #endif
   auto short_budget = [] { return Deadline::in(milliseconds(60'000)); };
 
-  // 1. Which platform is this, and are its expectations sound?
-  auto probe = run(suite_command({"--termsuite-platform"}), short_budget());
+  // 1-2. Which platform is this, are its expectations sound, and which tests are there? One
+  // suite process answers all three (each Windows process start costs most of a second).
+  std::vector<std::string> describe_args{"--termsuite-describe"};
+  if (!o.filter.empty()) describe_args.push_back("--gtest_filter=" + o.filter);
+  auto described = run(suite_command(describe_args), short_budget());
   throw_if_interrupted();
-  if (!probe.ok()) throw EnvError(fmt::format("the suite could not start: {}", last_line(probe.output)));
+  auto description = split_description(described.output);
+  if (description.platform_line.empty())
+    throw EnvError(fmt::format("the suite could not start: {}", last_line(described.output)));
   Platform platform;
   try {
-    platform = Platform::from_json(nlohmann::json::parse(last_line(probe.output)).at("platform"));
+    platform = Platform::from_json(nlohmann::json::parse(description.platform_line).at("platform"));
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("the suite's platform line is unreadable: {}", e.what()));
   }
@@ -205,23 +234,21 @@ int conform(const ConformOptions& o) {
     fmt::print("termsuite: {} begun as a copy of {}.json (--expectations-from)\n",
                (o.expectations_dir / (platform.id + ".json")).string(), o.expectations_from);
   auto expectations = Expectations::load_for(o.expectations_dir, platform);  // ExpectationsError: exit 2
-  auto check = run(suite_command({"--termsuite-check"}), short_budget());
-  throw_if_interrupted();
-  if (!check.ok()) throw EnvError(last_line(check.output));
-
-  // 2. Which tests are there?
-  std::vector<std::string> list_args{"--gtest_list_tests"};
-  if (!o.filter.empty()) list_args.push_back("--gtest_filter=" + o.filter);
-  auto listing = run(suite_command(list_args), short_budget());
-  throw_if_interrupted();
-  if (!listing.ok()) throw EnvError(fmt::format("listing the suite's tests failed: {}", last_line(listing.output)));
-  auto names = parse_test_list(listing.output);
+  if (!described.ok()) throw EnvError(last_line(described.output));  // the check's reason
+  auto names = parse_test_list(description.listing);
   if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
 
-  // 3. Run the suite in shards, each streaming its results line by line.
-  const int shards = std::max(1, std::min<int>(o.jobs, static_cast<int>(names.size())));
+  // 3. Run the suite in shards, each streaming its results line by line, each given its tests by
+  // name: the longest first to the least loaded, by the last runs' timings (schedule.hpp).
   const auto out_dir = o.run_dir;
   fs::create_directories(out_dir);
+  const auto timings_path = out_dir / "timings.json";
+  const auto plan = plan_shards(names, o.jobs, load_timings(timings_path));
+  const int shards = static_cast<int>(plan.size());
+#ifndef _WIN32
+  // The simulator's run (natively, well under a second) goes alongside the live shards.
+  auto sim_future = std::async(std::launch::async, [&] { return run_sim_suite(o.native_build, "", out_dir / "sim.jsonl"); });
+#endif
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
   std::vector<fs::path> streams;
   {
@@ -231,11 +258,8 @@ int conform(const ConformOptions& o) {
       auto stream = out_dir / fmt::format("shard-{}.jsonl", i);
       fs::remove(stream);
       streams.push_back(stream);
-      std::vector<std::string> args{"--termsuite-results=" + stream.string(), "--gtest_brief=1"};
-      if (!o.filter.empty()) args.push_back("--gtest_filter=" + o.filter);
-      auto c = suite_command(args);
-      c.env["GTEST_TOTAL_SHARDS"] = std::to_string(shards);
-      c.env["GTEST_SHARD_INDEX"] = std::to_string(i);
+      auto c = suite_command({"--termsuite-results=" + stream.string(), "--gtest_brief=1",
+                              "--gtest_filter=" + exact_filter(plan[static_cast<std::size_t>(i)])});
       threads.emplace_back([&, c, i] {
         finished[static_cast<std::size_t>(i)] =
             run(c, deadline, Output::discard, out_dir / fmt::format("shard-{}.log", i));
@@ -278,6 +302,7 @@ int conform(const ConformOptions& o) {
   const auto junit_path = out_dir / (platform.id + ".junit.xml");
   write_file(json_path, stable_json(results));
   write_file(junit_path, junit_xml(results));
+  save_timings(timings_path, updated_timings(load_timings(timings_path), results.tests));  // next run's plan
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   print_summary(results, catalog, seconds, shards, json_path, junit_path);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
@@ -287,7 +312,7 @@ int conform(const ConformOptions& o) {
   // Windows bundle has no simulator: ./termsuite conform on Linux runs it.
   int sim_bad = 0;
 #ifndef _WIN32
-  auto simrun = run_sim_suite(o.native_build, "", out_dir / "sim.jsonl");
+  auto simrun = sim_future.get();
   throw_if_interrupted();
   const auto sim_path = o.results_dir / "sim.json";
   simrun.results.platform = backend_sim_platform(simrun.results.platform);

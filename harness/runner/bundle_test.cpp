@@ -145,6 +145,13 @@ int bundle_test(const BundleTestOptions& o) {
     fmt::print("FAIL: termsuite.exe wrote no JUnit file under results/run/\n");
     ++failures;
   }
+  // Its conform ends with the conformance matrix, the platform's column in it.
+  const auto page = read_text_file(top / "results" / "report.html");
+  if (windows_json.empty() || page.find(fmt::format("data-platform=\"{}\"", windows_json.stem().string())) == std::string::npos ||
+      !fs::exists(top / "results" / "MATRIX.md")) {
+    fmt::print("FAIL: termsuite.exe wrote no results/report.html with its platform's column, or no results/MATRIX.md\n");
+    ++failures;
+  }
   fmt::print("\nwall time: Linux runner {:.1f} s, termsuite.exe under Wine {:.1f} s ({:.2f}x)\n", linux_seconds,
              windows_seconds, windows_seconds / linux_seconds);
   if (failures) return 1;

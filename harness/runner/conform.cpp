@@ -12,6 +12,7 @@
 
 #include "commands.hpp"
 #include "new_platform.hpp"
+#include "report_command.hpp"
 #include "run_lock.hpp"
 #include "schedule.hpp"
 #include "supervise.hpp"
@@ -342,6 +343,7 @@ int conform(const ConformOptions& o) {
   for (const auto& p : simrun.problems) problems.push_back(p);
 
 #endif
+  report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}});  // the matrix of every results file
   int bad = sim_bad;
   for (const auto& t : results.tests) bad += !gate_accepts(t.outcome);
   for (const auto& d : expectations.deviations())

@@ -4,6 +4,7 @@
 //
 //   conform    run the live suite, compare with the platform's expectations, write results
 //   test       every test of both builds
+//   report     the conformance matrix of every results file: results/report.html, results/MATRIX.md
 //   mutants    the simulator's suite against every mutant: "mutants killed: K/N"
 //   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
 //   wine-guard (hidden; conform and test start it)    stops what a run killed outright left
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "report_command.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
@@ -104,6 +106,15 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("program", program, "the program and its arguments (after --)")->required();
 
 #endif
+  // The conformance matrix of every results file (conform writes it too, at its end).
+  ReportOptions ro{source / "docs" / "claims.json", co.results_dir, co.expectations_dir, {}};
+  auto* report_cmd = app.add_subcommand("report", "write the conformance matrix of every results/*.json: "
+                                                  "results/report.html and results/MATRIX.md");
+  report_cmd->add_option("--results", ro.results_dir, "the folder of the results files")->capture_default_str();
+  report_cmd->add_option("--expectations", ro.expectations_dir, "where the platforms' expectations are read")
+      ->capture_default_str();
+  report_cmd->add_option("--catalog", ro.catalog, "the claims catalog")->capture_default_str();
+  report_cmd->add_option("--out", ro.out_dir, "where report.html and MATRIX.md go (default: the results folder)");
   try {
     app.parse(argc, argv);
 #ifdef _WIN32
@@ -134,6 +145,7 @@ int main(int argc, char** argv) {
       return 0;
     }
 #endif
+    if (*report_cmd) return report(ro);
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
 #ifndef _WIN32

@@ -1,0 +1,68 @@
+#pragma once
+// The conformance matrix: every claim of the catalog against every platform with a results file
+// (results/*.json: the Wine platforms, Windows builds, the simulator), as one self-contained
+// static HTML page (results/report.html) and as a Markdown table (results/MATRIX.md).
+//
+// Rows are the claims, grouped by area in catalog order; columns are the platforms sorted by id,
+// the simulator last. A cell holds the claim's status on that platform, the worst outcome of its
+// tests (pass < xfail < SKIP < XPASS < TIMEOUT < FAIL), or "not run" when the platform has no
+// result for it. The output depends on the inputs alone (no clock, no host, no directory order),
+// so the generated files can be committed.
+//
+// Portable C++20 (no POSIX, no Win32): the Linux runner and the Windows termsuite.exe both use it.
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "termsuite/claims.hpp"
+#include "termsuite/expectations.hpp"
+#include "termsuite/results.hpp"
+
+namespace termsuite {
+
+class MatrixError : public std::runtime_error {  // one line, naming the file at fault
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One column: a platform's results file and the expectations that explain its known deviations.
+struct MatrixColumn {
+  std::string file;   // the results file's name, e.g. "wine-8.0-x86_64.json"
+  std::string date;   // the run's date, when the file records one (a top-level "date" string); the
+                      // stable results written by conform record none
+  RunResults results;
+  Expectations expectations;  // for the reasons of xfail and XPASS tests; empty for the simulator
+};
+
+// A claim's status on one platform: the worst outcome of its tests; nullopt when none ran there.
+std::optional<Outcome> claim_status(const MatrixColumn& column, std::string_view claim_id);
+
+// The word a status is shown with: "pass", "xfail", "FAIL", "TIMEOUT", "XPASS", "SKIP", "not run".
+std::string_view status_word(std::optional<Outcome> status);
+
+// Reads every *.json directly in `results_dir` (not its subfolders), and for each the expectations
+// of its platform from `expectations_dir` (Expectations::load_for). Columns sorted by platform id,
+// the simulator ("sim") last. Throws MatrixError("<file>: <what>") for a file that is not a
+// results file, two files naming one platform, or no results file at all; an ExpectationsError of
+// a malformed expectations file passes through.
+std::vector<MatrixColumn> load_matrix_columns(const std::filesystem::path& results_dir,
+                                              const std::filesystem::path& expectations_dir);
+
+// The page and the table. Everything taken from the files is escaped.
+std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns);
+std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns);
+
+struct MatrixFiles {
+  std::filesystem::path html;      // <out_dir>/report.html
+  std::filesystem::path markdown;  // <out_dir>/MATRIX.md
+};
+
+// Loads the catalog and the columns and writes both files into `out_dir` (created if missing).
+// MatrixError when a file cannot be written; CatalogError / ExpectationsError pass through.
+MatrixFiles write_matrix(const std::filesystem::path& catalog_file, const std::filesystem::path& results_dir,
+                         const std::filesystem::path& expectations_dir, const std::filesystem::path& out_dir);
+
+}  // namespace termsuite

@@ -1,0 +1,15 @@
+#include "report_command.hpp"
+
+#include <fmt/format.h>
+
+#include "termsuite/matrix.hpp"
+
+namespace termsuite::runner {
+
+int report(const ReportOptions& o) {
+  auto files = write_matrix(o.catalog, o.results_dir, o.expectations_dir, o.out_dir.empty() ? o.results_dir : o.out_dir);
+  fmt::print("  report:  {}\n  matrix:  {}\n", files.html.string(), files.markdown.string());
+  return 0;
+}
+
+}  // namespace termsuite::runner

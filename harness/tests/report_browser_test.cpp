@@ -1,0 +1,189 @@
+// The conformance matrix in a real browser: the report made from the committed results (into the
+// build tree, so no earlier conform is needed) is loaded from disk by headless Chromium, and the
+// DOM it renders must hold every claim's row, every platform's column and the status the committed
+// results give in known cells, with nothing on the console. Screenshots of the page at a desktop
+// and a phone width stay in the build tree (report-screenshot.png, report-screenshot-phone.png).
+//
+// Chromium runs with a private profile in the build tree, without sandbox (it refuses to start as
+// root with one), with a deadline; after each run no process of that profile may be left.
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "supervise.hpp"
+#include "termsuite/claims.hpp"
+#include "termsuite/matrix.hpp"
+
+namespace fs = std::filesystem;
+
+namespace termsuite {
+namespace {
+
+const fs::path kSource = TERMSUITE_SOURCE_DIR;
+const fs::path kBuild = TERMSUITE_BINARY_DIR;
+const fs::path kOut = kBuild / "report";
+const fs::path kProfile = kBuild / "report" / "chromium-profile";
+
+// The pids of processes whose command line names our private profile.
+std::vector<int> processes_of_profile() {
+  std::vector<int> pids;
+  std::error_code ec;
+  const std::string needle = kProfile.string();
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(it->path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmdline.find(needle) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+struct BrowserRun {
+  runner::Finished finished;
+  std::vector<int> left_behind;  // processes of the profile still there 10 s after it ended
+};
+
+// Runs Chromium with `args`; its log (stderr) is captured, its stdout goes to `stdout_file`.
+BrowserRun chromium(std::vector<std::string> args, const fs::path& stdout_file) {
+  BrowserRun r;
+  const auto program = runner::find_program("chromium");
+  if (program.empty()) {
+    r.finished.output = "chromium is not installed (./termsuite installs Debian's chromium package)";
+    return r;
+  }
+  std::vector<std::string> all{"--headless", "--no-sandbox", "--disable-gpu", "--user-data-dir=" + kProfile.string(),
+                               "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                               "--hide-scrollbars", "--force-device-scale-factor=1", "--enable-logging=stderr", "--v=0"};
+  for (auto& a : args) all.push_back(std::move(a));
+  all.insert(all.begin(), {"-c", "exec \"$0\" \"$@\" > \"$TERMSUITE_STDOUT\"", program});
+  runner::Command c{"sh", all, {{"TERMSUITE_STDOUT", stdout_file.string()}}, {}, kOut};
+  r.finished = runner::run(c, Deadline::in(std::chrono::seconds(90)));
+  // The browser's helpers end with it; give them a deadline, then end what is left and say so.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(r.left_behind = processes_of_profile()).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // polling with a deadline: clean-up
+  for (int pid : r.left_behind) ::kill(pid, SIGKILL);
+  return r;
+}
+
+class ReportInBrowser : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    std::error_code ec;
+    fs::remove_all(kOut, ec);
+    files_ = write_matrix(kSource / "docs" / "claims.json", kSource / "results", kSource / "results" / "expectations", kOut);
+    const auto url = "file://" + fs::absolute(files_.html).string();
+    dom_run_ = chromium({"--dump-dom", url}, kOut / "dom.html");
+    fs::remove(kBuild / "report-screenshot.png", ec);
+    fs::remove(kBuild / "report-screenshot-phone.png", ec);
+    shot_run_ = chromium({"--window-size=1280,5200", "--screenshot=" + (kBuild / "report-screenshot.png").string(), url},
+                         kOut / "screenshot.out");
+    phone_run_ = chromium({"--window-size=390,844", "--screenshot=" + (kBuild / "report-screenshot-phone.png").string(), url},
+                          kOut / "screenshot-phone.out");
+    dom_ = runner::read_text_file(kOut / "dom.html");
+  }
+
+  static inline MatrixFiles files_;
+  static inline BrowserRun dom_run_, shot_run_, phone_run_;
+  static inline std::string dom_;
+};
+
+std::string between(const std::string& text, const std::string& open, const std::string& close) {
+  auto a = text.find(open);
+  if (a == std::string::npos) return {};
+  auto b = text.find(close, a);
+  return b == std::string::npos ? std::string() : text.substr(a, b - a + close.size());
+}
+
+std::string cell(const std::string& dom, const std::string& claim, const std::string& platform) {
+  return between(dom, "data-claim=\"" + claim + "\" data-platform=\"" + platform + "\"", "</td>");
+}
+
+TEST_F(ReportInBrowser, ChromiumRendersThePageAndEndsCleanly) {
+  for (const auto* r : {&dom_run_, &shot_run_, &phone_run_}) {
+    EXPECT_TRUE(r->finished.ok()) << "exit " << r->finished.exit_code << (r->finished.timed_out ? " (deadline)" : "") << ": "
+                                  << r->finished.output.substr(0, 2000);
+    EXPECT_TRUE(r->left_behind.empty()) << r->left_behind.size() << " chromium process(es) of the profile left running";
+  }
+  EXPECT_NE(dom_.find("<table id=\"matrix\">"), std::string::npos) << dom_.substr(0, 2000);
+}
+
+TEST_F(ReportInBrowser, EveryClaimHasARowAndEveryPlatformAColumn) {
+  auto catalog = ClaimsCatalog::load(kSource / "docs" / "claims.json");
+  std::set<std::string> rows;
+  std::regex row_re("<tr data-claim=\"([^\"]+)\">");
+  for (std::sregex_iterator it(dom_.begin(), dom_.end(), row_re), end; it != end; ++it) rows.insert((*it)[1].str());
+  for (const auto& c : catalog.claims()) EXPECT_TRUE(rows.contains(c.id)) << "no row for " << c.id;
+  EXPECT_EQ(rows.size(), catalog.claims().size());
+
+  auto columns = load_matrix_columns(kSource / "results", kSource / "results" / "expectations");
+  ASSERT_FALSE(columns.empty());
+  std::vector<std::string> headers;
+  std::regex col_re("<th scope=\"col\" class=\"platform\" data-platform=\"([^\"]+)\"");
+  for (std::sregex_iterator it(dom_.begin(), dom_.end(), col_re), end; it != end; ++it) headers.push_back((*it)[1].str());
+  ASSERT_EQ(headers.size(), columns.size());
+  for (std::size_t i = 0; i < columns.size(); ++i) EXPECT_EQ(headers[i], columns[i].results.platform.id);
+  EXPECT_EQ(headers.back(), "sim") << "the simulator is the last column";
+  // Every row has a cell per platform.
+  std::regex cell_re("<td class=\"cell ");
+  EXPECT_EQ(static_cast<std::size_t>(std::distance(std::sregex_iterator(dom_.begin(), dom_.end(), cell_re), std::sregex_iterator())),
+            catalog.claims().size() * columns.size());
+}
+
+// From the committed Wine results, independently of the report's code: a claim all of whose tests
+// pass, and one whose tests pass or are known deviations, at least one of them.
+TEST_F(ReportInBrowser, KnownCellsShowTheCommittedStatus) {
+  const auto file = kSource / "results" / "wine-8.0-x86_64.json";
+  ASSERT_TRUE(fs::exists(file)) << file;
+  auto results = parse_stable_json(runner::read_text_file(file), file.string());
+  std::map<std::string, std::set<Outcome>> outcomes;
+  for (const auto& t : results.tests) outcomes[t.claim].insert(t.outcome);
+  std::string passing, deviating;
+  for (const auto& [claim, set] : outcomes) {
+    if (set == std::set<Outcome>{Outcome::pass} && passing.empty()) passing = claim;
+    if (set.contains(Outcome::xfail) && std::all_of(set.begin(), set.end(), [](Outcome o) { return o == Outcome::pass || o == Outcome::xfail; }) &&
+        deviating.empty())
+      deviating = claim;
+  }
+  ASSERT_FALSE(passing.empty()) << "no claim passes on wine-8.0-x86_64 in " << file;
+  ASSERT_FALSE(deviating.empty()) << "no claim is a known deviation on wine-8.0-x86_64 in " << file;
+
+  auto pass_cell = cell(dom_, passing, "wine-8.0-x86_64");
+  EXPECT_NE(pass_cell.find("data-status=\"pass\""), std::string::npos) << passing << ": " << pass_cell;
+  EXPECT_NE(pass_cell.find("<span class=\"status\">pass</span>"), std::string::npos) << pass_cell;
+  auto xfail_cell = cell(dom_, deviating, "wine-8.0-x86_64");
+  EXPECT_NE(xfail_cell.find("data-status=\"xfail\""), std::string::npos) << deviating << ": " << xfail_cell;
+  EXPECT_NE(xfail_cell.find("<span class=\"status\">xfail</span>"), std::string::npos) << xfail_cell;
+  EXPECT_NE(xfail_cell.find("class=\"reason\""), std::string::npos) << "the expectation's reason: " << xfail_cell;
+  auto sim_cell = cell(dom_, deviating, "sim");
+  EXPECT_NE(sim_cell.find("data-status=\"pass\""), std::string::npos) << "the simulator passes every claim: " << sim_cell;
+}
+
+TEST_F(ReportInBrowser, NothingOnTheConsole) {
+  std::istringstream lines(dom_run_.finished.output + shot_run_.finished.output + phone_run_.finished.output);
+  for (std::string line; std::getline(lines, line);)
+    EXPECT_EQ(line.find(":CONSOLE"), std::string::npos) << line;
+}
+
+TEST_F(ReportInBrowser, ScreenshotsAreKept) {
+  for (const auto* name : {"report-screenshot.png", "report-screenshot-phone.png"}) {
+    const auto png = kBuild / name;
+    ASSERT_TRUE(fs::exists(png)) << png;
+    auto bytes = runner::read_text_file(png);
+    EXPECT_GT(bytes.size(), 10'000u) << png;
+    EXPECT_EQ(bytes.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << png;
+  }
+}
+
+}  // namespace
+}  // namespace termsuite

@@ -284,7 +284,9 @@ std::vector<PlatformComparison> compare_paths(const fs::path& old_path, const fs
 
 int compare_command(const CompareOptions& o) {
   auto cs = compare_paths(o.old_path, o.new_path);
-  auto text = o.markdown ? render_markdown(cs) : render_text(cs);
+  auto text = o.markdown ? render_markdown(cs)
+                          : fmt::format("termsuite compare: {} -> {}\n", o.old_path.string(), o.new_path.string()) +
+                                render_text(cs);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   return any_regression(cs) ? 1 : 0;

@@ -50,7 +50,7 @@ bool stdout_is_terminal() {
 std::string progress_line(std::size_t done, std::size_t total, std::size_t failing, const std::string& longest,
                           double longest_seconds, std::size_t width) {
   std::string line = fmt::format("running: {}/{} done, {} failing", done, total, failing);
-  if (!longest.empty()) line += fmt::format("; longest: {} ({:.0f} s)", longest, longest_seconds);
+  if (!longest.empty()) line += fmt::format("; {:.0f} s in {}", longest_seconds, longest);
   if (width > 1 && line.size() > width - 1) line.resize(width - 1);
   return line;
 }

@@ -2,7 +2,8 @@
 // Live progress of a conform run on a terminal: one line, redrawn in place (\r) at most every
 // 250 ms while the shards run, from their result streams (shard-N.jsonl: a "started" line when a
 // test begins, a "test" line when it ends):
-//   running: 23/69 done, 1 failing; longest: CtrlClose.HoldingHandlerIsCutShort (6 s)
+//   running: 23/69 done, 1 failing; 6 s in CtrlClose.HoldingHandlerIsCutShort
+// (the test running longest now, and for how long; a long name is cut at the terminal's width)
 // Cleared before anything else is printed. Without a terminal (CI, a pipe) it shows nothing.
 #include <chrono>
 #include <condition_variable>

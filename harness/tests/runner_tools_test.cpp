@@ -421,7 +421,7 @@ TEST(Progress, FollowsStreamsAsTheyGrowIncludingAHalfWrittenLine) {
 }
 
 TEST(Progress, TheLineFitsTheTerminal) {
-  EXPECT_EQ(progress_line(23, 69, 1, "Ctrl.Slow", 12.2, 200), "running: 23/69 done, 1 failing; longest: Ctrl.Slow (12 s)");
+  EXPECT_EQ(progress_line(23, 69, 1, "Ctrl.Slow", 12.2, 200), "running: 23/69 done, 1 failing; 12 s in Ctrl.Slow");
   EXPECT_EQ(progress_line(0, 69, 0, "", 0, 200), "running: 0/69 done, 0 failing");
   EXPECT_EQ(progress_line(23, 69, 1, "Ctrl.Slow", 12.2, 20).size(), 19u);
 }

@@ -168,7 +168,7 @@ int expectations_update_command(const UpdateOptions& o) {
   if (!o.platform.empty()) {
     results_file = o.results_dir / (o.platform + ".json");
     if (!fs::exists(results_file, ec))
-      throw std::runtime_error(fmt::format("{}: no such file (run ./termsuite conform first)", results_file.string()));
+      throw std::runtime_error(fmt::format("{}: no such file (run conform first)", results_file.string()));
   } else {
     std::vector<fs::path> candidates;
     if (fs::is_directory(o.results_dir, ec))
@@ -180,7 +180,7 @@ int expectations_update_command(const UpdateOptions& o) {
       }
     std::sort(candidates.begin(), candidates.end());
     if (candidates.empty())
-      throw std::runtime_error(fmt::format("no platform results in {} (run ./termsuite conform first)", o.results_dir.string()));
+      throw std::runtime_error(fmt::format("no platform results in {} (run conform first)", o.results_dir.string()));
     if (candidates.size() > 1) {
       std::string ids;
       for (const auto& c : candidates) ids += fmt::format("{}{}", ids.empty() ? "" : ", ", c.stem().string());

@@ -13,6 +13,8 @@
 #include "commands.hpp"
 #include "new_platform.hpp"
 #include "report_command.hpp"
+#include "progress.hpp"
+#include "results_file.hpp"
 #include "run_lock.hpp"
 #include "schedule.hpp"
 #include "supervise.hpp"
@@ -165,6 +167,30 @@ Platform backend_sim_platform(Platform p) {
   return p;
 }
 
+// A filtered run, or one that lost a result or could not read a stream, is partial: it never replaces
+// the baseline results/<platform-id>.json (README.md, "Partial runs").
+ResultsWritten write_conform_results(const ConformOptions& o, const std::string& id, const std::string& text,
+                                     bool every_result_arrived) {
+  try {
+    return write_run_results(o.results_dir, o.run_dir, id, text, o.filter.empty() && every_result_arrived);
+  } catch (const std::runtime_error& e) {
+    throw EnvError(e.what());
+  }
+}
+
+void print_partial_note(const ConformOptions& o, const std::string& id) {
+  fmt::print("  a partial run ({}): {} is left as it was\n",
+             o.filter.empty() ? "results were lost" : "--filter '" + o.filter + "'",
+             (o.results_dir / (id + ".json")).string());
+}
+
+#ifndef _WIN32
+// The simulator's run saw every test: it ended by itself and every stream line was readable.
+bool sim_run_complete(const SimRun& r) {
+  return !r.finished.timed_out && !r.finished.interrupted && r.problems.empty() && !r.results.tests.empty();
+}
+#endif
+
 }  // namespace
 
 int conform(const ConformOptions& o) {
@@ -266,6 +292,7 @@ int conform(const ConformOptions& o) {
             run(c, deadline, Output::discard, out_dir / fmt::format("shard-{}.log", i));
       });
     }
+    LiveProgress progress(streams, names.size());  // on a terminal only; cleared when the shards are done
     for (auto& t : threads) t.join();
   }
   throw_if_interrupted();
@@ -299,13 +326,14 @@ int conform(const ConformOptions& o) {
   }
 
   // 5. Write and report.
-  const auto json_path = o.results_dir / (platform.id + ".json");
   const auto junit_path = out_dir / (platform.id + ".junit.xml");
-  write_file(json_path, stable_json(results));
+  const auto written = write_conform_results(o, platform.id, stable_json(results),
+                                             results.tests.size() == seen.size() && problems.empty());
   write_file(junit_path, junit_xml(results));
   save_timings(timings_path, updated_timings(load_timings(timings_path), results.tests));  // next run's plan
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  print_summary(results, catalog, seconds, shards, json_path, junit_path);
+  print_summary(results, catalog, seconds, shards, written.path, junit_path);
+  if (written.partial) print_partial_note(o, platform.id);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 
   // 6. The simulator: the documents, executable. It runs the same scenarios (natively, in
@@ -315,9 +343,9 @@ int conform(const ConformOptions& o) {
 #ifndef _WIN32
   auto simrun = sim_future.get();
   throw_if_interrupted();
-  const auto sim_path = o.results_dir / "sim.json";
   simrun.results.platform = backend_sim_platform(simrun.results.platform);
-  write_file(sim_path, stable_json(simrun.results));
+  const auto sim_path = write_run_results(o.results_dir, out_dir, "sim", stable_json(simrun.results),
+                                          sim_run_complete(simrun)).path;
   std::map<std::string, const TestResult*> sim_by_name;
   for (const auto& t : simrun.results.tests) {
     sim_bad += !gate_accepts(t.outcome);

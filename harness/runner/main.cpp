@@ -6,6 +6,8 @@
 //   test       every test of both builds
 //   report     the conformance matrix of every results file: results/report.html, results/MATRIX.md
 //   mutants    the simulator's suite against every mutant: "mutants killed: K/N"
+//   compare OLD NEW          what changed between two results files (or folders of them)
+//   expectations update      a platform's expectations file brought in line with its last full run
 //   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
 //   wine-guard (hidden; conform and test start it)    stops what a run killed outright left
 //
@@ -15,6 +17,8 @@
 
 #include "commands.hpp"
 #include "report_command.hpp"
+#include "compare.hpp"
+#include "expectations_update.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
@@ -67,6 +71,28 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--expectations-from", co.expectations_from,
                           "start a new platform's expectations as a copy of this platform's")
       ->check(platform_id_check);
+  // The everyday tools, on Linux and in the Windows bundle alike.
+  CompareOptions cmp;
+  auto* compare_cmd = app.add_subcommand("compare", "what changed between two results files, or two folders of them "
+                                                    "(exit 1 if anything regressed)");
+  compare_cmd->add_option("old", cmp.old_path, "the earlier results file or folder")->required();
+  compare_cmd->add_option("new", cmp.new_path, "the later results file or folder")->required();
+  compare_cmd->add_flag("--markdown", cmp.markdown, "Markdown, for a pull-request comment");
+
+  UpdateOptions uo;
+  uo.results_dir = co.results_dir;
+  uo.expectations_dir = co.expectations_dir;
+  auto* expectations_cmd = app.add_subcommand("expectations", "a platform's expectations file");
+  expectations_cmd->require_subcommand(1);
+  auto* update_cmd = expectations_cmd->add_subcommand(
+      "update", "rewrite the platform's expectations from its last full run: remove what passes, add each new "
+                "failure as UNTRIAGED");
+  update_cmd->add_option("--platform", uo.platform, "the platform id (default: the one results file not sim.json)")
+      ->check(platform_id_check);
+  update_cmd->add_option("--results", uo.results_dir, "where <platform>.json results are read")->capture_default_str();
+  update_cmd->add_option("--expectations", uo.expectations_dir, "where the expectations file is rewritten")
+      ->capture_default_str();
+
 #ifndef _WIN32
   conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
   conform_cmd->add_option("--wine", co.wine, "the Wine to test: a wine launcher or the top of a Wine build tree "
@@ -146,6 +172,8 @@ int main(int argc, char** argv) {
     }
 #endif
     if (*report_cmd) return report(ro);
+    if (*compare_cmd) return compare_command(cmp);
+    if (*update_cmd) return expectations_update_command(uo);
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
 #ifndef _WIN32

@@ -48,7 +48,12 @@ Classification classify(Observed observed, const Deviation* expected, std::strin
     return {Outcome::xpass, fmt::format("unexpected pass: the expectations say '{}' ({})", to_string(expected->expect),
                                         expected->reason)};
   Outcome actual = observed == Observed::timed_out ? Outcome::timeout : Outcome::fail;
-  if (actual == expected->expect) return {Outcome::xfail, expected->reason};
+  if (actual == expected->expect) {
+    if (is_untriaged(*expected))
+      return {actual, fmt::format("untriaged deviation: the expectations list it without a reason yet ('{}'): "
+                                  "write one, or fix the platform", expected->reason)};
+    return {Outcome::xfail, expected->reason};
+  }
   return {actual, fmt::format("expected a known '{}' but the test {}: {}", to_string(expected->expect),
                               to_string(observed), failure)};
 }

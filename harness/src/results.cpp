@@ -32,6 +32,12 @@ std::string stream_test_line(const TestResult& t) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+std::string stream_started_line(std::string_view test_name) {
+  ojson j;
+  j["started"] = ojson{{"name", std::string(test_name)}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 namespace {
 TestResult test_from_json(const nlohmann::json& r) {
   TestResult t;
@@ -70,7 +76,8 @@ StreamContents parse_stream(std::string_view text, std::string_view origin) {
       if (j.is_discarded() || !j.is_object()) throw std::runtime_error("not a JSON object");
       if (j.contains("platform")) out.platform = Platform::from_json(j.at("platform"));
       else if (j.contains("test")) out.tests.push_back(test_from_json(j.at("test")));
-      else throw std::runtime_error("neither a platform nor a test line");
+      else if (j.contains("started")) out.started.push_back(j.at("started").at("name").get<std::string>());
+      else throw std::runtime_error("neither a platform, a started nor a test line");
     } catch (const std::exception& e) {
       out.problems.push_back(fmt::format("{}:{}: {}", origin, lineno, e.what()));
     }

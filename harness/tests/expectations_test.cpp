@@ -357,5 +357,23 @@ TEST(Classify, AKnownDeviationIsAnXfailAndItsPassAnXpass) {
   EXPECT_EQ(classify(Observed::failed, &t, "f").outcome, Outcome::fail);
 }
 
+TEST(Classify, AnUntriagedDeviationStillFailsTheGate) {
+  // What `termsuite expectations update` writes for a new failure is a placeholder, not a reason.
+  Deviation d{"A.B", "c", Outcome::fail, "UNTRIAGED: x.cpp:1: boom", {}};
+  EXPECT_TRUE(is_untriaged(d));
+  auto c = classify(Observed::failed, &d, "x.cpp:1: boom");
+  EXPECT_EQ(c.outcome, Outcome::fail);
+  EXPECT_FALSE(gate_accepts(c.outcome));
+  EXPECT_NE(c.detail.find("untriaged deviation"), std::string::npos) << c.detail;
+  EXPECT_NE(c.detail.find("UNTRIAGED: x.cpp:1: boom"), std::string::npos) << c.detail;
+  Deviation t{"A.B", "c", Outcome::timeout, "UNTRIAGED: t", {}};
+  EXPECT_EQ(classify(Observed::timed_out, &t, "t").outcome, Outcome::timeout);
+  // Its pass is an unexpected pass, as for any listed deviation; a real reason makes it known.
+  EXPECT_EQ(classify(Observed::passed, &d, "").outcome, Outcome::xpass);
+  Deviation triaged{"A.B", "c", Outcome::fail, "Wine's taskkill passes 0 (measured)", {}};
+  EXPECT_FALSE(is_untriaged(triaged));
+  EXPECT_EQ(classify(Observed::failed, &triaged, "f").outcome, Outcome::xfail);
+}
+
 }  // namespace
 }  // namespace termsuite

@@ -34,7 +34,8 @@ struct Classification {
   std::string detail;  // why, in one line (stable across runs: no pids, no timings)
 };
 
-// Applies a platform's expectation (or none) to what a test did.
+// Applies a platform's expectation (or none) to what a test did. A deviation whose reason is
+// UNTRIAGED (expectations.hpp) does not make a failure known: the test fails, saying so.
 Classification classify(Observed observed, const Deviation* expected, std::string_view first_failure);
 
 }  // namespace termsuite

@@ -4,6 +4,7 @@
 // The suite appends one JSON line per finished test to its results stream (so no result is
 // lost if a later test brings the process down); the first line names the platform:
 //   {"platform": {...}}
+//   {"started": {"name":..}}   (a test began; for the runner's live progress, ignored by the merge)
 //   {"test": {"name":..,"claim":..,"backend":..,"outcome":..,"detail":..,"seconds":..,"messages":[..]}}
 // The runner merges streams into results/<platform-id>.json, which is stable: sorted, without
 // timings, messages or the host it ran on, so the committed file is byte-identical on two
@@ -40,11 +41,13 @@ struct RunResults {
 
 std::string stream_platform_line(const Platform& p);
 std::string stream_test_line(const TestResult& t);
+std::string stream_started_line(std::string_view test_name);
 
 // Reads a results stream. Lines that are not valid are reported in `problems`, never thrown.
 struct StreamContents {
   std::optional<Platform> platform;
   std::vector<TestResult> tests;
+  std::vector<std::string> started;  // tests that began, in order (finished ones too)
   std::vector<std::string> problems;
 };
 StreamContents parse_stream(std::string_view text, std::string_view origin);

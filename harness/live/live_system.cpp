@@ -2,6 +2,7 @@
 #include <windows.h>
 #include <tlhelp32.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <memory>
@@ -132,6 +133,8 @@ class LiveSystem final : public System {
     HANDLE w = to_win(h);
     if (!owned_.erase(w)) throw std::logic_error("close of a handle this System does not own");
     jobs_.erase(w);
+    ports_.erase(w);
+    job_messages_.erase(w);
     std::erase(started_, w);
     CloseHandle(w);
   }
@@ -168,18 +171,59 @@ class LiveSystem final : public System {
   Handle create_job(JobOptions options) override {
     HANDLE job = CreateJobObjectW(nullptr, nullptr);
     if (!job) throw std::runtime_error(fmt::format("CreateJobObject failed: error {}", GetLastError()));
-    if (options.kill_on_close) {
+    DWORD flags = 0;
+    if (options.kill_on_close) flags |= JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+    if (options.breakaway_ok) flags |= JOB_OBJECT_LIMIT_BREAKAWAY_OK;
+    if (options.silent_breakaway_ok) flags |= JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK;
+    if (flags != 0) {
       JOBOBJECT_EXTENDED_LIMIT_INFORMATION limits{};
-      limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+      limits.BasicLimitInformation.LimitFlags = flags;
       if (!SetInformationJobObject(job, JobObjectExtendedLimitInformation, &limits, sizeof limits)) {
         DWORD err = GetLastError();
         CloseHandle(job);
-        throw std::runtime_error(fmt::format("SetInformationJobObject(KILL_ON_JOB_CLOSE) failed: error {}", err));
+        throw std::runtime_error(fmt::format("SetInformationJobObject(limits {:#x}) failed: error {}", flags, err));
       }
+    }
+    if (options.completion_port) {
+      HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
+      JOBOBJECT_ASSOCIATE_COMPLETION_PORT association{job, port};
+      if (!port || !SetInformationJobObject(job, JobObjectAssociateCompletionPortInformation, &association,
+                                            sizeof association)) {
+        DWORD err = GetLastError();
+        if (port) CloseHandle(port);
+        CloseHandle(job);
+        throw std::runtime_error(fmt::format("associating a completion port with a job failed: error {}", err));
+      }
+      owned_.insert(port);
+      ports_[job] = port;
     }
     owned_.insert(job);
     jobs_.insert(job);
     return from_win(job);
+  }
+
+  bool terminate_job(Handle job, std::uint32_t code) override { return TerminateJobObject(to_win(job), code); }
+
+  std::uint32_t assign_to_job(Handle job, Handle process) override {
+    return AssignProcessToJobObject(to_win(job), to_win(process)) ? 0 : GetLastError();
+  }
+
+  std::vector<JobMessage> job_messages(Handle job, Deadline d) override {
+    auto port = ports_.find(to_win(job));
+    if (port == ports_.end()) return {};
+    auto& received = job_messages_[to_win(job)];
+    auto zero = [&] {
+      return std::any_of(received.begin(), received.end(),
+                         [](const JobMessage& m) { return m.message == kJobMsgActiveProcessZero; });
+    };
+    while (!zero()) {
+      DWORD message = 0;
+      ULONG_PTR key = 0;
+      OVERLAPPED* value = nullptr;
+      if (!GetQueuedCompletionStatus(port->second, &message, &key, &value, d.remaining_ms())) break;
+      received.push_back(JobMessage{message, static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(value))});
+    }
+    return received;
   }
 
   NamedEvent create_event(std::string_view hint) override {
@@ -399,6 +443,8 @@ class LiveSystem final : public System {
   std::vector<std::unique_ptr<ReportChannel>> channels_;
   std::set<HANDLE> owned_;
   std::set<HANDLE> jobs_;
+  std::map<HANDLE, HANDLE> ports_;                          // job -> its completion port
+  std::map<HANDLE, std::vector<JobMessage>> job_messages_;  // what each port has delivered
   std::vector<HANDLE> started_;
   std::map<int, std::unique_ptr<Group>> groups_;
   int next_group_ = 1;

@@ -540,7 +540,8 @@ bool assign_files(const std::vector<std::set<std::size_t>>& candidates, const st
 
 }  // namespace
 
-std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir) {
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir,
+                                      std::vector<std::string>* without_text) {
   namespace fs = std::filesystem;
   std::vector<std::string> problems;
   const std::string dir = sources_dir.string();
@@ -579,6 +580,7 @@ std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::f
   };
   const auto& documents = catalog.documents();
   std::vector<std::vector<Found>> found(documents.size());
+  std::vector<std::pair<std::size_t, std::string>> nowhere;  // (document, problem), in claim order
   for (const Claim& claim : catalog.claims()) {
     for (const ClaimSource& source : claim.sources) {
       const ClaimDocument* document = catalog.find_document(source.document);
@@ -591,14 +593,23 @@ std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::f
       Found f{claim.id, quote_head(quote), {}};
       for (std::size_t t = 0; t < texts.size(); ++t)
         if (texts[t].collapsed.find(quote) != std::string::npos) f.files.insert(t);
+      const auto d = static_cast<std::size_t>(document - documents.data());
       if (f.files.empty()) {
-        problems.push_back(claim.id + ": quote from \"" + title + "\" is in no file of " + dir + ": \"" + f.head +
-                           "\"");
+        nowhere.emplace_back(d, claim.id + ": quote from \"" + title + "\" is in no file of " + dir + ": \"" +
+                                    f.head + "\"");
         continue;
       }
-      found[static_cast<std::size_t>(document - documents.data())].push_back(std::move(f));
+      found[d].push_back(std::move(f));
     }
   }
+  // A document none of whose quotes is anywhere has no text in the folder: named in
+  // *without_text when asked, instead of a problem per quote.
+  std::set<std::size_t> absent;
+  for (const auto& [d, problem] : nowhere)
+    if (without_text != nullptr && found[d].empty()) absent.insert(d);
+  for (const std::size_t d : absent) without_text->push_back(documents[d].id);
+  for (const auto& [d, problem] : nowhere)
+    if (absent.count(d) == 0) problems.push_back(problem);
 
   // One file must hold every quote of a document.
   std::vector<std::set<std::size_t>> candidates(documents.size());

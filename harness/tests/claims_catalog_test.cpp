@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -427,9 +429,34 @@ TEST(ClaimsCatalogFile, EveryQuoteIsVerbatimInItsDocument) {
                  << TERMSUITE_SOURCES_DIR << ")";
   }
   const auto catalog = ClaimsCatalog::load(TERMSUITE_CLAIMS_CATALOG);
-  const auto problems = termsuite::check_quotes(catalog, *dir);
+  std::vector<std::string> without_text;
+  const auto problems = termsuite::check_quotes(catalog, *dir, &without_text);
   EXPECT_TRUE(problems.empty()) << problems.size() << " quote problem(s) against " << dir->string() << ":"
                                 << join(problems);
+  if (!without_text.empty()) {
+    std::string ids;
+    for (const auto& id : without_text) ids += (ids.empty() ? "" : ", ") + id;
+    std::cout << "quote check: " << dir->string() << " holds no text of " << without_text.size()
+              << " document(s), their quotes are not checked: " << ids << "\n";
+  }
+  // Some documents are checked: a folder of unrelated texts must not pass for a check.
+  std::set<std::string> quoted;
+  for (const auto& claim : catalog.claims())
+    for (const auto& source : claim.sources) quoted.insert(source.document);
+  EXPECT_LT(without_text.size(), quoted.size()) << "no quote of any document is in " << dir->string();
+}
+
+TEST(QuoteCheck, NamesDocumentsWithoutATextAndChecksTheOthers) {
+  TempDir dir;
+  write_two_documents(dir);
+  // doc-b's only quote is in no file: it has no text there; doc-a's edited quote is still a problem.
+  std::vector<std::string> without_text;
+  const auto problems = termsuite::check_quotes(
+      quoting({{"doc-a", "Terminating a process"}, {"doc-a", "has the following result:"}, {"doc-b", "no such words"}}),
+      dir.path(), &without_text);
+  EXPECT_EQ(without_text, std::vector<std::string>{"doc-b"});
+  ASSERT_EQ(problems.size(), 1u) << join(problems);
+  EXPECT_NE(problems[0].find("has the following result:"), std::string::npos) << problems[0];
 }
 
 // ---- the scanner ----------------------------------------------------------------------------------

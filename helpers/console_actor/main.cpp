@@ -120,6 +120,17 @@ void wait_process(DWORD pid) {
   CloseHandle(h);
 }
 
+// crash stack-overflow: each frame keeps a page of its own alive across the call, so neither the
+// recursion nor the frame can be optimised away. It never returns, on purpose.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winfinite-recursion"
+__attribute__((noinline)) int overflow_stack(int depth) {
+  volatile char page[4096];
+  page[0] = static_cast<char>(depth);
+  return overflow_stack(depth + 1) + page[0];
+}
+#pragma GCC diagnostic pop
+
 [[noreturn]] void crash(CrashKind kind, DWORD code) {
   switch (kind) {
     case CrashKind::AccessViolation: {
@@ -137,6 +148,18 @@ void wait_process(DWORD pid) {
     }
     case CrashKind::Raise:
       RaiseException(code, 0, 0, nullptr);
+      break;
+    case CrashKind::StackOverflow:
+      overflow_stack(0);
+      break;
+    case CrashKind::FailFast:
+      // __fastfail(FAST_FAIL_FATAL_APP_EXIT): on x86 and x64 the intrinsic is `int 0x29` with the
+      // code in ecx/rcx (Microsoft Learn, "__fastfail").
+#if defined(__x86_64__) || defined(__i386__)
+      __asm__ volatile("int $0x29" : : "c"(static_cast<std::uintptr_t>(kFastFailCode)) : "memory");
+#else
+      __fastfail(kFastFailCode);
+#endif
       break;
   }
   report::emit("error", {{"what", "crash did not end the process"}});
@@ -438,6 +461,25 @@ void install_ctrl_handler(CtrlMode mode) {
   report::emit("ctrl-handler-installed", {{"mode", name}});
 }
 
+// remove-ctrl-handler MODE: SetConsoleCtrlHandler(routine of MODE, FALSE): one registration of
+// that mode's routine is removed; `ctrl-handler-removed` (`mode`), or `error`.
+void remove_ctrl_handler(CtrlMode mode) {
+  const std::string name(ctrl_mode_name(mode));
+  if (!SetConsoleCtrlHandler(ctrl_routine(mode), FALSE)) {
+    report::emit("error", {{"what", "SetConsoleCtrlHandler"}, {"error", GetLastError()}, {"mode", "remove-" + name}});
+    return;
+  }
+  report::emit("ctrl-handler-removed", {{"mode", name}});
+}
+
+// unhandled-filter: the top-level exception filter reports the exception and asks for the
+// handler to be executed (EXCEPTION_EXECUTE_HANDLER): the process ends.
+LONG WINAPI execute_handler_filter(EXCEPTION_POINTERS* info) {
+  const DWORD code = info && info->ExceptionRecord ? info->ExceptionRecord->ExceptionCode : 0;
+  report::emit("unhandled-filter", {{"code", code}});
+  return EXCEPTION_EXECUTE_HANDLER;
+}
+
 // ignore-ctrl-c: SetConsoleCtrlHandler(NULL, TRUE); children not started with
 // CREATE_NEW_PROCESS_GROUP inherit the setting.
 void ignore_ctrl_c() {
@@ -589,6 +631,19 @@ std::optional<DWORD> run(const Block& block) {
       case Op::CtrlHandler:
         install_ctrl_handler(step.ctrl);
         break;
+      case Op::RemoveCtrlHandler:
+        remove_ctrl_handler(step.ctrl);
+        break;
+      case Op::SpawnBreakaway:
+        actor::spawn_self(step.args, CREATE_BREAKAWAY_FROM_JOB, false);
+        break;
+      case Op::UnhandledFilter:
+        SetUnhandledExceptionFilter(execute_handler_filter);
+        report::emit("unhandled-filter-installed");
+        break;
+      case Op::Abort:
+        report::emit("about-to-exit", {{"how", "abort"}, {"code", 3}});
+        std::abort();
       case Op::IgnoreCtrlC:
         ignore_ctrl_c();
         break;
@@ -675,13 +730,14 @@ std::optional<DWORD> run(const Block& block) {
   actor::usage_error("actor-console", message,
       "usage: actor-console [--report HANDLE] VERB...\n"
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
-      "       crash av | crash div0 | crash raise CODE | thread [ VERB... ] | spawn [ VERB... ]\n"
+      "       crash av | crash div0 | crash raise CODE | crash stack-overflow | crash fail-fast\n"
+      "       abort | unhandled-filter | thread [ VERB... ] | spawn [ VERB... ] | spawn-breakaway [ VERB... ]\n"
       "       spawn-leak-thread [ VERB... ]\n"
       "       wait-forever | wait-pid PID | wait-parent | wait-main | wait-event NAME\n"
       "       load-probe [ OPTION... ] | free-probe | exit N | atexit | static-object\n"
       "       guarded-wait NAME | thread-local-object | create-event NAME | create-section NAME | own-mutex NAME\n"
       "       write-pipe PIPE | read-pipe PIPE | read-pipe-overlapped PIPE\n"
-      "       ctrl-handler true|false|exit|hold | ignore-ctrl-c | accept-ctrl-c\n"
+      "       ctrl-handler true|false|exit|hold | remove-ctrl-handler MODE | ignore-ctrl-c | accept-ctrl-c\n"
       "       ctrl-send TYPE GROUP | new-console | console-window\n"
       "       spawn-group [ VERB... ] | spawn-console [ VERB... ]\n"
       "       (N: decimal or 0x hex; PIPE: the name after \\\\.\\pipe\\)\n"

@@ -22,6 +22,8 @@ std::string_view crash_name(CrashKind k) {
     case CrashKind::AccessViolation: return "av";
     case CrashKind::DivideByZero: return "div0";
     case CrashKind::Raise: return "raise";
+    case CrashKind::StackOverflow: return "stack-overflow";
+    case CrashKind::FailFast: return "fail-fast";
   }
   return "?";
 }
@@ -143,6 +145,8 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"accept-ctrl-c", Op::AcceptCtrlC, Operand::None},
     {"new-console", Op::NewConsole, Operand::None},
     {"console-window", Op::ConsoleWindow, Operand::None},
+    {"abort", Op::Abort, Operand::None},
+    {"unhandled-filter", Op::UnhandledFilter, Operand::None},
 };
 
 struct BlockVerb {
@@ -155,6 +159,7 @@ constexpr BlockVerb kBlockVerbs[] = {
     {"spawn-leak-thread", Op::SpawnLeakThread},
     {"spawn-group", Op::SpawnGroup},
     {"spawn-console", Op::SpawnConsole},
+    {"spawn-breakaway", Op::SpawnBreakaway},
 };
 
 class Parser {
@@ -180,7 +185,7 @@ class Parser {
     Step step;
     if (verb == "crash") {
       step.op = Op::Crash;
-      const std::string kind = next("av, div0 or raise after 'crash'");
+      const std::string kind = next("av, div0, raise, stack-overflow or fail-fast after 'crash'");
       if (kind == "av") {
         step.crash = CrashKind::AccessViolation;
         step.number = kAccessViolation;
@@ -190,16 +195,22 @@ class Parser {
       } else if (kind == "raise") {
         step.crash = CrashKind::Raise;
         step.number = number("crash raise");
+      } else if (kind == "stack-overflow") {
+        step.crash = CrashKind::StackOverflow;
+        step.number = kStackOverflow;
+      } else if (kind == "fail-fast") {
+        step.crash = CrashKind::FailFast;
+        step.number = kFailFast;
       } else {
-        fail_at(at + 1, "unknown crash kind '" + kind + "' (av, div0, raise CODE)");
+        fail_at(at + 1, "unknown crash kind '" + kind + "' (av, div0, raise CODE, stack-overflow, fail-fast)");
       }
       return step;
     }
-    if (verb == "ctrl-handler") {
-      step.op = Op::CtrlHandler;
-      const std::string mode = next("a mode after 'ctrl-handler' (true, false, exit, hold)");
+    if (verb == "ctrl-handler" || verb == "remove-ctrl-handler") {
+      step.op = verb == "ctrl-handler" ? Op::CtrlHandler : Op::RemoveCtrlHandler;
+      const std::string mode = next("a mode after '" + verb + "' (true, false, exit, hold)");
       auto parsed = parse_ctrl_mode(mode);
-      if (!parsed) fail_at(at + 1, "unknown ctrl-handler mode '" + mode + "' (true, false, exit, hold)");
+      if (!parsed) fail_at(at + 1, "unknown " + verb + " mode '" + mode + "' (true, false, exit, hold)");
       step.ctrl = *parsed;
       return step;
     }

@@ -148,6 +148,12 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
       // ctrl.default-handler-exits: the Ctrl+C ignore flag (SetConsoleCtrlHandler(NULL, TRUE), kept
       // in the process and read by CtrlRoutine when it starts) stops CTRL_C_EVENT only, before any
       // handler: Ctrl+Break and CTRL_CLOSE_EVENT still come through.
+      // ctrl.ignore-concerns-ctrl-c: no handler at all runs for an ignored Ctrl+C.
+      if (p.ignore_ctrl_c && type == verbs::kCtrlCEvent && mutant_ == Mutant::ctrl_ignore_spares_handlers) {
+        for (auto it = p.ctrl_handlers.rbegin(); it != p.ctrl_handlers.rend(); ++it)
+          t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
+        return true;
+      }
       if (p.ignore_ctrl_c && (type == verbs::kCtrlCEvent || mutant_ == Mutant::ctrl_ignore_blocks_every_event)) {
         log(fmt::format("{} ignores {}", describe(p.id), verbs::ctrl_event_name(type)));
         t.micros.clear();
@@ -255,7 +261,11 @@ void Model::console_verb(ThreadObj& t, const verbs::Step& s) {
   ProcessObj& p = processes_.at(t.process);
   switch (s.op) {
     case verbs::Op::CtrlHandler:
-      p.ctrl_handlers.push_back(s.ctrl);
+      // ctrl.handler-registered-twice: each registration is an entry of the list, a routine
+      // registered twice is in it twice (and called twice).
+      if (mutant_ != Mutant::ctrl_handler_registered_once ||
+          std::find(p.ctrl_handlers.begin(), p.ctrl_handlers.end(), s.ctrl) == p.ctrl_handlers.end())
+        p.ctrl_handlers.push_back(s.ctrl);
       emit(t, "ctrl-handler-installed", {{"mode", std::string(verbs::ctrl_mode_name(s.ctrl))}});
       break;
     case verbs::Op::IgnoreCtrlC:

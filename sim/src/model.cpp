@@ -144,6 +144,33 @@ const std::vector<MutantInfo>& mutants() {
        "TerminateProcess calls the WH_CBT hook (HCBT_DESTROYWND) for each window it destroys"},
       {Mutant::destroy_window_calls_no_hook, "destroy-window-calls-no-hook", "hooks.no-wh-cbt",
        "DestroyWindow calls no WH_CBT hook either, so no way of ending shows one"},
+      // Jobs, fatal paths, console handlers (sim/src/model_jobs.cpp).
+      {Mutant::terminate_job_code_ignored, "terminate-job-code-ignored", "job.terminate-code",
+       "TerminateJobObject ends the job's processes with 1, whatever code it was given"},
+      {Mutant::breakaway_ignored, "breakaway-ignored", "job.breakaway",
+       "CREATE_BREAKAWAY_FROM_JOB is accepted in a job that allows breakaway, but the child stays in the job"},
+      {Mutant::breakaway_always_allowed, "breakaway-always-allowed", "job.breakaway-denied",
+       "CREATE_BREAKAWAY_FROM_JOB succeeds in a job that does not allow breakaway"},
+      {Mutant::silent_breakaway_ignored, "silent-breakaway-ignored", "job.silent-breakaway",
+       "a job with JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK still takes in the children of its processes"},
+      {Mutant::job_close_spares_child_jobs, "job-close-spares-child-jobs", "job.nested-kill-on-close",
+       "closing a kill-on-close job ends only the processes whose immediate job it is, not its child jobs'"},
+      {Mutant::job_port_reports_no_exits, "job-port-reports-no-exits", "job.completion-port",
+       "a job's completion port gets no JOB_OBJECT_MSG_EXIT_PROCESS, only JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO"},
+      {Mutant::stack_overflow_is_access_violation, "stack-overflow-is-access-violation", "fatal.stack-overflow",
+       "a stack overflow ends the process with STATUS_ACCESS_VIOLATION"},
+      {Mutant::fail_fast_calls_filter, "fail-fast-calls-filter", "fatal.fail-fast",
+       "__fastfail goes through the unhandled-exception filter like any exception"},
+      {Mutant::abort_runs_atexit, "abort-runs-atexit", "fatal.abort",
+       "abort() runs the atexit routines, as exit() does"},
+      {Mutant::unhandled_filter_not_called, "unhandled-filter-not-called", "fatal.unhandled-filter",
+       "the top-level exception filter set by SetUnhandledExceptionFilter is never called"},
+      {Mutant::ctrl_remove_ignored, "ctrl-remove-ignored", "ctrl.handler-removed",
+       "SetConsoleCtrlHandler(handler, FALSE) succeeds but leaves the handler in the list"},
+      {Mutant::ctrl_ignore_spares_handlers, "ctrl-ignore-spares-handlers", "ctrl.ignore-concerns-ctrl-c",
+       "ignoring Ctrl+C skips only the default handler: the registered handlers still get Ctrl+C"},
+      {Mutant::ctrl_handler_registered_once, "ctrl-handler-registered-once", "ctrl.handler-registered-twice",
+       "registering a handler that is already in the list does not add it again"},
   };
   return all;
 }
@@ -251,7 +278,8 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   p.image_kind = options.image;
   p.image = options.image == Image::gui ? "actor-gui" : "actor-console";
   p.channel = channel;
-  p.job = job ? job : creator.job;
+  // job.breakaway, job.silent-breakaway: a child is in its creator's job unless it breaks away.
+  p.job = job ? job : child_job(creator, options.breakaway);
   // ctrl.process-group: a process inherits its creator's process group, unless it is created
   // with CREATE_NEW_PROCESS_GROUP: then it leads a new one (group id = its pid) and starts with
   // Ctrl+C ignored. Otherwise it inherits its creator's Ctrl+C ignore flag.
@@ -290,6 +318,7 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   ObjectId main = new_thread(np, options.image == Image::gui ? nullptr : program.get(), true);
   if (options.image == Image::gui) threads_.at(main).gui_code = gui_program.get();
   if (np.job) jobs_.at(np.job).members.push_back(pid);
+  job_process_added(np);
   Created c;
   c.pid = np.pid;
   c.tid = threads_.at(main).tid;
@@ -575,6 +604,7 @@ void Model::maybe_finish(ProcessObj& p) {
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(p.pid);
   if (p.job) std::erase(jobs_.at(p.job).members, p.id);
   log(fmt::format("{} has ended with {:#x}", describe(p.id), p.exit_code));
+  job_process_ended(p);
   if (!p.signaled) signal(p.id);
   collect();
 }
@@ -617,7 +647,8 @@ void Model::job_handle_closed(JobObj& j) {
   j.closed = true;
   if (!j.kill_on_close || mutant_ == Mutant::job_close_kills_nothing) return;
   log(fmt::format("job {}: last handle closed, killing its processes", j.id));
-  auto members = j.members;
+  // job.nested-kill-on-close: the processes of its child jobs are its processes too.
+  auto members = mutant_ == Mutant::job_close_spares_child_jobs ? j.members : processes_in_job(j.id);
   for (ObjectId m : members) terminate_process(m, 0, "job closed");
 }
 
@@ -825,6 +856,11 @@ bool Model::step(ThreadObj& t) {
 void Model::spawn_child(ThreadObj& t, const std::vector<std::string>& args, CreateOptions options,
                         bool keep_thread_handle) {
   const std::uint32_t self = processes_.at(t.process).pid;
+  // job.breakaway-denied: CREATE_BREAKAWAY_FROM_JOB in a job that does not allow breakaway.
+  if (options.breakaway && breakaway_refused(processes_.at(t.process))) {
+    emit(t, "error", {{"what", "CreateProcess"}, {"error", 5}});
+    return;
+  }
   auto c = create_process(self, args, 0, processes_.at(t.process).channel, options);
   emit(t, "spawned", {{"child_pid", c.pid}, {"child_tid", c.tid}});
   if (!keep_thread_handle) close_handle(self, c.thread_handle);
@@ -1074,7 +1110,8 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // exception code; exit.code.fatal-exception-threads: every thread running then ends
       // with it too.
       emit(t, "about-to-exit", {{"how", "crash"}, {"kind", std::string(verbs::crash_name(s.crash))}, {"code", s.number}});
-      terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : s.number, "unhandled exception");
+      terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : fatal_exit_code(t, s),
+                        "unhandled exception");
       break;
     case Op::Thread: {
       ObjectId nt = new_thread(p, &s.body, false);
@@ -1089,6 +1126,23 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       spawn_child(t, s.args, {}, s.op == Op::SpawnLeakThread);
       break;
     }
+    case Op::SpawnBreakaway: {
+      CreateOptions options;
+      options.breakaway = true;
+      spawn_child(t, s.args, options);
+      break;
+    }
+    case Op::Abort:
+      // fatal.abort: the C runtime's abort() ends the process without its termination handlers
+      // (msvcrt: _exit(3), which is ExitProcess).
+      emit(t, "about-to-exit", {{"how", "abort"}, {"code", 3}});
+      push_process_exit(t, 3, mutant_ == Mutant::abort_runs_atexit);
+      break;
+    case Op::UnhandledFilter:
+      p.unhandled_filter = true;
+      emit(t, "unhandled-filter-installed");
+      break;
+    case Op::RemoveCtrlHandler: remove_ctrl_handler(t, s.ctrl); break;
     case Op::WaitForever: t.blocked = ThreadObj::Block::forever; break;
     case Op::WaitPid: wait_pid(s.number); break;
     case Op::WaitParent: wait_pid(p.parent_pid); break;

@@ -123,9 +123,41 @@ std::optional<std::uint32_t> SimSystem::parent_pid(std::uint32_t pid) {
 
 Handle SimSystem::create_job(JobOptions options) {
   std::uint64_t h = 0;
-  model_.create_job(model_.harness_pid(), options.kill_on_close, &h);
+  const ObjectId job = model_.create_job(model_.harness_pid(), options.kill_on_close, &h);
+  model_.set_job_limits(job, options.breakaway_ok, options.silent_breakaway_ok, options.completion_port);
   jobs_.push_back(Handle{h});
   return Handle{h};
+}
+
+bool SimSystem::terminate_job(Handle job, std::uint32_t exit_code) {
+  auto obj = object(job);
+  if (!obj || model_.kind(*obj) != ObjectKind::job) return false;
+  const bool ok = model_.terminate_job(*obj, exit_code);
+  model_.run();
+  return ok;
+}
+
+std::uint32_t SimSystem::assign_to_job(Handle job, Handle process) {
+  auto j = object(job);
+  auto p = object(process);
+  if (!j || !p || model_.kind(*j) != ObjectKind::job || model_.kind(*p) != ObjectKind::process) return kErrorInvalidHandle;
+  const std::uint32_t error = model_.assign_to_job(*j, *p);
+  model_.run();
+  return error;
+}
+
+std::vector<JobMessage> SimSystem::job_messages(Handle job, Deadline d) {
+  auto obj = object(job);
+  if (!obj || model_.kind(*obj) != ObjectKind::job) return {};
+  auto zero = [&] {
+    const auto& m = model_.job(*obj)->messages;
+    return std::any_of(m.begin(), m.end(), [](const auto& x) { return x.first == kJobMsgActiveProcessZero; });
+  };
+  model_.run();
+  model_.advance_until(until(d), zero);
+  std::vector<JobMessage> out;
+  for (const auto& [message, pid] : model_.job(*obj)->messages) out.push_back(JobMessage{message, pid});
+  return out;
 }
 
 System::NamedEvent SimSystem::create_event(std::string_view hint) {

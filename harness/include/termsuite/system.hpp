@@ -55,7 +55,21 @@ struct Opened {
 
 struct JobOptions {
   bool kill_on_close = true;
+  bool breakaway_ok = false;         // JOB_OBJECT_LIMIT_BREAKAWAY_OK
+  bool silent_breakaway_ok = false;  // JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK
+  bool completion_port = false;      // a completion port of its own, read by job_messages()
 };
+
+// A message a job posted to its completion port: JOB_OBJECT_MSG_* and the process id it carries.
+struct JobMessage {
+  std::uint32_t message = 0;
+  std::uint32_t pid = 0;
+  friend bool operator==(const JobMessage&, const JobMessage&) = default;
+};
+inline constexpr std::uint32_t kJobMsgActiveProcessZero = 4;    // JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO
+inline constexpr std::uint32_t kJobMsgNewProcess = 6;           // JOB_OBJECT_MSG_NEW_PROCESS
+inline constexpr std::uint32_t kJobMsgExitProcess = 7;          // JOB_OBJECT_MSG_EXIT_PROCESS
+inline constexpr std::uint32_t kJobMsgAbnormalExitProcess = 8;  // JOB_OBJECT_MSG_ABNORMAL_EXIT_PROCESS
 
 // Several threads of the harness waiting on one object at once (signal.process-object).
 struct WaitGroup {
@@ -88,6 +102,15 @@ class System {
   virtual std::optional<std::uint32_t> parent_pid(std::uint32_t pid) = 0;
 
   virtual Handle create_job(JobOptions options) = 0;  // CreateJobObject + limits
+
+  // --- Jobs ----------------------------------------------------------------------------------
+  virtual bool terminate_job(Handle job, std::uint32_t exit_code) = 0;  // TerminateJobObject
+  // AssignProcessToJobObject: 0 or the Win32 error. A process already in a job makes `job` a
+  // child of its job (nested jobs).
+  virtual std::uint32_t assign_to_job(Handle job, Handle process) = 0;
+  // The messages of a job created with completion_port (GetQueuedCompletionStatus), every one
+  // received so far, waiting until JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO has come or `d` passes.
+  virtual std::vector<JobMessage> job_messages(Handle job, Deadline d) = 0;
 
   // A named manual-reset event (CreateEvent), unsignaled, for an actor to wait on
   // (wait-event NAME, the probe's block-attach NAME). The name is unique to this test run.

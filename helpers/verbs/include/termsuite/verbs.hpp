@@ -33,8 +33,13 @@ enum class Op {
   SpawnConsole,  // spawn-console [ .. ]: spawn with CREATE_NEW_CONSOLE
   NewConsole,    // new-console: FreeConsole, then AllocConsole
   ConsoleWindow, // console-window: report GetConsoleWindow() (for the harness to close it)
+  // Jobs, fatal paths and more of SetConsoleCtrlHandler.
+  SpawnBreakaway,     // spawn-breakaway [ .. ]: spawn with CREATE_BREAKAWAY_FROM_JOB
+  Abort,              // abort: the C runtime's abort()
+  UnhandledFilter,    // unhandled-filter: SetUnhandledExceptionFilter(a filter returning EXCEPTION_EXECUTE_HANDLER)
+  RemoveCtrlHandler,  // remove-ctrl-handler MODE: SetConsoleCtrlHandler(handler of `ctrl`, FALSE)
 };
-enum class CrashKind { AccessViolation, DivideByZero, Raise };
+enum class CrashKind { AccessViolation, DivideByZero, Raise, StackOverflow, FailFast };
 
 // What a `ctrl-handler MODE` handler does after reporting the event:
 //   true   return TRUE (handled: no further handler runs)
@@ -56,6 +61,9 @@ inline constexpr std::uint32_t kCtrlShutdownEvent = 6;
 
 inline constexpr std::uint32_t kAccessViolation = 0xC0000005;  // STATUS_ACCESS_VIOLATION
 inline constexpr std::uint32_t kIntegerDivideByZero = 0xC0000094;  // STATUS_INTEGER_DIVIDE_BY_ZERO
+inline constexpr std::uint32_t kStackOverflow = 0xC00000FD;   // STATUS_STACK_OVERFLOW
+inline constexpr std::uint32_t kFailFast = 0xC0000409;        // STATUS_STACK_BUFFER_OVERRUN: __fastfail
+inline constexpr std::uint32_t kFastFailCode = 7;             // FAST_FAIL_FATAL_APP_EXIT, crash fail-fast's code
 
 // The probe DLL's behaviours, chosen by `load-probe [ OPTION... ]` and handed to the DLL in the
 // environment variable kProbeEnvVar (probe_spec's text), which the DLL reads back with
@@ -104,7 +112,7 @@ struct UsageError {
   std::string message;
 };
 
-std::string_view crash_name(CrashKind k);  // "av", "div0", "raise"
+std::string_view crash_name(CrashKind k);  // "av", "div0", "raise", "stack-overflow", "fail-fast"
 
 std::string_view ctrl_mode_name(CtrlMode m);  // "true", "false", "exit", "hold"
 std::optional<CtrlMode> parse_ctrl_mode(std::string_view text);

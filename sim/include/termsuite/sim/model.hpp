@@ -111,6 +111,20 @@ enum class Mutant {
   broadcast_reaches_one,                // graceful.private-message
   terminate_calls_cbt_hook,             // hooks.no-wh-cbt
   destroy_window_calls_no_hook,         // hooks.no-wh-cbt
+  // Jobs, fatal paths, console handlers (sim/src/model_jobs.cpp).
+  terminate_job_code_ignored,           // job.terminate-code
+  breakaway_ignored,                    // job.breakaway
+  breakaway_always_allowed,             // job.breakaway-denied
+  silent_breakaway_ignored,             // job.silent-breakaway
+  job_close_spares_child_jobs,          // job.nested-kill-on-close
+  job_port_reports_no_exits,            // job.completion-port
+  stack_overflow_is_access_violation,   // fatal.stack-overflow
+  fail_fast_calls_filter,               // fatal.fail-fast
+  abort_runs_atexit,                    // fatal.abort
+  unhandled_filter_not_called,          // fatal.unhandled-filter
+  ctrl_remove_ignored,                  // ctrl.handler-removed
+  ctrl_ignore_spares_handlers,          // ctrl.ignore-concerns-ctrl-c
+  ctrl_handler_registered_once,         // ctrl.handler-registered-twice
 };
 
 struct MutantInfo {
@@ -254,6 +268,7 @@ struct ProcessObj {
   bool sign = false;
   bool atexit_registered = false;
   bool static_object = false;
+  bool unhandled_filter = false;  // SetUnhandledExceptionFilter: returns EXCEPTION_EXECUTE_HANDLER
   // Consoles and process groups.
   Image image_kind = Image::console;
   std::shared_ptr<const gui_verbs::Program> gui_program;
@@ -314,7 +329,14 @@ struct JobObj {
   ObjectId id = 0;
   bool kill_on_close = false;
   bool closed = false;  // its last handle was closed
-  std::vector<ObjectId> members;
+  std::vector<ObjectId> members;  // the processes whose immediate job it is
+  // Limits, nesting and the completion port (sim/src/model_jobs.cpp).
+  ObjectId parent = 0;            // nested jobs: the parent job (0: a top-level job)
+  bool breakaway_ok = false;      // JOB_OBJECT_LIMIT_BREAKAWAY_OK
+  bool silent_breakaway_ok = false;  // JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK
+  bool port = false;              // a completion port is associated
+  int active = 0;                 // active processes (this job and its child jobs)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> messages;  // JOB_OBJECT_MSG_*, pid
 };
 
 // Why an object still exists: one reason per line, each naming what holds it.
@@ -333,6 +355,7 @@ struct ProcessOptions {
   Image image = Image::console;
   bool new_group = false;    // CREATE_NEW_PROCESS_GROUP
   bool new_console = false;  // CREATE_NEW_CONSOLE
+  bool breakaway = false;    // CREATE_BREAKAWAY_FROM_JOB (checked by the spawner first)
 };
 
 class Model {
@@ -355,6 +378,10 @@ class Model {
   Created create_process(std::uint32_t creator, const std::vector<std::string>& argv, ObjectId job, int channel,
                          CreateOptions options = {});
   ObjectId create_job(std::uint32_t owner, bool kill_on_close, std::uint64_t* handle);
+  // Jobs (sim/src/model_jobs.cpp). Call run() afterwards.
+  void set_job_limits(ObjectId job, bool breakaway_ok, bool silent_breakaway_ok, bool port);
+  bool terminate_job(ObjectId job, std::uint32_t code);          // TerminateJobObject
+  std::uint32_t assign_to_job(ObjectId job, ObjectId process);   // AssignProcessToJobObject: 0 or the error
   ObjectId create_event(std::uint32_t owner, std::string name, std::uint64_t* handle);  // manual reset
   bool set_event(ObjectId event);
   // Opens a named object (event, section, mutex) for `owner`; ERROR_FILE_NOT_FOUND if none.
@@ -461,6 +488,15 @@ class Model {
   int handle_count(ObjectId id) const;
   // Consoles and control events.
   std::uint32_t new_console(ObjectId root);
+  // Jobs, fatal paths and console handlers (sim/src/model_jobs.cpp).
+  std::vector<ObjectId> job_chain(ObjectId job) const;           // the job, its parent, ... up to the top
+  std::vector<ObjectId> processes_in_job(ObjectId job) const;    // its processes and its child jobs'
+  ObjectId child_job(const ProcessObj& creator, bool breakaway) const;
+  bool breakaway_refused(const ProcessObj& creator) const;
+  void job_process_added(const ProcessObj& p);
+  void job_process_ended(const ProcessObj& p);
+  std::uint32_t fatal_exit_code(ThreadObj& t, const verbs::Step& s);
+  void remove_ctrl_handler(ThreadObj& t, verbs::CtrlMode mode);
 
  public:
   // The process that created console `id` (the owner of its window), 0 if none.

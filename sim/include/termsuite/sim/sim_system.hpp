@@ -24,6 +24,9 @@ class SimSystem final : public System {
   Opened open_thread(std::uint32_t tid) override;
   std::optional<std::uint32_t> parent_pid(std::uint32_t pid) override;
   Handle create_job(JobOptions options) override;
+  bool terminate_job(Handle job, std::uint32_t exit_code) override;
+  std::uint32_t assign_to_job(Handle job, Handle process) override;
+  std::vector<JobMessage> job_messages(Handle job, Deadline d) override;
   NamedEvent create_event(std::string_view hint) override;
   bool set_event(Handle event) override;
   bool drained(const Actor& a, Deadline d) override;

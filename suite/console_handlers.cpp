@@ -1,0 +1,90 @@
+// SetConsoleCtrlHandler's list of handlers: removing one, a routine registered twice, and the
+// Ctrl+C ignore flag, which concerns Ctrl+C only ("SetConsoleCtrlHandler function", "CTRL+C and
+// CTRL+BREAK Signals", Microsoft Learn). As in console_control.cpp, every scenario runs in a
+// console the harness creates for itself, whose handler returns TRUE.
+#include <algorithm>
+
+#include "termsuite/claim_test.hpp"
+#include "termsuite/verbs.hpp"
+
+namespace termsuite {
+namespace {
+
+using verbs::kCtrlBreakEvent;
+using verbs::kCtrlCEvent;
+
+// How long a process that must not get another event is watched after the last one it got.
+constexpr milliseconds kQuietWatch{500};
+
+class CtrlHandlers : public ClaimTest {
+ protected:
+  void SetUp() override {
+    ClaimTest::SetUp();
+    ASSERT_TRUE(sys().own_console()) << "the harness could not create a console of its own";
+  }
+
+  // The ctrl-event records of `a` (its own process), by seq.
+  std::vector<Event> ctrl_events(const Actor& a) {
+    auto events = records(a, "ctrl-event", a.pid);
+    std::sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+    return events;
+  }
+};
+
+// Registered: `true`, then `false`; `false` removed again. A Ctrl+C then reaches `true` (it is the
+// control: the event did arrive). The handlers of one event run one after another, the last
+// registered first, so `false`, had it stayed, would have been called before `true`: the first
+// call tells, and nothing runs after `true` returns TRUE.
+TEST_F(CtrlHandlers, RemovedHandlerIsNotCalled) {
+  claim("ctrl.handler-removed");
+  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "remove-ctrl-handler", "false", "ready",
+                  "wait-forever"});
+  ASSERT_TRUE(expect_event(a, "ctrl-handler-removed"));
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  ASSERT_TRUE(expect_event(a, "ctrl-event", kExitBudget, a.pid)) << "no handler ran";
+  const auto calls = ctrl_events(a);
+  EXPECT_EQ(calls.front().text("mode").value_or("?"), "true")
+      << "the removed handler was called: " << calls.front().describe();
+  EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
+}
+
+// A routine registered twice is in the list twice: `false` twice over `true` gives three calls,
+// `false`, `false`, then `true`, on one thread.
+TEST_F(CtrlHandlers, HandlerRegisteredTwiceIsCalledTwice) {
+  claim("ctrl.handler-registered-twice");
+  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "ctrl-handler", "false", "ready", "wait-forever"});
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  ASSERT_TRUE(expect_event(a, "ctrl-event", kExitBudget, a.pid)) << "no handler ran";
+  auto calls = sys().await_n(a, "ctrl-event", 3, Deadline::in(kExitBudget));
+  std::sort(calls.begin(), calls.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+  std::vector<std::string> modes;
+  for (const auto& e : calls) modes.push_back(e.text("mode").value_or("?"));
+  EXPECT_EQ(modes, (std::vector<std::string>{"false", "false", "true"}));
+  for (const auto& e : calls) EXPECT_EQ(e.number("thread"), calls.front().number("thread")) << e.describe();
+}
+
+// A process of its own group (so that Ctrl+Break can be aimed at it) accepts Ctrl+C, installs a
+// handler, then ignores Ctrl+C. Ctrl+C to its group: no handler runs. Ctrl+Break to its group:
+// the handler runs (and is the control that the group is reached at all).
+TEST_F(CtrlHandlers, IgnoringCtrlCStillLetsCtrlBreakThrough) {
+  claim("ctrl.ignore-concerns-ctrl-c");
+  auto a = start_new_group({"accept-ctrl-c", "ctrl-handler", "true", "ignore-ctrl-c", "ready", "wait-forever"});
+  ASSERT_TRUE(expect_event(a, "ignoring-ctrl-c"));
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, a.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, group) failed";
+  ASSERT_EQ(sys().ctrl_event(kCtrlBreakEvent, a.pid), 0u) << "GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, group) failed";
+  auto e = expect_event(a, "ctrl-event", kExitBudget, a.pid);
+  ASSERT_TRUE(e) << "Ctrl+Break did not reach the handler of a process that ignores Ctrl+C";
+  // Both events were sent before the first record came: any Ctrl+C call would be there by now,
+  // or within the watch.
+  sys().await_n(a, "ctrl-event", 2, Deadline::in(kQuietWatch));
+  const auto calls = ctrl_events(a);
+  for (const auto& c : calls)
+    EXPECT_EQ(c.number("type").value_or(99), kCtrlBreakEvent) << "a handler ran for Ctrl+C: " << c.describe();
+  EXPECT_TRUE(still_running(a.process)) << "the process ended although its handler returns TRUE";
+}
+
+}  // namespace
+}  // namespace termsuite

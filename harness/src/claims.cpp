@@ -540,7 +540,8 @@ bool assign_files(const std::vector<std::set<std::size_t>>& candidates, const st
 
 }  // namespace
 
-std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir) {
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir,
+                                      std::vector<std::string>* without_text) {
   namespace fs = std::filesystem;
   std::vector<std::string> problems;
   const std::string dir = sources_dir.string();
@@ -579,6 +580,20 @@ std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::f
   };
   const auto& documents = catalog.documents();
   std::vector<std::vector<Found>> found(documents.size());
+  // A document with a text in the folder has at least one of its quotes in some file.
+  std::vector<bool> cited(documents.size(), false), has_text(documents.size(), false);
+  for (const Claim& claim : catalog.claims())
+    for (const ClaimSource& source : claim.sources) {
+      const ClaimDocument* document = catalog.find_document(source.document);
+      const std::string quote = collapse_whitespace(source.quote);
+      if (document == nullptr || quote.empty()) continue;
+      const auto d = static_cast<std::size_t>(document - documents.data());
+      cited[d] = true;
+      for (const SourceText& text : texts)
+        if (text.collapsed.find(quote) != std::string::npos) has_text[d] = true;
+    }
+  for (std::size_t d = 0; d < documents.size(); ++d)
+    if (cited[d] && !has_text[d] && without_text != nullptr) without_text->push_back(documents[d].id);
   for (const Claim& claim : catalog.claims()) {
     for (const ClaimSource& source : claim.sources) {
       const ClaimDocument* document = catalog.find_document(source.document);
@@ -588,6 +603,7 @@ std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::f
         problems.push_back(claim.id + ": a quote from \"" + title + "\" is empty or cites no known document");
         continue;
       }
+      if (!has_text[static_cast<std::size_t>(document - documents.data())]) continue;  // no text here
       Found f{claim.id, quote_head(quote), {}};
       for (std::size_t t = 0; t < texts.size(); ++t)
         if (texts[t].collapsed.find(quote) != std::string::npos) f.files.insert(t);

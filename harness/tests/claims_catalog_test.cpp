@@ -11,9 +11,11 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -336,7 +338,8 @@ TEST(QuoteCheck, ReadsNoReadmeAndNeedsAFolderOfTexts) {
   TempDir dir;
   write_two_documents(dir);
   // The README mentions a quote of Document A, but it is none of the documents.
-  auto problems = termsuite::check_quotes(quoting({{"doc-b", "is Document A"}}), dir.path());
+  auto problems =
+      termsuite::check_quotes(quoting({{"doc-b", "The taskkill program"}, {"doc-b", "is Document A"}}), dir.path());
   ASSERT_EQ(problems.size(), 1u) << join(problems);
   EXPECT_NE(problems[0].find("is in no file of"), std::string::npos) << problems[0];
 
@@ -350,6 +353,26 @@ TEST(QuoteCheck, ReadsNoReadmeAndNeedsAFolderOfTexts) {
   problems = termsuite::check_quotes(catalog, empty.path());
   ASSERT_EQ(problems.size(), 1u) << join(problems);
   EXPECT_NE(problems[0].find("holds no text file of the documents"), std::string::npos) << problems[0];
+}
+
+TEST(QuoteCheck, NamesTheDocumentsWithoutATextAndChecksTheOthers) {
+  TempDir dir;
+  write_two_documents(dir);
+  // Document B has no text here (none of its quotes is in any file): its quotes are not checked
+  // and it is named; Document A's are checked as before.
+  std::vector<std::string> without_text;
+  auto problems = termsuite::check_quotes(
+      quoting({{"doc-a", "Terminating a process"}, {"doc-b", "a sentence of a page not in the folder"}}), dir.path(),
+      &without_text);
+  EXPECT_TRUE(problems.empty()) << join(problems);
+  EXPECT_EQ(without_text, std::vector<std::string>{"doc-b"});
+  without_text.clear();
+  problems = termsuite::check_quotes(
+      quoting({{"doc-a", "Terminating a process"}, {"doc-a", "has the following result:"}, {"doc-b", "elsewhere"}}),
+      dir.path(), &without_text);
+  ASSERT_EQ(problems.size(), 1u) << join(problems);
+  EXPECT_NE(problems[0].find("exit.q1: quote from \"Document A\" is in no file of"), std::string::npos) << problems[0];
+  EXPECT_EQ(without_text, std::vector<std::string>{"doc-b"});
 }
 
 TEST(QuoteCheck, FindsTheFolderFromTheEnvironmentOrTheFallback) {
@@ -427,7 +450,18 @@ TEST(ClaimsCatalogFile, EveryQuoteIsVerbatimInItsDocument) {
                  << TERMSUITE_SOURCES_DIR << ")";
   }
   const auto catalog = ClaimsCatalog::load(TERMSUITE_CLAIMS_CATALOG);
-  const auto problems = termsuite::check_quotes(catalog, *dir);
+  std::vector<std::string> without_text;
+  const auto problems = termsuite::check_quotes(catalog, *dir, &without_text);
+  if (!without_text.empty()) {
+    std::string ids;
+    for (const auto& id : without_text) ids += (ids.empty() ? "" : ", ") + id;
+    std::printf("quote check: %zu document(s) have no text in %s, their quotes are not checked: %s\n",
+                without_text.size(), dir->string().c_str(), ids.c_str());
+  }
+  std::set<std::string> cited;
+  for (const auto& claim : catalog.claims())
+    for (const auto& source : claim.sources) cited.insert(source.document);
+  EXPECT_LT(without_text.size(), cited.size()) << "no quoted document has a text in " << dir->string();
   EXPECT_TRUE(problems.empty()) << problems.size() << " quote problem(s) against " << dir->string() << ":"
                                 << join(problems);
 }

@@ -98,8 +98,10 @@ std::optional<std::filesystem::path> quote_sources_dir(const char* from_environm
 // same file; and no two documents may need the same file. One line per problem (a folder that
 // cannot be read or holds no text, a quote found nowhere, a document whose quotes are spread over
 // several files, documents that can only be matched to one file between them). Empty when every
-// quote checks out.
-std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir);
+// quote checks out. A document none of whose quotes is in any file has no text in the folder: its
+// quotes are not checked, and its id goes to `without_text` (if given), for the caller to say so.
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir,
+                                      std::vector<std::string>* without_text = nullptr);
 
 // ---- the suite's sources ----------------------------------------------------------------------
 

@@ -33,6 +33,8 @@ enum class Op {
   SpawnConsole,  // spawn-console [ .. ]: spawn with CREATE_NEW_CONSOLE
   NewConsole,    // new-console: FreeConsole, then AllocConsole
   ConsoleWindow, // console-window: report GetConsoleWindow() (for the harness to close it)
+  // Ending one thread without ExitThread.
+  TerminateThreadSelf,  // terminate-thread N: TerminateThread(GetCurrentThread(), N)
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise };
 

@@ -117,6 +117,23 @@ class LiveSystem final : public System {
 
   bool terminate(Handle process, std::uint32_t code) override { return TerminateProcess(to_win(process), code); }
 
+  std::uint32_t terminate_status(Handle process, std::uint32_t code) override {
+    SetLastError(0);
+    return TerminateProcess(to_win(process), code) ? 0 : GetLastError();
+  }
+
+  std::uint32_t terminate_thread(Handle thread, std::uint32_t code) override {
+    SetLastError(0);
+    return TerminateThread(to_win(thread), code) ? 0 : GetLastError();
+  }
+
+  Opened open_process_without_terminate(std::uint32_t pid) override {
+    HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid);
+    if (!h) return Opened{{}, GetLastError()};
+    owned_.insert(h);
+    return Opened{from_win(h), 0};
+  }
+
   std::optional<std::uint32_t> exit_code(Handle process) override {
     DWORD code = 0;
     if (!GetExitCodeProcess(to_win(process), &code)) return std::nullopt;
@@ -147,7 +164,7 @@ class LiveSystem final : public System {
   }
 
   Opened open_thread(std::uint32_t tid) override {
-    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, tid);
+    HANDLE h = OpenThread(THREAD_QUERY_LIMITED_INFORMATION | SYNCHRONIZE | THREAD_TERMINATE, FALSE, tid);
     if (!h) return Opened{{}, GetLastError()};
     owned_.insert(h);
     return Opened{from_win(h), 0};

@@ -607,6 +607,14 @@ std::optional<DWORD> run(const Block& block) {
         TerminateProcess(GetCurrentProcess(), step.number);
         report::emit("error", {{"what", "TerminateProcess"}, {"error", GetLastError()}});
         break;
+      case Op::TerminateThreadSelf:
+        // As exit-thread, but no DLL is told (TerminateThread): the process ends with N only if
+        // this is its last thread.
+        report::emit("about-to-exit", {{"how", "terminate-thread"}, {"code", step.number},
+                                       {"last_thread", am_i_last_thread()}, {"threads", thread_count()}});
+        TerminateThread(GetCurrentThread(), step.number);
+        report::emit("error", {{"what", "TerminateThread"}, {"error", GetLastError()}});
+        break;
       case Op::Crash: {
         report::emit("about-to-exit", {{"how", "crash"},
                                        {"kind", std::string(crash_name(step.crash))},
@@ -730,6 +738,7 @@ std::optional<DWORD> run(const Block& block) {
   actor::usage_error("actor-console", message,
       "usage: actor-console [--report HANDLE] VERB...\n"
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
+      "       terminate-thread N\n"
       "       crash av | crash div0 | crash raise CODE | crash stack-overflow | crash fail-fast\n"
       "       abort | unhandled-filter | thread [ VERB... ] | spawn [ VERB... ] | spawn-breakaway [ VERB... ]\n"
       "       spawn-leak-thread [ VERB... ]\n"

@@ -123,6 +123,7 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"exit-process", Op::ExitProcess, Operand::Number},
     {"exit-thread", Op::ExitThread, Operand::Number},
     {"terminate-self", Op::TerminateSelf, Operand::Number},
+    {"terminate-thread", Op::TerminateThreadSelf, Operand::Number},
     {"wait-forever", Op::WaitForever, Operand::None},
     {"wait-pid", Op::WaitPid, Operand::Number},
     {"wait-parent", Op::WaitParent, Operand::None},

@@ -171,6 +171,43 @@ const std::vector<MutantInfo>& mutants() {
        "ignoring Ctrl+C skips only the default handler: the registered handlers still get Ctrl+C"},
       {Mutant::ctrl_handler_registered_once, "ctrl-handler-registered-once", "ctrl.handler-registered-twice",
        "registering a handler that is already in the list does not add it again"},
+      // The termination APIs' own pages.
+      {Mutant::terminate_ended_succeeds, "terminate-ended-succeeds", "terminate.ended-access-denied",
+       "TerminateProcess on a process that has already ended succeeds"},
+      {Mutant::terminate_ignores_access, "terminate-ignores-access", "terminate.needs-terminate-right",
+       "TerminateProcess works through a handle without PROCESS_TERMINATE"},
+      {Mutant::terminate_self_returns, "terminate-self-returns", "terminate.self-does-not-return",
+       "TerminateProcess on the caller's own process returns, and the caller runs one more step"},
+      {Mutant::terminate_self_caller_code_zero, "terminate-self-caller-code-zero", "terminate.threads-get-the-code",
+       "the thread that terminates its own process ends with 0, not the code it passed"},
+      {Mutant::exitprocess_sends_thread_detach, "exitprocess-sends-thread-detach", "exitprocess.no-thread-detach",
+       "ExitProcess calls DLL_THREAD_DETACH for each thread it ends"},
+      {Mutant::exitprocess_threads_signaled_late, "exitprocess-threads-signaled-late",
+       "exitprocess.threads-signaled-before-detach",
+       "ExitProcess ends the other threads only after DLL_PROCESS_DETACH, so they are unsignaled during it"},
+      {Mutant::exitprocess_caller_signaled_first, "exitprocess-caller-signaled-first",
+       "exitprocess.caller-signaled-after-detach",
+       "the thread that calls ExitProcess is signaled before the DLLs get DLL_PROCESS_DETACH"},
+      {Mutant::exitprocess_status_set_first, "exitprocess-status-set-first", "exitprocess.status-set-after-detach",
+       "ExitProcess sets the exit code and signals the process before the DLLs get DLL_PROCESS_DETACH"},
+      {Mutant::return_from_main_ends_only_main, "return-from-main-ends-only-main", "exitprocess.return-from-main",
+       "returning from main ends only the main thread (ExitThread), the other threads run on"},
+      {Mutant::exit_thread_no_detach, "exit-thread-no-detach", "thread-end.exit-thread-detach",
+       "a thread that ends by ExitThread calls no DLL with DLL_THREAD_DETACH"},
+      {Mutant::exit_thread_code_zero, "exit-thread-code-zero", "thread-end.code-replaces-still-active",
+       "a thread that ends by ExitThread or by returning ends with 0, whatever its code"},
+      {Mutant::thread_still_active_reads_zero, "thread-still-active-reads-zero", "thread-end.still-active-while-running",
+       "GetExitCodeThread answers 0 while the thread runs"},
+      {Mutant::exited_thread_not_signaled, "exited-thread-not-signaled", "thread-end.waiters-released",
+       "a thread that ends by ExitThread while its process lives on is not signaled"},
+      {Mutant::terminate_thread_runs_detach, "terminate-thread-runs-detach", "terminate-thread.no-detach",
+       "TerminateThread calls each DLL with DLL_THREAD_DETACH on the thread's behalf"},
+      {Mutant::terminate_thread_code_zero, "terminate-thread-code-zero", "terminate-thread.code",
+       "TerminateThread ends the thread with 0, whatever code it was given"},
+      {Mutant::terminate_last_thread_keeps_process, "terminate-last-thread-keeps-process",
+       "terminate-thread.last-thread-ends-process", "a process whose last thread is terminated by TerminateThread lives on"},
+      {Mutant::terminated_thread_keeps_mutex, "terminated-thread-keeps-mutex", "terminate-thread.mutex-abandoned",
+       "a mutex owned by a thread ended by TerminateThread stays owned, not abandoned"},
   };
   return all;
 }
@@ -473,13 +510,15 @@ bool Model::set_event(ObjectId id) {
 void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   ProcessObj& p = processes_.at(t.process);
   t.state = RunState::terminated;
-  t.exit_code = code;
+  // thread-end.code-replaces-still-active: its code replaces STILL_ACTIVE; thread-end.waiters-released:
+  // it is signaled, releasing every waiter.
+  t.exit_code = mutant_ == Mutant::exit_thread_code_zero ? 0 : code;
   t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
   abandon_mutexes(t);
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   log(fmt::format("{} exits with {:#x}", describe(t.id), code));
-  signal(t.id);
+  if (mutant_ != Mutant::exited_thread_not_signaled) signal(t.id);
   bool others = std::any_of(p.threads.begin(), p.threads.end(),
                             [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
   if (!others && p.state == RunState::running) {
@@ -501,7 +540,7 @@ void Model::exit_process(ProcessObj& p, std::uint32_t code, std::string_view how
 // threads.terminated: every remaining thread is terminated with the process's exit code,
 // threads blocked in a wait included. A thread with I/O pending cannot go until the driver has
 // cancelled the request (corpse.driver-hostage; Raymond Chen, "Why do some process stay in Task Manager after they've been killed?").
-void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
+void Model::kill_thread(ThreadObj& t, std::uint32_t code, bool abandon) {
   if (t.state != RunState::running) return;
   if (mutant_ == Mutant::waiting_threads_survive &&
       (t.blocked == ThreadObj::Block::object || t.blocked == ThreadObj::Block::forever))
@@ -524,7 +563,7 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code) {
   t.exit_code = code;
   t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
-  abandon_mutexes(t);
+  if (abandon) abandon_mutexes(t);
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   t.micros.clear();
   t.wake_at.reset();
@@ -895,10 +934,11 @@ void Model::push_thread_init(ThreadObj& t) {
 }
 
 // ExitThread: DLL_THREAD_DETACH under the loader lock, then the thread ends.
+// thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH.
 void Model::push_thread_exit(ThreadObj& t, std::uint32_t code) {
   const ProcessObj& p = processes_.at(t.process);
   t.micros.push_back({Micro::Kind::lock_loader});
-  if (p.probe_loaded) {
+  if (p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach) {
     t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
     if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
     t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
@@ -1001,11 +1041,25 @@ bool Model::run_micro(ThreadObj& t) {
     case Micro::Kind::exit_process_locked: {
       // dll.exitprocess-detach: the other threads end first (with no DLL_THREAD_DETACH), then
       // each DLL gets DLL_PROCESS_DETACH with lpReserved non-NULL.
+      // The numbered steps of ExitProcess's remarks: 1-2, the other threads end without
+      // DLL_THREAD_DETACH (exitprocess.no-thread-detach) and are signaled at once
+      // (exitprocess.threads-signaled-before-detach); 3, DLL_PROCESS_DETACH; 4-8 in finish_exit: the
+      // calling thread is signaled (exitprocess.caller-signaled-after-detach), then the exit code
+      // is set and the process signaled (exitprocess.status-set-after-detach).
       const std::uint32_t code = m.code;
       t.micros.clear();
       log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
       for (ObjectId o : p.threads)
-        if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, code);
+        if (auto* other = thread_mut(o); other && other->id != t.id && other->state == RunState::running) {
+          if (mutant_ == Mutant::exitprocess_sends_thread_detach && p.probe_loaded)
+            emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", true}});
+          if (mutant_ != Mutant::exitprocess_threads_signaled_late) kill_thread(*other, code);
+        }
+      if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
+      if (mutant_ == Mutant::exitprocess_status_set_first) {
+        p.exit_code = code;
+        signal(p.id);
+      }
       if (p.probe_loaded) {
         const char* reserved = mutant_ == Mutant::exit_detach_reserved_null ? "null" : "non-null";
         t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
@@ -1078,7 +1132,10 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     case Op::Mark: emit(t, "mark", {{"name", s.name}}); break;
     case Op::Return:
       emit(t, "about-to-exit", {{"how", "return"}, {"code", s.number}});
-      if (t.main) push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
+      // exitprocess.return-from-main: returning from main is ExitProcess (after the C runtime's
+      // handlers).
+      if (t.main && mutant_ != Mutant::return_from_main_ends_only_main)
+        push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
       else push_thread_exit(t, s.number);
       break;
     case Op::Exit:
@@ -1103,8 +1160,22 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     }
     case Op::TerminateSelf:
       emit(t, "about-to-exit", {{"how", "terminate-self"}, {"code", s.number}});
+      // terminate.self-does-not-return: the calling thread stops there (only the mutant runs its
+      // next verb first). terminate.threads-get-the-code: every thread ends with the code, the
+      // caller too.
+      if (mutant_ == Mutant::terminate_self_returns && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
+      if (mutant_ == Mutant::terminate_self_caller_code_zero) kill_thread(t, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
       break;
+    case Op::TerminateThreadSelf: {
+      const auto live = std::count_if(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
+        return threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+      });
+      emit(t, "about-to-exit", {{"how", "terminate-thread"}, {"code", s.number}, {"last_thread", live == 1 ? "yes" : "no"},
+                                {"threads", live}});
+      terminate_thread(t.id, s.number);
+      break;
+    }
     case Op::Crash:
       // exit.code.fatal-exception: an unhandled exception ends the process with the
       // exception code; exit.code.fatal-exception-threads: every thread running then ends
@@ -1309,7 +1380,8 @@ std::optional<std::uint32_t> Model::exit_code_process(ObjectId id) const {
 std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
   const auto* t = thread(id);
   if (!t) return std::nullopt;
-  if (t->state != RunState::terminated) return kStillActive;
+  // thread-end.still-active-while-running: STILL_ACTIVE until the thread has ended.
+  if (t->state != RunState::terminated) return mutant_ == Mutant::thread_still_active_reads_zero ? 0 : kStillActive;
   return mutant_ == Mutant::dead_thread_forgets ? 0 : t->exit_code;
 }
 

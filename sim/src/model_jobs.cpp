@@ -10,7 +10,6 @@
 namespace termsuite::sim {
 
 namespace {
-constexpr std::uint32_t kErrorAccessDenied = 5;
 constexpr std::uint32_t kMsgActiveProcessZero = 4;     // JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO
 constexpr std::uint32_t kMsgNewProcess = 6;            // JOB_OBJECT_MSG_NEW_PROCESS
 constexpr std::uint32_t kMsgExitProcess = 7;           // JOB_OBJECT_MSG_EXIT_PROCESS

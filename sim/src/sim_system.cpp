@@ -75,12 +75,32 @@ std::vector<WaitResult> SimSystem::join(WaitGroup wg) {
   return results;
 }
 
-bool SimSystem::terminate(Handle process, std::uint32_t code) {
-  auto obj = object(process);
-  if (!obj || model_.kind(*obj) != ObjectKind::process) return false;
-  bool ok = model_.terminate_process(*obj, code, "TerminateProcess");
+bool SimSystem::terminate(Handle process, std::uint32_t code) { return terminate_status(process, code) == 0; }
+
+std::uint32_t SimSystem::terminate_status(Handle process, std::uint32_t code) {
   model_.run();
-  return ok;
+  auto obj = object(process);
+  if (!obj || model_.kind(*obj) != ObjectKind::process) return kErrorInvalidHandle;
+  const auto* harness = model_.process(model_.harness_object());
+  const bool right = !harness->without_terminate.contains(process.value);
+  const std::uint32_t error = model_.terminate_process_status(*obj, code, right);
+  model_.run();
+  return error;
+}
+
+std::uint32_t SimSystem::terminate_thread(Handle thread, std::uint32_t code) {
+  model_.run();
+  auto obj = object(thread);
+  if (!obj || model_.kind(*obj) != ObjectKind::thread) return kErrorInvalidHandle;
+  const std::uint32_t error = model_.terminate_thread(*obj, code);
+  model_.run();
+  return error;
+}
+
+Opened SimSystem::open_process_without_terminate(std::uint32_t pid) {
+  auto opened = open_process(pid);
+  if (opened.handle) model_.mark_without_terminate(model_.harness_pid(), opened.handle.value);
+  return opened;
 }
 
 std::optional<std::uint32_t> SimSystem::exit_code(Handle process) {

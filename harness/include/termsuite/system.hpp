@@ -93,6 +93,11 @@ class System {
   virtual std::vector<WaitResult> join(WaitGroup g) = 0;
 
   virtual bool terminate(Handle process, std::uint32_t exit_code) = 0;            // TerminateProcess
+  // TerminateProcess, TerminateThread: 0, or the Win32 error the call failed with.
+  virtual std::uint32_t terminate_status(Handle process, std::uint32_t exit_code) = 0;
+  virtual std::uint32_t terminate_thread(Handle thread, std::uint32_t exit_code) = 0;
+  // OpenProcess with SYNCHRONIZE and PROCESS_QUERY_LIMITED_INFORMATION only: no PROCESS_TERMINATE.
+  virtual Opened open_process_without_terminate(std::uint32_t pid) = 0;
   virtual std::optional<std::uint32_t> exit_code(Handle process) = 0;              // GetExitCodeProcess
   virtual std::optional<std::uint32_t> thread_exit_code(Handle thread) = 0;        // GetExitCodeThread
   virtual void close(Handle h) = 0;                                                // CloseHandle

@@ -38,6 +38,8 @@ enum class Op {
   Abort,              // abort: the C runtime's abort()
   UnhandledFilter,    // unhandled-filter: SetUnhandledExceptionFilter(a filter returning EXCEPTION_EXECUTE_HANDLER)
   RemoveCtrlHandler,  // remove-ctrl-handler MODE: SetConsoleCtrlHandler(handler of `ctrl`, FALSE)
+  // Ending one thread without ExitThread.
+  TerminateThreadSelf,  // terminate-thread N: TerminateThread(GetCurrentThread(), N)
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise, StackOverflow, FailFast };
 

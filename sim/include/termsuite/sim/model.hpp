@@ -30,6 +30,7 @@
 namespace termsuite::sim {
 
 inline constexpr std::uint32_t kStillActive = 259;             // STILL_ACTIVE
+inline constexpr std::uint32_t kErrorAccessDenied = 5;         // ERROR_ACCESS_DENIED
 inline constexpr std::uint32_t kErrorInvalidHandle = 6;        // ERROR_INVALID_HANDLE
 inline constexpr std::uint32_t kErrorInvalidParameter = 87;    // ERROR_INVALID_PARAMETER
 inline constexpr std::uint32_t kUsageErrorExitCode = 0xBADA;   // the actor's, for a bad argv
@@ -125,6 +126,25 @@ enum class Mutant {
   ctrl_remove_ignored,                  // ctrl.handler-removed
   ctrl_ignore_spares_handlers,          // ctrl.ignore-concerns-ctrl-c
   ctrl_handler_registered_once,         // ctrl.handler-registered-twice
+  // The termination APIs' own pages (TerminateProcess, ExitProcess, ExitThread, TerminateThread,
+  // GetExitCodeThread): sim/src/model_threads.cpp and the steps of model.cpp they name.
+  terminate_ended_succeeds,             // terminate.ended-access-denied
+  terminate_ignores_access,             // terminate.needs-terminate-right
+  terminate_self_returns,               // terminate.self-does-not-return
+  terminate_self_caller_code_zero,      // terminate.threads-get-the-code
+  exitprocess_sends_thread_detach,      // exitprocess.no-thread-detach
+  exitprocess_threads_signaled_late,    // exitprocess.threads-signaled-before-detach
+  exitprocess_caller_signaled_first,    // exitprocess.caller-signaled-after-detach
+  exitprocess_status_set_first,         // exitprocess.status-set-after-detach
+  return_from_main_ends_only_main,      // exitprocess.return-from-main
+  exit_thread_no_detach,                // thread-end.exit-thread-detach
+  exit_thread_code_zero,                // thread-end.code-replaces-still-active
+  thread_still_active_reads_zero,       // thread-end.still-active-while-running
+  exited_thread_not_signaled,           // thread-end.waiters-released
+  terminate_thread_runs_detach,         // terminate-thread.no-detach
+  terminate_thread_code_zero,           // terminate-thread.code
+  terminate_last_thread_keeps_process,  // terminate-thread.last-thread-ends-process
+  terminated_thread_keeps_mutex,        // terminate-thread.mutex-abandoned
 };
 
 struct MutantInfo {
@@ -283,6 +303,8 @@ struct ProcessObj {
   int live_windows = 0;                       // `window` windows not yet destroyed
   std::uint64_t listener = 0;
   std::vector<std::pair<std::string, std::uint32_t>> listening;  // name, registered message id
+  // Handles to processes opened without PROCESS_TERMINATE (open_process_without_terminate).
+  std::set<std::uint64_t> without_terminate;
 };
 
 // A top-level window. Console windows belong to the console (its host), not to an actor.
@@ -398,6 +420,12 @@ class Model {
   std::pair<std::uint32_t, std::uint32_t> shutdown_parameters() const;
   ObjectId harness_object() const { return harness_; }
   bool terminate_process(ObjectId process, std::uint32_t code, std::string_view why);
+  // TerminateProcess through a handle (with or without PROCESS_TERMINATE) and TerminateThread:
+  // 0, or the Win32 error (sim/src/model_threads.cpp).
+  std::uint32_t terminate_process_status(ObjectId process, std::uint32_t code, bool terminate_right);
+  std::uint32_t terminate_thread(ObjectId thread, std::uint32_t code);
+  // Records that `owner`'s handle `handle` (to a process) lacks PROCESS_TERMINATE.
+  void mark_without_terminate(std::uint32_t owner, std::uint64_t handle);
   bool close_handle(std::uint32_t owner, std::uint64_t handle);
   std::optional<std::uint64_t> open_by_id(std::uint32_t owner, ObjectKind kind, std::uint32_t id, std::uint32_t* error);
   void set_driver_cancel_delay(std::uint64_t ms) { driver_cancel_ms_ = ms; }
@@ -478,7 +506,7 @@ class Model {
   PipeObj* find_pipe(std::string_view name, bool harness_reads);
   void exit_thread(ThreadObj& t, std::uint32_t code);
   void exit_process(ProcessObj& p, std::uint32_t code, std::string_view how);
-  void kill_thread(ThreadObj& t, std::uint32_t code);
+  void kill_thread(ThreadObj& t, std::uint32_t code, bool abandon = true);
   void maybe_finish(ProcessObj& p);
   void signal(ObjectId id);
   void close_all_handles(ProcessObj& p);

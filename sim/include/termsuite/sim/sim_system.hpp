@@ -17,6 +17,9 @@ class SimSystem final : public System {
   WaitGroup wait_async(Handle h, int waiters, Deadline d) override;
   std::vector<WaitResult> join(WaitGroup g) override;
   bool terminate(Handle process, std::uint32_t exit_code) override;
+  std::uint32_t terminate_status(Handle process, std::uint32_t exit_code) override;
+  std::uint32_t terminate_thread(Handle thread, std::uint32_t exit_code) override;
+  Opened open_process_without_terminate(std::uint32_t pid) override;
   std::optional<std::uint32_t> exit_code(Handle process) override;
   std::optional<std::uint32_t> thread_exit_code(Handle thread) override;
   void close(Handle h) override;

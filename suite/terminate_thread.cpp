@@ -11,19 +11,7 @@ constexpr std::uint32_t kStillActive = 259;
 // loader thread-pool workers before main, which idle for about 30 s before they leave.
 constexpr milliseconds kPoolIdleBudget{40'000};
 
-class TerminateThreadApi : public ClaimTest {
- protected:
-  Handle started_thread(const Actor& a, std::size_t n) {
-    auto started = sys().await_n(a, "thread-started", n, Deadline::in(kStartBudget));
-    if (started.size() < n) {
-      note_timeout("a worker did not start");
-      return {};
-    }
-    auto t = sys().open_thread(static_cast<std::uint32_t>(started[n - 1].number("thread").value_or(0)));
-    EXPECT_TRUE(t.handle) << "OpenThread failed: error " << t.error;
-    return t.handle;
-  }
-};
+class TerminateThreadApi : public ClaimTest {};
 
 TEST_F(TerminateThreadApi, NotifiesNoDll) {
   claim("terminate-thread.no-detach");

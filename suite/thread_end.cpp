@@ -8,20 +8,7 @@ namespace {
 
 constexpr std::uint32_t kStillActive = 259;
 
-class ThreadEnd : public ClaimTest {
- protected:
-  // The thread the `n`th thread-started record names, opened.
-  Handle started_thread(const Actor& a, std::size_t n) {
-    auto started = sys().await_n(a, "thread-started", n, Deadline::in(kStartBudget));
-    if (started.size() < n) {
-      note_timeout("a worker did not start");
-      return {};
-    }
-    auto t = sys().open_thread(static_cast<std::uint32_t>(started[n - 1].number("thread").value_or(0)));
-    EXPECT_TRUE(t.handle) << "OpenThread failed: error " << t.error;
-    return t.handle;
-  }
-};
+class ThreadEnd : public ClaimTest {};
 
 TEST_F(ThreadEnd, StillActiveWhileItRuns) {
   claim("thread-end.still-active-while-running");

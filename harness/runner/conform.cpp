@@ -90,19 +90,6 @@ Description split_description(std::string_view text) {
   return d;
 }
 
-// The worst outcome decides a claim's status.
-int severity(Outcome o) {
-  switch (o) {
-    case Outcome::pass: return 0;
-    case Outcome::xfail: return 1;
-    case Outcome::skip: return 2;
-    case Outcome::xpass: return 3;
-    case Outcome::timeout: return 4;
-    case Outcome::fail: return 5;
-  }
-  return 5;
-}
-
 std::string upper_label(Outcome o) {
   switch (o) {
     case Outcome::pass: return "pass";

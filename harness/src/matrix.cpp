@@ -15,19 +15,6 @@ namespace termsuite {
 
 namespace {
 
-// The worst outcome decides a claim's status (as in conform's summary).
-int severity(Outcome o) {
-  switch (o) {
-    case Outcome::pass: return 0;
-    case Outcome::xfail: return 1;
-    case Outcome::skip: return 2;
-    case Outcome::xpass: return 3;
-    case Outcome::timeout: return 4;
-    case Outcome::fail: return 5;
-  }
-  return 5;
-}
-
 constexpr Outcome kOutcomes[] = {Outcome::pass, Outcome::xfail, Outcome::skip, Outcome::xpass, Outcome::timeout, Outcome::fail};
 
 // A CSS class and data-status value: the outcome's own name, or "not-run".

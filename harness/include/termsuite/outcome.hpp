@@ -21,6 +21,20 @@ std::optional<Outcome> parse_outcome(std::string_view s);
 // True for the outcomes a conformance gate accepts.
 // A skip is the platform's configuration saying the test cannot run there (its detail says why:
 // a Windows Terminal console that ignores WM_CLOSE), never a deviation: those are xfails.
+// How bad an outcome is, for "the worst outcome decides a claim's status" (the summary, the
+// matrix): pass < xfail < skip < xpass < timeout < fail.
+inline int severity(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return 0;
+    case Outcome::xfail: return 1;
+    case Outcome::skip: return 2;
+    case Outcome::xpass: return 3;
+    case Outcome::timeout: return 4;
+    case Outcome::fail: return 5;
+  }
+  return 5;
+}
+
 inline bool gate_accepts(Outcome o) { return o == Outcome::pass || o == Outcome::xfail || o == Outcome::skip; }
 
 // What a test did, before expectations.

@@ -20,6 +20,7 @@
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
+#include "termsuite/matrix.hpp"
 #include "termsuite/results.hpp"
 #ifndef _WIN32
 #include "wine_env.hpp"
@@ -90,18 +91,6 @@ Description split_description(std::string_view text) {
   return d;
 }
 
-std::string upper_label(Outcome o) {
-  switch (o) {
-    case Outcome::pass: return "pass";
-    case Outcome::xfail: return "xfail";
-    case Outcome::skip: return "SKIP";
-    case Outcome::xpass: return "XPASS";
-    case Outcome::timeout: return "TIMEOUT";
-    case Outcome::fail: return "FAIL";
-  }
-  return "?";
-}
-
 void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double seconds, int shards,
                    const fs::path& json_path, const fs::path& junit_path) {
   std::map<std::string, std::vector<const TestResult*>> by_claim;
@@ -128,10 +117,10 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
     ++counts[static_cast<int>(worst)];
     std::string tally;
     for (auto& [o, k] : n) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", k, to_string(o));
-    fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", c.id, width, to_string(c.grade), grade_width, upper_label(worst), tally);
+    fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", c.id, width, to_string(c.grade), grade_width, status_word(worst), tally);
     for (auto* t : it->second)
       if (t->outcome != Outcome::pass)
-        fmt::print("  {:<{}}  {:<{}}   {} {}: {}\n", "", width, "", grade_width, upper_label(t->outcome), t->name, t->detail);
+        fmt::print("  {:<{}}  {:<{}}   {} {}: {}\n", "", width, "", grade_width, status_word(t->outcome), t->name, t->detail);
   }
   for (const auto& [claim, tests] : by_claim)
     if (!catalog.find(claim))
@@ -354,7 +343,7 @@ int conform(const ConformOptions& o) {
   fmt::print("  live and simulator agree on {} of the {} tests they share\n", both - static_cast<int>(differ.size()), both);
   for (const auto& d : differ) fmt::print("    differs: {}\n", d);
   for (const auto& t : simrun.results.tests)
-    if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", upper_label(t.outcome), t.name, t.detail);
+    if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
   for (const auto& p : simrun.problems) problems.push_back(p);
 
 #endif

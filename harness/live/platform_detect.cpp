@@ -54,6 +54,8 @@ namespace termsuite {
 
 Platform backend_platform() { return live::detect_platform(); }
 
+std::string_view backend_name() { return "live"; }
+
 std::string backend_path(std::string_view path) {
   if (path.empty() || path.front() != '/') return std::string(path);
   // Wine exports wine_get_dos_file_name from kernel32; on Windows a '/'-rooted path stays as is.

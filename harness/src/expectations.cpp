@@ -89,7 +89,7 @@ Condition parse_condition(const nlohmann::json& j, std::string_view origin, cons
   Condition c;
   for (auto& [key, value] : j.items()) {
     std::string at = fmt::format("{}: when.{}", where, key);
-    if (key == "os") c.os = one_of(value, at, {"windows", "wine"});
+    if (key == "os") c.os = one_of(value, at, {"windows", "wine", "linux"});
     else if (key == "arch") c.arch = one_of(value, at, {"x86_64", "x86", "arm64"});
     else if (key == "version")
       c.version = parse_range<VersionNumbers>(value, origin, at, version_bound(3, "major.minor.build"), version_text);
@@ -110,6 +110,7 @@ bool Condition::matches(const Platform& p) const {
   if (os) {
     if (*os == "wine" && !under_wine) return false;
     if (*os == "windows" && (under_wine || p.os != "windows")) return false;
+    if (*os == "linux" && p.os != "linux") return false;
   }
   if (arch && *arch != p.arch) return false;
   if (version || build) {
@@ -129,6 +130,7 @@ std::string expectations_family(const Platform& p) {
   if (p.arch.empty()) return {};
   if (!p.wine.empty()) return fmt::format("wine-{}", p.arch);
   if (p.os == "windows") return fmt::format("windows-{}", p.arch);
+  if (p.os == "linux") return fmt::format("linux-{}", p.arch);  // the POSIX suite's, on any kernel
   return {};
 }
 

@@ -410,4 +410,6 @@ Platform backend_platform() {
 
 std::string backend_path(std::string_view path) { return std::string(path); }
 
+std::string_view backend_name() { return "sim"; }
+
 }  // namespace termsuite

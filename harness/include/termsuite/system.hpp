@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "termsuite/backend.hpp"
 #include "termsuite/deadline.hpp"
 #include "termsuite/platform.hpp"
 #include "termsuite/report.hpp"
@@ -216,12 +217,8 @@ class System {
   virtual std::vector<std::string> reap() = 0;
 };
 
-// Each backend provides these; the suite binary is linked with exactly one backend.
+// Each Windows backend (live, sim) provides this and backend.hpp's functions; the suite binary is
+// linked with exactly one backend.
 std::unique_ptr<System> make_system();
-// The platform the backend runs on ({"id": "sim"} for the simulator).
-Platform backend_platform();
-// A path as this process can open it: under Wine, a Unix path such as the one CMake compiled
-// in becomes its DOS name (Z:\...); elsewhere the path is returned as it is.
-std::string backend_path(std::string_view path);
 
 }  // namespace termsuite

@@ -96,9 +96,11 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
   std::map<std::string, std::vector<const TestResult*>> by_claim;
   for (const auto& t : r.tests) by_claim[t.claim].push_back(&t);
   const auto& p = r.platform;
-  fmt::print("\ntermsuite conform: {} ({}{}), {} tests in {} shard(s), {:.1f} s\n\n", p.id,
-             p.wine.empty() ? "Windows " + p.version : "Wine " + p.wine,
-             p.host.empty() ? std::string() : " on " + p.host, r.tests.size(), shards, seconds);
+  const std::string what = is_posix_platform(p) ? (p.host.empty() ? p.os + " " + p.version : p.host)
+                           : p.wine.empty()     ? "Windows " + p.version
+                                                : "Wine " + p.wine + (p.host.empty() ? std::string() : " on " + p.host);
+  fmt::print("\ntermsuite conform: {} ({}), {} tests in {} shard(s), {:.1f} s\n\n", p.id, what, r.tests.size(), shards,
+             seconds);
   std::size_t width = 5;
   for (const auto& c : catalog.claims()) width = std::max(width, c.id.size());
   constexpr std::size_t grade_width = 16;  // "windows-observed": how well the claim is established for Windows
@@ -126,9 +128,10 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
     if (!catalog.find(claim))
       for (auto* t : tests)
         fmt::print("  {:<{}}  {:<{}} FAIL     {} names unknown claim '{}'\n", "?", width, "?", grade_width, t->name, claim);
-  int total = static_cast<int>(catalog.claims().size());
-  fmt::print("\n  {} claims in the catalog: {} checked here ({} pass, {} known deviation, {} failing), {} not covered yet\n",
-             total, covered, counts[static_cast<int>(Outcome::pass)], counts[static_cast<int>(Outcome::xfail)],
+  int total = 0;  // the claims this platform is asked (a POSIX system: the POSIX claims)
+  for (const auto& c : catalog.claims()) total += claim_applies(c, p);
+  fmt::print("\n  {} claims of the catalog asked of {}: {} checked here ({} pass, {} known deviation, {} failing), {} not covered yet\n",
+             total, is_posix_platform(p) ? "a POSIX system" : "Windows", covered, counts[static_cast<int>(Outcome::pass)], counts[static_cast<int>(Outcome::xfail)],
              covered - counts[static_cast<int>(Outcome::pass)] - counts[static_cast<int>(Outcome::xfail)],
              total - covered);
   fmt::print("  results: {}\n  junit:   {}\n", json_path.string(), junit_path.string());
@@ -164,6 +167,76 @@ void print_partial_note(const ConformOptions& o, const std::string& id) {
 // The simulator's run saw every test: it ended by itself and every stream line was readable.
 bool sim_run_complete(const SimRun& r) {
   return !r.finished.timed_out && !r.finished.interrupted && r.problems.empty() && !r.results.tests.empty();
+}
+
+// The POSIX suite's run (natively, alongside the Windows shards; a second or two): the POSIX
+// counterparts of the Windows claims, asked of the system the runner runs on.
+struct PosixRun {
+  bool ran = false;  // false: the filter selects none of its tests
+  RunResults results;
+  Expectations expectations;
+  std::vector<std::string> names;
+  std::size_t reported = 0;  // tests with a result line
+  std::vector<std::string> problems;
+  Finished finished;
+  double seconds = 0;  // its wall time, from its description to its last result
+};
+
+PosixRun run_posix_suite(const ConformOptions& o, const fs::path& out_dir, int timeout_seconds) {
+  const auto suite = o.native_build / "bin" / "termsuite-posix";
+  if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
+  auto command = [&](std::vector<std::string> args) {
+    Command c{suite.string(), std::move(args), {}, {}, {}};
+    c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+    c.unset.push_back("TERMSUITE_PLATFORM_ID");  // --platform-id names the Windows platform under test
+    return c;
+  };
+  const auto started = Clock::now();
+  PosixRun r;
+  std::vector<std::string> describe_args{"--termsuite-describe"};
+  if (!o.filter.empty()) describe_args.push_back("--gtest_filter=" + o.filter);
+  auto described = run(command(describe_args), Deadline::in(milliseconds(60'000)));
+  auto description = split_description(described.output);
+  if (description.platform_line.empty())
+    throw EnvError(fmt::format("the POSIX suite could not start: {}", last_line(described.output)));
+  try {
+    r.results.platform = Platform::from_json(nlohmann::json::parse(description.platform_line).at("platform"));
+  } catch (const std::exception& e) {
+    throw EnvError(fmt::format("the POSIX suite's platform line is unreadable: {}", e.what()));
+  }
+  r.expectations = Expectations::load_for(o.expectations_dir, r.results.platform);  // ExpectationsError: exit 2
+  if (!described.ok()) throw EnvError(last_line(described.output));  // the check's reason
+  r.names = parse_test_list(description.listing);
+  if (r.names.empty()) return r;
+  r.ran = true;
+  const auto stream = out_dir / "posix.jsonl";
+  std::error_code ec;
+  fs::remove(stream, ec);
+  std::vector<std::string> args{"--termsuite-results=" + stream.string(), "--gtest_brief=1"};
+  if (!o.filter.empty()) args.push_back("--gtest_filter=" + o.filter);
+  r.finished = run(command(args), Deadline::in(std::chrono::seconds(timeout_seconds)), Output::discard,
+                   out_dir / "posix.log");
+  auto contents = parse_stream(read_text_file(stream), stream.string());
+  r.problems = std::move(contents.problems);
+  std::set<std::string> seen;
+  for (auto& t : contents.tests) {
+    seen.insert(t.name);
+    r.results.tests.push_back(std::move(t));
+  }
+  r.reported = seen.size();
+  for (const auto& name : r.names) {
+    if (seen.contains(name)) continue;
+    TestResult lost;
+    lost.name = name;
+    lost.backend = "posix";
+    lost.outcome = r.finished.timed_out ? Outcome::timeout : Outcome::fail;
+    lost.detail = r.finished.timed_out
+                      ? fmt::format("no result: the POSIX suite passed its {} s deadline", timeout_seconds)
+                      : "no result: the POSIX suite ended before this test reported (see posix.log)";
+    r.results.tests.push_back(std::move(lost));
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  return r;
 }
 #endif
 
@@ -249,8 +322,10 @@ int conform(const ConformOptions& o) {
   const auto plan = plan_shards(names, o.jobs, load_timings(timings_path));
   const int shards = static_cast<int>(plan.size());
 #ifndef _WIN32
-  // The simulator's run (natively, well under a second) goes alongside the live shards.
+  // The simulator's run (natively, well under a second) and the POSIX suite's (natively, a second
+  // or two) go alongside the live shards.
   auto sim_future = std::async(std::launch::async, [&] { return run_sim_suite(o.native_build, "", out_dir / "sim.jsonl"); });
+  auto posix_future = std::async(std::launch::async, [&] { return run_posix_suite(o, out_dir, o.timeout_seconds); });
 #endif
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
   std::vector<fs::path> streams;
@@ -315,7 +390,9 @@ int conform(const ConformOptions& o) {
   // 6. The simulator: the documents, executable. It runs the same scenarios (natively, in
   // milliseconds) and must pass them all; where the live platform differs, say where. The
   // Windows bundle has no simulator: ./termsuite conform on Linux runs it.
-  int sim_bad = 0;
+  int sim_bad = 0, posix_bad = 0;
+  std::string posix_platform, posix_origin;  // the POSIX suite's platform, when it ran
+  std::size_t posix_deviations = 0;
 #ifndef _WIN32
   auto simrun = sim_future.get();
   throw_if_interrupted();
@@ -346,20 +423,52 @@ int conform(const ConformOptions& o) {
     if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
   for (const auto& p : simrun.problems) problems.push_back(p);
 
+  // 7. The POSIX system this runs on: its own column, its own expectations, the same gate.
+  auto posixrun = posix_future.get();
+  throw_if_interrupted();
+  if (posixrun.ran) {
+    const auto& pid = posixrun.results.platform.id;
+    const bool complete = o.filter.empty() && posixrun.reported == posixrun.names.size() && posixrun.problems.empty() &&
+                          !posixrun.finished.timed_out;
+    const auto posix_written = write_conform_results(o, pid, stable_json(posixrun.results), complete);
+    const auto posix_junit = out_dir / (pid + ".junit.xml");
+    write_file(posix_junit, junit_xml(posixrun.results));
+    print_summary(posixrun.results, catalog, posixrun.seconds, 1, posix_written.path, posix_junit);
+    if (posix_written.partial) print_partial_note(o, pid);
+    for (const auto& t : posixrun.results.tests) posix_bad += !gate_accepts(t.outcome);
+    std::set<std::string> posix_seen;
+    for (const auto& t : posixrun.results.tests) posix_seen.insert(t.name);
+    for (const auto& d : posixrun.expectations.deviations())
+      if (!posix_seen.contains(d.test) && o.filter.empty()) ++posix_bad;
+    for (const auto& p : posixrun.problems) problems.push_back(p);
+    posix_platform = pid;
+    posix_deviations = posixrun.expectations.deviations().size();
+    posix_origin = posixrun.expectations.from_file()
+                       ? fs::relative(posixrun.expectations.origin(), o.source_dir).string()
+                       : std::string("no file");
+  } else {
+    fmt::print("\n  POSIX suite: the filter selects none of its tests\n");
+  }
 #endif
   report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}});  // the matrix of every results file
-  int bad = sim_bad;
+  int bad = sim_bad + posix_bad;
   for (const auto& t : results.tests) bad += !gate_accepts(t.outcome);
   for (const auto& d : expectations.deviations())
     if (!seen.contains(d.test) && o.filter.empty()) ++bad;
+  const std::string posix_too = posix_platform.empty() ? std::string() : " and " + posix_platform;
   if (bad || !problems.empty()) {
-    fmt::print("\nresult: {} does NOT match its expectations ({} test(s) failing, unexpectedly passing or lost)\n",
-               platform.id, bad);
+    fmt::print("\nresult: {}{} do NOT match their expectations ({} test(s) failing, unexpectedly passing or lost)\n",
+               platform.id, posix_too, bad);
     return 1;
   }
-  fmt::print("\nresult: {} matches its expectations ({} known deviation(s) in {})\n", platform.id,
-             expectations.deviations().size(),
-             expectations.from_file() ? fs::relative(expectations.origin(), o.source_dir).string() : "no file");
+  auto where = [&](const Expectations& e) {
+    return e.from_file() ? fs::relative(e.origin(), o.source_dir).string() : std::string("no file");
+  };
+  fmt::print("\nresult: {} matches its expectations ({} known deviation(s) in {}){}\n", platform.id,
+             expectations.deviations().size(), where(expectations),
+             posix_platform.empty() ? std::string()
+                                    : fmt::format(", and so does {} ({} known deviation(s) in {})", posix_platform,
+                                                  posix_deviations, posix_origin));
   return 0;
 }
 

@@ -436,10 +436,30 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
       }
       claim.tests.push_back(std::move(name));
     }
+    if (item.contains("contrasts")) {
+      claim.contrasts = p.string_of(item, "contrasts", where);
+      if (!is_posix_claim(claim)) p.fail(where + ": only a POSIX claim (area \"posix\") names a claim it \"contrasts\" with");
+    } else if (is_posix_claim(claim)) {
+      p.fail(where + ": a POSIX claim must name the Windows claim it \"contrasts\" with");
+    }
     catalog.claims_.push_back(std::move(claim));
+  }
+  for (std::size_t i = 0; i < catalog.claims_.size(); ++i) {
+    const Claim& c = catalog.claims_[i];
+    if (c.contrasts.empty()) continue;
+    const Claim* other = catalog.find(c.contrasts);
+    if (other == nullptr || is_posix_claim(*other))
+      p.fail("claims[" + std::to_string(i) + "] (" + c.id + "): \"contrasts\" must name a Windows claim of the catalog, not \"" +
+             c.contrasts + "\"");
   }
   return catalog;
 }
+
+bool is_posix_claim(const Claim& c) { return c.area == "posix"; }
+
+bool is_posix_platform(const Platform& p) { return !p.os.empty() && p.os != "windows" && p.os != "sim"; }
+
+bool claim_applies(const Claim& c, const Platform& p) { return is_posix_claim(c) == is_posix_platform(p); }
 
 ClaimsCatalog ClaimsCatalog::load(const std::filesystem::path& file) {
   bool ok = true;

@@ -100,11 +100,28 @@ std::vector<Group> rows_by_area(const ClaimsCatalog& catalog, const std::vector<
 
 std::string platform_description(const Platform& p) {
   if (p.id == "sim" || p.os == "sim") return fmt::format("the simulator ({})", p.version);
+  if (is_posix_platform(p)) {  // "Linux 6.1 · x86_64"
+    std::string os = p.os;
+    if (os == "linux") os = "Linux";
+    return fmt::format("{} {}{}", os, p.version.empty() ? "?" : p.version, p.arch.empty() ? "" : " \xC2\xB7 " + p.arch);
+  }
   std::string s;
   if (!p.wine.empty()) s = fmt::format("Wine {}{} \xC2\xB7 ", p.wine, p.flavour.empty() ? "" : " (" + p.flavour + ")");
   s += fmt::format("Windows {}", p.version.empty() ? "?" : p.version);
   if (!p.arch.empty()) s += " \xC2\xB7 " + p.arch;
   return s;
+}
+
+// A claim the platform is not asked (a POSIX claim on Windows, a Windows claim on Linux), and that
+// no test of it ran there: its cell says "n/a" and it counts in no total.
+bool not_asked(const MatrixColumn& column, const Row& row) {
+  return row.claim && !claim_applies(*row.claim, column.results.platform) && !claim_status(column, row.id);
+}
+
+constexpr std::string_view kNotAskedWord = "n/a";
+std::string not_asked_meaning(const Row& row) {
+  return is_posix_claim(*row.claim) ? "a POSIX claim: Windows platforms are not asked it"
+                                    : "a Windows claim: POSIX platforms are not asked it (the POSIX claims that contrast with it are)";
 }
 
 struct Totals {
@@ -115,7 +132,8 @@ struct Totals {
 Totals totals_of(const std::vector<Group>& groups, const MatrixColumn& column) {
   Totals t;
   for (const auto& g : groups)
-    for (const auto& r : g.rows) ++t.claims[status_key(claim_status(column, r.id))];
+    for (const auto& r : g.rows)
+      if (!not_asked(column, r)) ++t.claims[status_key(claim_status(column, r.id))];
   t.tests = column.results.tests.size();
   return t;
 }
@@ -205,6 +223,9 @@ details summary{cursor:pointer;color:var(--muted);font-size:.8rem}
 .s-xpass{background:#bc4c00;color:#fff}
 .s-skip{background:#eaeef2;color:#424a53}
 .s-not-run{background:#fff;color:#8c959f}
+.s-na{background:repeating-linear-gradient(135deg,#f6f8fa,#f6f8fa 6px,#fff 6px,#fff 12px);color:#8c959f}
+h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
+table.pairs .side{width:24rem;min-width:14rem}
 td.s-fail .tests,td.s-timeout .tests,td.s-xpass .tests{background:#fff;border-radius:.2rem;padding:.2rem .2rem .2rem 1.2rem}
 .o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}
 footer.page{margin-top:1rem;font-size:.8rem;color:var(--muted)}
@@ -261,6 +282,10 @@ std::string claim_header_html(const ClaimsCatalog& catalog, const Row& row) {
 
 std::string cell_html(const MatrixColumn& column, const Row& row) {
   const auto& pid = column.results.platform.id;
+  if (not_asked(column, row))
+    return fmt::format("<td class=\"cell s-na\" data-claim=\"{}\" data-platform=\"{}\" data-status=\"n-a\" title=\"{}\">"
+                       "<span class=\"status\">{}</span></td>",
+                       h(row.id), h(pid), h(not_asked_meaning(row)), kNotAskedWord);
   auto status = claim_status(column, row.id);
   auto key = status_key(status);
   std::string s = fmt::format("<td class=\"cell s-{}\" data-claim=\"{}\" data-platform=\"{}\" data-status=\"{}\" title=\"{}\">",
@@ -436,6 +461,90 @@ std::vector<MatrixColumn> load_matrix_columns(const fs::path& results_dir, const
   return columns;
 }
 
+namespace {
+
+// The "Windows vs POSIX" view: each POSIX claim beside the Windows claim it contrasts with, with
+// the statuses of each on the platforms that are asked it.
+struct Pair {
+  const Claim* windows;
+  const Claim* posix;
+};
+std::vector<Pair> contrast_pairs(const ClaimsCatalog& catalog) {
+  std::vector<Pair> pairs;
+  for (const auto& c : catalog.claims())
+    if (!c.contrasts.empty())
+      if (const Claim* w = catalog.find(c.contrasts)) pairs.push_back({w, &c});
+  return pairs;
+}
+
+std::string pair_cell_html(const MatrixColumn& column, const Claim& claim) {
+  auto status = claim_status(column, claim.id);
+  auto key = status_key(status);
+  return fmt::format("<td class=\"cell s-{0}\" data-claim=\"{1}\" data-platform=\"{2}\" data-status=\"{0}\" title=\"{3}\">"
+                     "<a href=\"#claim-{1}\"><span class=\"status\">{4}</span></a></td>",
+                     key, h(claim.id), h(column.results.platform.id), h(status_meaning(status)), h(status_word(status)));
+}
+
+std::string pair_side_html(const Claim& c) {
+  return fmt::format("<td class=\"side\"><a href=\"#claim-{0}\"><code class=\"id\">{0}</code></a><div class=\"statement\">{1}</div></td>",
+                     h(c.id), h(c.statement));
+}
+
+std::string pairs_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns) {
+  auto pairs = contrast_pairs(catalog);
+  if (pairs.empty()) return {};
+  std::vector<const MatrixColumn*> windows, posix;
+  for (const auto& col : columns) (is_posix_platform(col.results.platform) ? posix : windows).push_back(&col);
+  std::string s = "<h2 id=\"windows-vs-posix\">Windows vs POSIX</h2>\n";
+  s += fmt::format("<p>{}: each POSIX claim beside the Windows claim it is the counterpart of, the same question asked of "
+                   "both systems, with its status on each platform that is asked it.</p>\n",
+                   plural(pairs.size(), "pair", "pairs"));
+  s += "<div class=\"scroll\">\n<table id=\"pairs\" class=\"pairs\">\n<thead>\n<tr><th scope=\"col\" class=\"side\">Windows claim</th>";
+  for (auto* col : windows) s += fmt::format("<th scope=\"col\" class=\"platform\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
+  s += "<th scope=\"col\" class=\"side\">POSIX claim</th>";
+  for (auto* col : posix) s += fmt::format("<th scope=\"col\" class=\"platform\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
+  s += "</tr>\n</thead>\n<tbody>\n";
+  for (const auto& p : pairs) {
+    s += fmt::format("<tr data-windows=\"{}\" data-posix=\"{}\">", h(p.windows->id), h(p.posix->id));
+    s += pair_side_html(*p.windows);
+    for (auto* col : windows) s += pair_cell_html(*col, *p.windows);
+    s += pair_side_html(*p.posix);
+    for (auto* col : posix) s += pair_cell_html(*col, *p.posix);
+    s += "</tr>\n";
+  }
+  s += "</tbody>\n</table>\n</div>\n";
+  return s;
+}
+
+std::string pairs_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns) {
+  auto pairs = contrast_pairs(catalog);
+  if (pairs.empty()) return {};
+  std::vector<const MatrixColumn*> windows, posix;
+  for (const auto& col : columns) (is_posix_platform(col.results.platform) ? posix : windows).push_back(&col);
+  std::string s = "\n## Windows vs POSIX\n\nEach POSIX claim beside the Windows claim it is the counterpart of, with its "
+                  "status on each platform that is asked it.\n\n| Windows claim |";
+  for (auto* col : windows) s += fmt::format(" {} |", md_code(col->results.platform.id));
+  s += " POSIX claim |";
+  for (auto* col : posix) s += fmt::format(" {} |", md_code(col->results.platform.id));
+  s += "\n| --- |";
+  for (std::size_t i = 0; i < windows.size() + 1 + posix.size(); ++i) s += " --- |";
+  s += "\n";
+  auto cell = [](const MatrixColumn& col, const Claim& c) {
+    auto st = claim_status(col, c.id);
+    return fmt::format(" {} {} |", status_symbol(st), status_word(st));
+  };
+  for (const auto& p : pairs) {
+    s += fmt::format("| {} {} |", md_code(p.windows->id), md(p.windows->statement));
+    for (auto* col : windows) s += cell(*col, *p.windows);
+    s += fmt::format(" {} {} |", md_code(p.posix->id), md(p.posix->statement));
+    for (auto* col : posix) s += cell(*col, *p.posix);
+    s += "\n";
+  }
+  return s;
+}
+
+}  // namespace
+
 std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns) {
   auto groups = rows_by_area(catalog, columns);
   std::size_t claims = 0;
@@ -454,6 +563,8 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
   s += "<ul class=\"legend\" id=\"legend\">";
   for (const auto& st : all_statuses())
     s += fmt::format("<li><span class=\"chip s-{}\">{}</span> {}</li>", status_key(st), h(status_word(st)), h(status_meaning(st)));
+  s += fmt::format("<li><span class=\"chip s-na\">{}</span> the platform is not asked this claim (a POSIX claim on Windows, a Windows "
+                   "claim on a POSIX system)</li>", kNotAskedWord);
   s += "</ul>\n<div class=\"scroll\">\n<table id=\"matrix\">\n<thead>\n<tr><th scope=\"col\" class=\"corner\">claim</th>";
   for (const auto& col : columns) s += platform_header_html(col, totals_of(groups, col));
   s += "</tr>\n</thead>\n";
@@ -468,7 +579,9 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
     }
     s += "</tbody>\n";
   }
-  s += "</table>\n</div>\n<footer class=\"page\">Written by <code>termsuite report</code> from <code>results/*.json</code>, "
+  s += "</table>\n</div>\n";
+  s += pairs_html(catalog, columns);
+  s += "<footer class=\"page\">Written by <code>termsuite report</code> from <code>results/*.json</code>, "
        "<code>results/expectations/</code> and <code>docs/claims.json</code>; the same matrix as a table: "
        "<a href=\"MATRIX.md\">MATRIX.md</a>.</footer>\n<script>";
   s += kScript;
@@ -490,6 +603,8 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
   for (const auto& st : all_statuses())
     s += fmt::format("{} {} {} ({})", st == all_statuses().front() ? "" : " \xC2\xB7", status_symbol(st), status_word(st),
                      status_meaning(st));
+  s += fmt::format(" \xC2\xB7 \xC2\xB7 {} (the platform is not asked this claim: a POSIX claim on Windows, a Windows claim on a POSIX "
+                   "system)", kNotAskedWord);
   s += "\n\n| platform | version | claims | tests |\n| --- | --- | --- | --- |\n";
   for (const auto& col : columns) {
     auto totals = totals_of(groups, col);
@@ -525,12 +640,14 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
       }
       for (const auto& col : columns) {
         auto st = claim_status(col, r.id);
-        if (!st) s += fmt::format(" {} {} |", status_symbol(st), status_word(st));
+        if (not_asked(col, r)) s += fmt::format(" \xC2\xB7 {} |", kNotAskedWord);
+        else if (!st) s += fmt::format(" {} {} |", status_symbol(st), status_word(st));
         else s += fmt::format(" {} {} ({}) |", status_symbol(st), status_word(st), tests_of(col, r.id).size());
       }
       s += "\n";
     }
   }
+  s += pairs_markdown(catalog, columns);
   return s;
 }
 

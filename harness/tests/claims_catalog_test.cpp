@@ -259,6 +259,44 @@ TEST(ClaimsLoader, RejectsATestUnderTwoClaims) {
                          "listed twice");
 }
 
+TEST(ClaimsLoader, APosixClaimNamesTheWindowsClaimItContrastsWith) {
+  const auto windows = claim_object("ctrl.new-thread", R"("Ctrl.NewThread")");
+  const auto paired = catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
+                                                               R"(, "contrasts": "ctrl.new-thread")"));
+  auto catalog = termsuite::ClaimsCatalog::parse(paired, "paired.json");
+  ASSERT_NE(catalog.find("posix.interrupts"), nullptr);
+  EXPECT_EQ(catalog.find("posix.interrupts")->contrasts, "ctrl.new-thread");
+  EXPECT_EQ(catalog.find("ctrl.new-thread")->contrasts, "");
+
+  expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")"))),
+                         "inline.json", "must name the Windows claim it \"contrasts\" with");
+  expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
+                                                                            R"(, "contrasts": "ctrl.no-such")"))),
+                         "inline.json", "must name a Windows claim of the catalog");
+  expect_one_line_naming(rejection(catalog_of(claim_object("posix.a", R"("Posix.A")", R"(, "contrasts": "posix.b")") + ", " +
+                                              claim_object("posix.b", R"("Posix.B")", R"(, "contrasts": "posix.a")"))),
+                         "inline.json", "must name a Windows claim of the catalog");
+  expect_one_line_naming(rejection(one_claim("ctrl.new-thread", "", R"(, "contrasts": "ctrl.other")")), "inline.json",
+                         "only a POSIX claim");
+}
+
+TEST(ClaimsLoader, PosixClaimsAreAskedOfPosixSystemsAndTheOthersOfWindows) {
+  termsuite::Claim posix_claim, windows_claim;
+  posix_claim.area = "posix";
+  windows_claim.area = "ctrl";
+  termsuite::Platform linux_platform, wine_platform, sim_platform;
+  linux_platform.os = "linux";
+  wine_platform.os = "windows";
+  wine_platform.wine = "8.0";
+  sim_platform.os = "sim";
+  EXPECT_TRUE(termsuite::claim_applies(posix_claim, linux_platform));
+  EXPECT_FALSE(termsuite::claim_applies(posix_claim, wine_platform));
+  EXPECT_FALSE(termsuite::claim_applies(posix_claim, sim_platform));
+  EXPECT_FALSE(termsuite::claim_applies(windows_claim, linux_platform));
+  EXPECT_TRUE(termsuite::claim_applies(windows_claim, wine_platform));
+  EXPECT_TRUE(termsuite::claim_applies(windows_claim, sim_platform));
+}
+
 TEST(ClaimsLoader, LoadNamesAnUnreadableFile) {
   const fs::path missing = fs::temp_directory_path() / "termsuite-no-such-catalog.json";
   try {

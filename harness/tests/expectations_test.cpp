@@ -106,6 +106,19 @@ TEST(Conditions, OsTellsWindowsFromWine) {
   EXPECT_FALSE(applies(R"({"os":"wine"})", sim()));
 }
 
+TEST(Conditions, OsLinuxHoldsOnlyForThePosixSuitesPlatform) {
+  Platform linux_platform;
+  linux_platform.os = "linux";
+  linux_platform.version = "6.1";
+  linux_platform.arch = "x86_64";
+  linux_platform.id = make_platform_id(linux_platform);
+  EXPECT_TRUE(applies(R"({"os":"linux"})", linux_platform));
+  EXPECT_FALSE(applies(R"({"os":"linux"})", wine("8.0")));
+  EXPECT_FALSE(applies(R"({"os":"linux"})", windows("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", linux_platform));
+  EXPECT_EQ(linux_platform.id, "linux-6.1-x86_64");
+}
+
 TEST(Conditions, ArchMustBeEqual) {
   EXPECT_TRUE(applies(R"({"arch":"x86_64"})", windows("10.0.22631")));
   EXPECT_FALSE(applies(R"({"arch":"arm64"})", windows("10.0.22631")));
@@ -190,7 +203,7 @@ TEST(Conditions, EachMalformedFormIsRejectedNamingTheProblem) {
     const char* says;
   };
   const Case cases[] = {
-      {R"({"os":"linux"})", R"(when.os must be one of "windows", "wine", not "linux")"},
+      {R"({"os":"macos"})", R"(when.os must be one of "windows", "wine", "linux", not "macos")"},
       {R"({"os":1})", R"(when.os must be one of)"},
       {R"({"arch":"amd64"})", R"(when.arch must be one of "x86_64", "x86", "arm64", not "amd64")"},
       {R"({"platform":"windows"})", R"(unknown key "platform" in "when")"},

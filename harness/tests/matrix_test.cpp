@@ -287,6 +287,79 @@ void expect_matrix_error(const TempDir& dir, const std::string& needle) {
   }
 }
 
+// A catalog with a Windows claim and the POSIX claim that contrasts with it.
+constexpr std::string_view kPairedCatalog = R"({
+  "version": 2,
+  "documents": [{"id": "doc-a", "title": "A", "url": "https://example.org/a"}],
+  "claims": [
+    {"id": "ctrl.new-thread", "area": "ctrl", "statement": "a handler runs on a new thread", "grade": "documented",
+     "sim_only": false, "sources": [{"document": "doc-a", "quote": "q"}], "evidence": [], "tests": ["Ctrl.NewThread"]},
+    {"id": "posix.interrupts", "area": "posix", "statement": "a signal handler <interrupts> a thread", "grade": "documented",
+     "sim_only": false, "sources": [{"document": "doc-a", "quote": "q"}], "evidence": [], "tests": ["PosixSignals.Interrupt"],
+     "contrasts": "ctrl.new-thread"}
+  ]
+})";
+
+Platform linux_platform() {
+  Platform p;
+  p.os = "linux";
+  p.version = "6.1";
+  p.arch = "x86_64";
+  p.host = "Linux 6.1.0-18-amd64";
+  p.id = make_platform_id(p);
+  return p;
+}
+
+TEST(Matrix, APlatformNotAskedAClaimShowsNotApplicableAndCountsItNowhere) {
+  TempDir dir("posix");
+  dir.write("wine-8.0-x86_64.json", stable_json(RunResults{wine_platform(), {test("Ctrl.NewThread", "ctrl.new-thread", Outcome::pass)}}));
+  auto posix_test = test("PosixSignals.Interrupt", "posix.interrupts", Outcome::pass);
+  posix_test.backend = "posix";
+  dir.write("linux-6.1-x86_64.json", stable_json(RunResults{linux_platform(), {posix_test}}));
+  auto catalog = ClaimsCatalog::parse(kPairedCatalog, "catalog");
+  auto columns = load_matrix_columns(dir.path, dir.path / "expectations");
+  ASSERT_EQ(columns.size(), 2u);
+  EXPECT_EQ(columns[0].results.platform.id, "linux-6.1-x86_64");
+  auto html = matrix_html(catalog, columns);
+  EXPECT_EQ(status_of(cell(html, "posix.interrupts", "wine-8.0-x86_64")), "n-a");
+  EXPECT_EQ(status_of(cell(html, "ctrl.new-thread", "linux-6.1-x86_64")), "n-a");
+  EXPECT_EQ(status_of(cell(html, "posix.interrupts", "linux-6.1-x86_64")), "pass");
+  EXPECT_EQ(status_of(cell(html, "ctrl.new-thread", "wine-8.0-x86_64")), "pass");
+  EXPECT_NE(html.find("Linux 6.1 \xC2\xB7 x86_64"), std::string::npos);
+  // Totals count the claims a platform is asked: one each, no "not run".
+  EXPECT_EQ(html.find("not run</span><br>"), std::string::npos);
+  auto md = matrix_markdown(catalog, columns);
+  EXPECT_NE(md.find("\xC2\xB7 n/a |"), std::string::npos) << md;
+}
+
+TEST(Matrix, WindowsVsPosixPairsEachPosixClaimWithItsWindowsClaim) {
+  TempDir dir("pairs");
+  dir.write("wine-8.0-x86_64.json", stable_json(RunResults{wine_platform(), {test("Ctrl.NewThread", "ctrl.new-thread", Outcome::xfail)}}));
+  dir.write("linux-6.1-x86_64.json", stable_json(RunResults{linux_platform(), {test("PosixSignals.Interrupt", "posix.interrupts", Outcome::pass)}}));
+  dir.write("sim.json", stable_json(RunResults{sim_platform(), {test("Ctrl.NewThread", "ctrl.new-thread", Outcome::pass)}}));
+  auto catalog = ClaimsCatalog::parse(kPairedCatalog, "catalog");
+  auto columns = load_matrix_columns(dir.path, dir.path / "expectations");
+  auto html = matrix_html(catalog, columns);
+  auto at = html.find("<table id=\"pairs\"");
+  ASSERT_NE(at, std::string::npos) << "no Windows vs POSIX table";
+  auto pairs = html.substr(at, html.find("</table>", at) - at);
+  auto row_at = pairs.find("<tr data-windows=\"ctrl.new-thread\" data-posix=\"posix.interrupts\">");
+  ASSERT_NE(row_at, std::string::npos) << pairs;
+  auto row = pairs.substr(row_at, pairs.find("</tr>", row_at) - row_at);
+  // The Windows claim with its Windows columns (the simulator's too), then the POSIX claim with the POSIX column.
+  EXPECT_EQ(status_of(cell(row, "ctrl.new-thread", "wine-8.0-x86_64")), "xfail") << row;
+  EXPECT_EQ(status_of(cell(row, "ctrl.new-thread", "sim")), "pass") << row;
+  EXPECT_EQ(status_of(cell(row, "posix.interrupts", "linux-6.1-x86_64")), "pass") << row;
+  EXPECT_LT(row.find("data-platform=\"sim\""), row.find("<code class=\"id\">posix.interrupts</code>"));
+  EXPECT_NE(row.find("a signal handler &lt;interrupts&gt; a thread"), std::string::npos) << row;
+  EXPECT_EQ(cell(row, "posix.interrupts", "wine-8.0-x86_64"), "") << "a POSIX claim has no Windows cell in its pair";
+  auto md = matrix_markdown(catalog, columns);
+  EXPECT_NE(md.find("## Windows vs POSIX"), std::string::npos);
+  EXPECT_NE(md.find("| `ctrl.new-thread` a handler runs on a new thread | \xF0\x9F\x9F\xA1 xfail |"), std::string::npos) << md;
+  // Without POSIX claims there is no such table.
+  EXPECT_EQ(matrix_html(ClaimsCatalog::parse(kCatalog, "catalog"), columns).find("id=\"pairs\""), std::string::npos);
+}
+
 TEST(Matrix, AMalformedResultsFileIsAnErrorNamingIt) {
   {
     TempDir dir("malformed-json");

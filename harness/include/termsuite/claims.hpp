@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "termsuite/platform.hpp"
+
 namespace termsuite {
 
 // A document the catalog quotes, from its "documents" table.
@@ -35,9 +37,10 @@ struct ClaimEvidence {
   std::string says;  // what it establishes, in one sentence
 };
 
-// How well the claim is established for real Windows.
+// How well the claim is established for real Windows (for a POSIX claim: for the system it is asked
+// of, by POSIX and the system's own manual pages).
 enum class EvidenceGrade {
-  documented,        // Microsoft's documentation states it
+  documented,        // Microsoft's documentation states it (a POSIX claim: POSIX or the man pages)
   windows_observed,  // the documentation does not (or only in part); the evidence entries name what
                      // shows Windows doing it: Wine/ReactOS tests that pass on Windows, conhost's
                      // source, public measurements
@@ -54,7 +57,16 @@ struct Claim {
   std::vector<ClaimSource> sources;
   std::vector<ClaimEvidence> evidence;
   std::vector<std::string> tests;  // GoogleTest names, "Suite.Name"
+  // A POSIX claim (area "posix") names the Windows claim it is the counterpart of; empty for the others.
+  std::string contrasts;
 };
+
+// Whether a platform is asked a claim: the POSIX claims (area "posix") are asked of POSIX systems
+// (a platform whose os is neither "windows", as Wine's is too, nor "sim"), every other claim of
+// Windows, Wine and the simulator.
+bool is_posix_claim(const Claim& c);
+bool is_posix_platform(const Platform& p);
+bool claim_applies(const Claim& c, const Platform& p);
 
 class CatalogError : public std::runtime_error {
  public:

@@ -1,12 +1,14 @@
 #pragma once
 // The conformance matrix: every claim of the catalog against every platform with a results file
-// (results/*.json: the Wine platforms, Windows builds, the simulator), as one self-contained
+// (results/*.json: the Wine platforms, Windows builds, the POSIX systems, the simulator), as one self-contained
 // static HTML page (results/report.html) and as a Markdown table (results/MATRIX.md).
 //
 // Rows are the claims, grouped by area in catalog order; columns are the platforms sorted by id,
 // the simulator last. A cell holds the claim's status on that platform, the worst outcome of its
 // tests (pass < xfail < SKIP < XPASS < TIMEOUT < FAIL), or "not run" when the platform has no
-// result for it. The output depends on the inputs alone (no clock, no host, no directory order),
+// result for it, or "n/a" when the platform is not asked the claim (claim_applies: a POSIX claim on
+// Windows, a Windows claim on a POSIX system). A "Windows vs POSIX" table follows: each POSIX claim
+// beside the Windows claim it contrasts with, and their statuses. The output depends on the inputs alone (no clock, no host, no directory order),
 // so the generated files can be committed.
 //
 // Portable C++20 (no POSIX, no Win32): the Linux runner and the Windows termsuite.exe both use it.

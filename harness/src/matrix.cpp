@@ -226,6 +226,8 @@ details summary{cursor:pointer;color:var(--muted);font-size:.8rem}
 .s-na{background:repeating-linear-gradient(135deg,#f6f8fa,#f6f8fa 6px,#fff 6px,#fff 12px);color:#8c959f}
 h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
 table.pairs .side{width:24rem;min-width:14rem}
+td.pair{font-weight:700;white-space:nowrap}
+td.pair a{color:inherit;text-decoration:none}
 td.s-fail .tests,td.s-timeout .tests,td.s-xpass .tests{background:#fff;border-radius:.2rem;padding:.2rem .2rem .2rem 1.2rem}
 .o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}
 footer.page{margin-top:1rem;font-size:.8rem;color:var(--muted)}
@@ -480,7 +482,7 @@ std::vector<Pair> contrast_pairs(const ClaimsCatalog& catalog) {
 std::string pair_cell_html(const MatrixColumn& column, const Claim& claim) {
   auto status = claim_status(column, claim.id);
   auto key = status_key(status);
-  return fmt::format("<td class=\"cell s-{0}\" data-claim=\"{1}\" data-platform=\"{2}\" data-status=\"{0}\" title=\"{3}\">"
+  return fmt::format("<td class=\"pair s-{0}\" data-claim=\"{1}\" data-platform=\"{2}\" data-status=\"{0}\" title=\"{3}\">"
                      "<a href=\"#claim-{1}\"><span class=\"status\">{4}</span></a></td>",
                      key, h(claim.id), h(column.results.platform.id), h(status_meaning(status)), h(status_word(status)));
 }
@@ -500,9 +502,9 @@ std::string pairs_html(const ClaimsCatalog& catalog, const std::vector<MatrixCol
                    "both systems, with its status on each platform that is asked it.</p>\n",
                    plural(pairs.size(), "pair", "pairs"));
   s += "<div class=\"scroll\">\n<table id=\"pairs\" class=\"pairs\">\n<thead>\n<tr><th scope=\"col\" class=\"side\">Windows claim</th>";
-  for (auto* col : windows) s += fmt::format("<th scope=\"col\" class=\"platform\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
+  for (auto* col : windows) s += fmt::format("<th scope=\"col\" class=\"platform pairs\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
   s += "<th scope=\"col\" class=\"side\">POSIX claim</th>";
-  for (auto* col : posix) s += fmt::format("<th scope=\"col\" class=\"platform\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
+  for (auto* col : posix) s += fmt::format("<th scope=\"col\" class=\"platform pairs\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
   s += "</tr>\n</thead>\n<tbody>\n";
   for (const auto& p : pairs) {
     s += fmt::format("<tr data-windows=\"{}\" data-posix=\"{}\">", h(p.windows->id), h(p.posix->id));

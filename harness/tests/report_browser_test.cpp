@@ -169,6 +169,32 @@ TEST_F(ReportInBrowser, KnownCellsShowTheCommittedStatus) {
   EXPECT_NE(sim_cell.find("data-status=\"pass\""), std::string::npos) << "the simulator passes every claim: " << sim_cell;
 }
 
+// The Windows vs POSIX table: a row per POSIX claim of the catalog, with its Windows claim, and the
+// committed POSIX results' status in the POSIX column.
+TEST_F(ReportInBrowser, WindowsVsPosixPairsEveryPosixClaim) {
+  auto catalog = ClaimsCatalog::load(kSource / "docs" / "claims.json");
+  auto table = between(dom_, "<table id=\"pairs\"", "</table>");
+  ASSERT_FALSE(table.empty()) << "no Windows vs POSIX table";
+  std::size_t posix_claims = 0;
+  for (const auto& c : catalog.claims()) {
+    if (!is_posix_claim(c)) continue;
+    ++posix_claims;
+    EXPECT_NE(table.find("<tr data-windows=\"" + c.contrasts + "\" data-posix=\"" + c.id + "\">"), std::string::npos)
+        << "no pair for " << c.id;
+  }
+  EXPECT_GE(posix_claims, 10u);
+  for (const auto& col : load_matrix_columns(kSource / "results", kSource / "results" / "expectations")) {
+    if (!is_posix_platform(col.results.platform)) continue;
+    for (const auto& t : col.results.tests) {
+      if (t.outcome != Outcome::pass || claim_status(col, t.claim) != Outcome::pass) continue;
+      auto td = between(table, "data-claim=\"" + t.claim + "\" data-platform=\"" + col.results.platform.id + "\"", "</td>");
+      EXPECT_NE(td.find("data-status=\"pass\""), std::string::npos) << t.claim << ": " << td;
+      return;  // one known cell is enough
+    }
+  }
+  ADD_FAILURE() << "no passing POSIX claim in the committed results";
+}
+
 TEST_F(ReportInBrowser, NothingOnTheConsole) {
   std::istringstream lines(dom_run_.finished.output + shot_run_.finished.output + phone_run_.finished.output);
   for (std::string line; std::getline(lines, line);)

@@ -320,6 +320,22 @@ std::optional<Ending> PosixClaimTest::ending(const PosixActor& a, milliseconds b
   return e;
 }
 
+bool PosixClaimTest::blocked_in(const PosixActor& a, long nr, pid_t tid, milliseconds budget) {
+  const auto path = fmt::format("/proc/{}/task/{}/syscall", a.pid, tid ? tid : a.pid);
+  const auto deadline = Deadline::in(budget);
+  for (;;) {
+    std::ifstream in(path);
+    std::string first;
+    in >> first;  // "running", or the number of the call it is blocked in, then its arguments
+    char* end = nullptr;
+    if (!first.empty() && first != "running" && std::strtol(first.c_str(), &end, 10) == nr && end && !*end) return true;
+    if (deadline.passed()) break;
+    if (a.pidfd >= 0 && readable(a.pidfd, Deadline::in(milliseconds(1)))) break;  // it ended
+  }
+  note_timeout(fmt::format("actor {} was not blocked in system call {} within {} ms ({})", a.pid, nr, budget.count(), path));
+  return false;
+}
+
 bool PosixClaimTest::signal(const PosixActor& a, int sig) {
   if (::syscall(SYS_pidfd_send_signal, a.pidfd, sig, nullptr, 0) == 0) return true;
   ADD_FAILURE() << "pidfd_send_signal(" << a.pid << ", SIG" << signal_name(sig) << ") failed: " << std::strerror(errno);

@@ -1,6 +1,7 @@
 // Signals against console control events: a POSIX signal handler interrupts a thread that already
 // exists, where Windows starts a new thread to run a console control handler.
 #include <signal.h>
+#include <sys/syscall.h>
 
 #include "termsuite/posix/posix_test.hpp"
 
@@ -16,6 +17,7 @@ TEST_F(PosixSignals, HandlerInterruptsTheBlockedThreadWithEintr) {
   auto a = start({"handle", "TERM", "block-read"});
   auto reading = expect_event(a, "reading");
   ASSERT_TRUE(reading);
+  ASSERT_TRUE(blocked_in(a, SYS_read)) << "the actor never got to its read";
   ASSERT_TRUE(signal(a, SIGTERM));
   auto sig = expect_event(a, "signal");
   ASSERT_TRUE(sig);

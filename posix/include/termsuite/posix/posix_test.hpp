@@ -105,6 +105,12 @@ class PosixClaimTest : public JudgedTest {
   // How the actor (a child of this process) ended, once it has: waitid(P_PIDFD) with WEXITED,
   // which reaps it unless `keep` (WNOWAIT). Notes a timeout if it does not end within `budget`.
   std::optional<Ending> ending(const PosixActor& a, milliseconds budget = kExitBudget, bool keep = false);
+  // Waits until thread `tid` of the actor (its main thread when 0) is blocked in system call `nr`
+  // (SYS_read, ...), as /proc/<pid>/task/<tid>/syscall shows it. A record written just before a
+  // blocking call does not say the call has begun; this does. Nothing signals that state, so it
+  // is probed: every millisecond, pausing on the actor's pidfd (an ended actor stops the wait),
+  // until `budget` passes; notes a timeout then.
+  bool blocked_in(const PosixActor& a, long nr, pid_t tid = 0, milliseconds budget = kStartBudget);
   // Sends `sig` through the actor's pidfd (pidfd_send_signal); false with a failure reported.
   bool signal(const PosixActor& a, int sig);
 

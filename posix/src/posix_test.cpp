@@ -320,20 +320,29 @@ std::optional<Ending> PosixClaimTest::ending(const PosixActor& a, milliseconds b
   return e;
 }
 
-bool PosixClaimTest::blocked_in(const PosixActor& a, long nr, pid_t tid, milliseconds budget) {
-  const auto path = fmt::format("/proc/{}/task/{}/syscall", a.pid, tid ? tid : a.pid);
+bool PosixClaimTest::blocked_in(pid_t pid, pid_t tid, long nr, std::optional<long> arg0, milliseconds budget) {
+  const auto path = fmt::format("/proc/{}/task/{}/syscall", pid, tid);
   const auto deadline = Deadline::in(budget);
+  const int pidfd = pidfd_open(pid);
+  bool blocked = false;
   for (;;) {
     std::ifstream in(path);
-    std::string first;
-    in >> first;  // "running", or the number of the call it is blocked in, then its arguments
+    std::string number, first_argument;
+    in >> number >> first_argument;  // "running", or the call's number and its arguments
     char* end = nullptr;
-    if (!first.empty() && first != "running" && std::strtol(first.c_str(), &end, 10) == nr && end && !*end) return true;
-    if (deadline.passed()) break;
-    if (a.pidfd >= 0 && readable(a.pidfd, Deadline::in(milliseconds(1)))) break;  // it ended
+    if (number != "running" && !number.empty() && std::strtol(number.c_str(), &end, 10) == nr && end && !*end &&
+        (!arg0 || std::strtol(first_argument.c_str(), nullptr, 0) == *arg0)) {
+      blocked = true;
+      break;
+    }
+    if (deadline.passed() || pidfd < 0) break;
+    if (readable(pidfd, Deadline::in(std::min(milliseconds(1), deadline.remaining())))) break;  // it ended
   }
-  note_timeout(fmt::format("actor {} was not blocked in system call {} within {} ms ({})", a.pid, nr, budget.count(), path));
-  return false;
+  if (pidfd >= 0) ::close(pidfd);
+  if (!blocked)
+    note_timeout(fmt::format("thread {} of process {} was not seen blocked in system call {} within {} ms", tid, pid, nr,
+                             budget.count()));
+  return blocked;
 }
 
 bool PosixClaimTest::signal(const PosixActor& a, int sig) {

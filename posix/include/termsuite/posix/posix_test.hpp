@@ -105,12 +105,15 @@ class PosixClaimTest : public JudgedTest {
   // How the actor (a child of this process) ended, once it has: waitid(P_PIDFD) with WEXITED,
   // which reaps it unless `keep` (WNOWAIT). Notes a timeout if it does not end within `budget`.
   std::optional<Ending> ending(const PosixActor& a, milliseconds budget = kExitBudget, bool keep = false);
-  // Waits until thread `tid` of the actor (its main thread when 0) is blocked in system call `nr`
-  // (SYS_read, ...), as /proc/<pid>/task/<tid>/syscall shows it. A record written just before a
-  // blocking call does not say the call has begun; this does. Nothing signals that state, so it
-  // is probed: every millisecond, pausing on the actor's pidfd (an ended actor stops the wait),
-  // until `budget` passes; notes a timeout then.
-  bool blocked_in(const PosixActor& a, long nr, pid_t tid = 0, milliseconds budget = kStartBudget);
+  // Waits until thread `tid` of process `pid` is blocked in system call `nr` (SYS_read, ...), with
+  // `arg0` as its first argument when given, as /proc/<pid>/task/<tid>/syscall shows it ("running"
+  // while it runs; the call's number and arguments while it is blocked: proc(5),
+  // https://man7.org/linux/man-pages/man5/proc.5.html). A record written just before a blocking
+  // call does not say the call has begun, and a signal sent in between is handled before it; this
+  // does. Nothing signals that state, so it is probed: every millisecond, pausing on a pidfd of the
+  // process (an ended process stops the wait), until `budget` passes; notes a timeout then.
+  bool blocked_in(pid_t pid, pid_t tid, long nr, std::optional<long> arg0 = std::nullopt,
+                  milliseconds budget = kStartBudget);
   // Sends `sig` through the actor's pidfd (pidfd_send_signal); false with a failure reported.
   bool signal(const PosixActor& a, int sig);
 

@@ -174,9 +174,10 @@ TEST_F(PosixLifetime, PidfdBecomesReadableForEveryPollerWhenTheProcessEnds) {
   EXPECT_TRUE(end->killed && end->status == SIGKILL) << end->describe();
   // After the wait: what the pidfd says is the kernel's business (newer kernels add POLLHUP).
   pollfd p{target.pidfd, POLLIN, 0};
-  int r = ::poll(&p, 1, 0);
-  observe("pidfd-poll-after-reap", r == 1 ? ((p.revents & POLLIN) ? "POLLIN" : "") + std::string((p.revents & POLLHUP) ? "|POLLHUP" : "")
-                                          : "not readable");
+  std::string after = ::poll(&p, 1, 0) == 1 ? "" : "not readable";
+  if (p.revents & POLLIN) after += "POLLIN";
+  if (p.revents & POLLHUP) after += after.empty() ? "POLLHUP" : "|POLLHUP";
+  observe("pidfd-poll-after-reap", after);
 }
 
 }  // namespace

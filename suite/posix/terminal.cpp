@@ -118,5 +118,36 @@ TEST_F(PosixTerminal, ControllingProcessEndingHangsUpItsForegroundGroup) {
   EXPECT_EQ(hup->text("sig").value_or(""), "HUP");
 }
 
+// The same rule without a hangup: the controlling process is killed (SIGKILL) while the terminal
+// is open, and its foreground process group gets SIGHUP as it ends.
+TEST_F(PosixTerminal, ControllingProcessKilledHangsUpItsForegroundGroup) {
+  claim("posix.terminal-hangup");
+  PseudoTerminal pty;
+  if (!pty.open()) {
+    skip("no pseudo-terminal: " + pty.error());
+    return;
+  }
+  auto leader = start_controlling(pty, {"ready", "spawn", "[", "handle", "HUP", "ready", "wait-forever", "]", "wait-forever"});
+  auto ctty = expect_event(leader, "ctty");
+  ASSERT_TRUE(ctty);
+  ASSERT_TRUE(ready(leader));
+  auto spawned = expect_event(leader, "spawned");
+  ASSERT_TRUE(spawned);
+  const auto member_pid = static_cast<pid_t>(spawned->number("child_pid").value_or(0));
+  auto member_ready = expect_event(leader, "ready", kStartBudget, member_pid);
+  ASSERT_TRUE(member_ready);
+  EXPECT_EQ(member_ready->number("pgid").value_or(0), ctty->number("tpgid").value_or(-1))
+      << "the child is not in the terminal's foreground process group";
+
+  ASSERT_TRUE(signal(leader, SIGKILL));
+  auto end = ending(leader);
+  ASSERT_TRUE(end);
+  EXPECT_TRUE(end->killed && end->status == SIGKILL) << end->describe();
+  auto hup = expect_event(leader, "signal", kExitBudget, member_pid);
+  ASSERT_TRUE(hup) << "the foreground process group got no signal when the controlling process ended";
+  EXPECT_EQ(hup->text("sig").value_or(""), "HUP");
+  EXPECT_TRUE(pty.open()) << "the master was closed";
+}
+
 }  // namespace
 }  // namespace termsuite::posix

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -94,6 +95,9 @@ struct ActorSetup : bp::extend::handler {
       if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
     if (new_session && ::setsid() < 0) die("setsid");
     if (new_group && !new_session && ::setpgid(0, 0) < 0) die("setpgid");
+    // The actor inherits exactly the report channel and the descriptors it is given: nothing the
+    // suite has open (its results stream, Boost.Process's /dev/null) reaches it.
+    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     for (int fd : keep)
       if (::fcntl(fd, F_SETFD, 0) != 0) die("fcntl(F_SETFD)");
     if (tied) {

@@ -25,7 +25,11 @@ namespace termsuite::posix_actor {
 namespace {
 
 int g_report_fd = -1;
-std::atomic<unsigned long long> g_seq{0};
+std::atomic<unsigned long> g_seq{0};
+static_assert(decltype(g_seq)::is_always_lock_free, "record() runs in signal handlers: its counter must take no lock");
+// The decimal names of signals the table does not name (real-time ones), made before any handler
+// can run: signal_name() returns one without formatting anything.
+char g_numbered[NSIG][4];
 std::string g_self;
 
 // A fixed buffer that only appends: what a signal handler may do.
@@ -156,9 +160,7 @@ RegisterVerb::RegisterVerb(const char* name, VerbFn fn) { verbs_table()[name] = 
 
 const char* signal_name(int sig) {
   if (const char* n = posix::find_signal_name(sig)) return n;
-  static char buf[8];  // only reached for a signal with no name in the table
-  std::snprintf(buf, sizeof buf, "%d", sig);
-  return buf;
+  return sig > 0 && sig < NSIG ? g_numbered[sig] : "?";
 }
 
 const std::string& self_path() { return g_self; }
@@ -286,6 +288,7 @@ int main(int argc, char** argv) {
   // Whatever happens to the suite, an actor ends by itself (alarm(2) survives exec, so a
   // spawned child sets its own here too).
   ::alarm(termsuite::posix::kActorLifetimeSeconds);
+  for (int s = 1; s < NSIG; ++s) std::snprintf(g_numbered[s], sizeof g_numbered[s], "%d", s);
   if (const char* fd = std::getenv(termsuite::posix::kReportFdVariable)) g_report_fd = std::atoi(fd);
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);

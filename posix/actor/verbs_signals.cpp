@@ -64,7 +64,11 @@ void set_mask(int how, int sig) {
 // handle-count SIG: a handler (without SA_RESTART) that reports where it runs and how many
 // threads the process has while it runs: {"ev":"signal","sig":"TERM","threads":N} (the record's
 // tid is the thread the handler runs on).
-void report_with_threads(int sig) { record("signal", {str("sig", signal_name(sig)), num("threads", count_threads())}); }
+void report_with_threads(int sig) {
+  const int saved = errno;  // the count's calls must not change the errno of the call interrupted
+  record("signal", {str("sig", signal_name(sig)), num("threads", count_threads())});
+  errno = saved;
+}
 void verb_handle_count(Verbs& v) {
   int sig = v.next_signal("handle-count SIG");
   install(sig, report_with_threads, 0);

@@ -328,7 +328,7 @@ bool PosixClaimTest::blocked_in(pid_t pid, pid_t tid, long nr, std::optional<lon
   const auto path = fmt::format("/proc/{}/task/{}/syscall", pid, tid);
   const auto deadline = Deadline::in(budget);
   const int pidfd = pidfd_open(pid);
-  bool blocked = false;
+  bool blocked = false, ended = false;
   for (;;) {
     std::ifstream in(path);
     std::string number, first_argument;
@@ -340,10 +340,15 @@ bool PosixClaimTest::blocked_in(pid_t pid, pid_t tid, long nr, std::optional<lon
       break;
     }
     if (deadline.passed() || pidfd < 0) break;
-    if (readable(pidfd, Deadline::in(std::min(milliseconds(1), deadline.remaining())))) break;  // it ended
+    if (readable(pidfd, Deadline::in(std::min(milliseconds(1), deadline.remaining())))) {
+      ended = true;
+      break;
+    }
   }
   if (pidfd >= 0) ::close(pidfd);
-  if (!blocked)
+  if (ended)
+    ADD_FAILURE() << "process " << pid << " ended before thread " << tid << " blocked in system call " << nr;
+  else if (!blocked)
     note_timeout(fmt::format("thread {} of process {} was not seen blocked in system call {} within {} ms", tid, pid, nr,
                              budget.count()));
   return blocked;
@@ -376,8 +381,10 @@ std::vector<std::string> PosixClaimTest::reap_actors() {
       if (fd >= 0) {
         readable(fd, deadline);
         ::close(fd);
+        ::waitpid(k, nullptr, WNOHANG);
+      } else {
+        ::waitpid(k, nullptr, 0);  // no pidfd (no descriptor left): wait for the SIGKILLed child itself
       }
-      ::waitpid(k, nullptr, WNOHANG);
     }
   }
   return problems;

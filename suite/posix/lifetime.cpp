@@ -49,6 +49,13 @@ std::optional<siginfo_t> peek_status(pid_t pid) {
   return info;
 }
 
+// The system call glibc's poll(3) makes: poll where the architecture has it, ppoll elsewhere (arm64).
+#ifdef SYS_poll
+constexpr long kPollCall = SYS_poll;
+#else
+constexpr long kPollCall = SYS_ppoll;
+#endif
+
 // poll(2) for POLLIN with no wait at all: what the pidfd says now.
 bool readable_now(int fd) {
   pollfd p{fd, POLLIN, 0};
@@ -92,17 +99,17 @@ TEST_F(PosixLifetime, EndedChildStaysAZombieUntilItsParentWaits) {
   auto end = ending(a);  // waitid(P_PIDFD, WEXITED): the parent's wait
   ASSERT_TRUE(end);
   EXPECT_TRUE(end->exited && end->status == 7) << end->describe();
+  // Through its pidfd, which no later process can take over: the process is gone.
   errno = 0;
-  EXPECT_EQ(::kill(a.pid, 0), -1) << "the waited-for child is still there";
+  EXPECT_EQ(::syscall(SYS_pidfd_send_signal, a.pidfd, 0, nullptr, 0), -1) << "the waited-for child is still there";
   EXPECT_EQ(errno, ESRCH);
   EXPECT_FALSE(proc_entry_exists(a.pid)) << "/proc/" << a.pid << " remains after the wait";
   EXPECT_FALSE(peek_status(a.pid)) << "its status could be read a second time after the wait";
 }
 
-// A zombie keeps its process ID: clone3 asking for exactly that ID (set_tid) fails with EEXIST
-// while the zombie is there, and pidfd_open(2) still refers to it; once the parent has waited,
-// the same clone3 succeeds and the new child has that ID.
-TEST_F(PosixLifetime, ZombieKeepsItsPidUntilWaited) {
+// While a zombie is there its process ID still names it: pidfd_open(2) of that ID gives a pidfd
+// of the zombie (readable: it has ended), through which waitid reads the zombie's own status.
+TEST_F(PosixLifetime, APidfdOpenedByTheZombiesPidRefersToIt) {
   claim("posix.zombie-pid-not-reused");
   auto a = start({"ready", "_exit", "5"});
   ASSERT_TRUE(ready(a));
@@ -117,6 +124,17 @@ TEST_F(PosixLifetime, ZombieKeepsItsPidUntilWaited) {
       << std::strerror(errno);
   EXPECT_EQ(info.si_pid, a.pid) << "the pidfd opened on the zombie refers to another process";
   EXPECT_EQ(info.si_status, 5);
+}
+
+// A zombie keeps its process ID: clone3 asking for exactly that ID (set_tid) fails with EEXIST
+// while the zombie is there; once the parent has waited, the same clone3 succeeds and the new
+// child has that ID.
+TEST_F(PosixLifetime, ZombieKeepsItsPidUntilWaited) {
+  claim("posix.zombie-pid-not-reused");
+  auto a = start({"ready", "_exit", "5"});
+  ASSERT_TRUE(ready(a));
+  ASSERT_TRUE(ends(a.pidfd, "the actor"));
+  ASSERT_EQ(proc_state(a.pid), std::optional<char>('Z'));
 
   errno = 0;
   pid_t taken = clone_with_pid(a.pid);
@@ -155,6 +173,10 @@ TEST_F(PosixLifetime, PidfdBecomesReadableForEveryPollerWhenTheProcessEnds) {
   auto w2 = start({"watch", pid});
   ASSERT_TRUE(expect_event(w1, "watching"));
   ASSERT_TRUE(expect_event(w2, "watching"));
+  // "watching" is written before the poll begins: wait until both are inside it, so the end of the
+  // process is what wakes them (not a readable pidfd found by a poll that began late).
+  ASSERT_TRUE(blocked_in(w1.pid, w1.pid, kPollCall)) << "the first watcher never got to its poll";
+  ASSERT_TRUE(blocked_in(w2.pid, w2.pid, kPollCall)) << "the second watcher never got to its poll";
   EXPECT_FALSE(readable_now(target.pidfd)) << "the pidfd of a running process is readable";
   EXPECT_TRUE(records(w1, "watched-ended").empty() && records(w2, "watched-ended").empty())
       << "a watcher woke while the process ran";

@@ -111,7 +111,7 @@ class PosixClaimTest : public JudgedTest {
   // https://man7.org/linux/man-pages/man5/proc.5.html). A record written just before a blocking
   // call does not say the call has begun, and a signal sent in between is handled before it; this
   // does. Nothing signals that state, so it is probed: every millisecond, pausing on a pidfd of the
-  // process (an ended process stops the wait), until `budget` passes; notes a timeout then.
+  // process, until `budget` passes (a timeout is noted then); a process that ends first is a failure.
   bool blocked_in(pid_t pid, pid_t tid, long nr, std::optional<long> arg0 = std::nullopt,
                   milliseconds budget = kStartBudget);
   // Sends `sig` through the actor's pidfd (pidfd_send_signal); false with a failure reported.

@@ -331,6 +331,17 @@ bool PosixClaimTest::blocked_in(pid_t pid, pid_t tid, long nr, std::optional<lon
   bool blocked = false, ended = false;
   for (;;) {
     std::ifstream in(path);
+    if (!in) {
+      const int e = errno;
+      if (pidfd >= 0) ::close(pidfd);
+      if (e == EACCES || e == EPERM) {
+        skip(fmt::format("which system call a thread is blocked in cannot be read here (/proc/<pid>/task/<tid>/syscall: {})",
+                         std::strerror(e)));
+        return false;
+      }
+      ADD_FAILURE() << path << " cannot be read: " << std::strerror(e);
+      return false;
+    }
     std::string number, first_argument;
     in >> number >> first_argument;  // "running", or the call's number and its arguments
     char* end = nullptr;

@@ -112,6 +112,8 @@ class PosixClaimTest : public JudgedTest {
   // call does not say the call has begun, and a signal sent in between is handled before it; this
   // does. Nothing signals that state, so it is probed: every millisecond, pausing on a pidfd of the
   // process, until `budget` passes (a timeout is noted then); a process that ends first is a failure.
+  // Where the file cannot be read (ptrace access refused: Yama's ptrace_scope 2, a container
+  // without it), the test is skipped, saying so. False in all three cases: the caller returns.
   bool blocked_in(pid_t pid, pid_t tid, long nr, std::optional<long> arg0 = std::nullopt,
                   milliseconds budget = kStartBudget);
   // Sends `sig` through the actor's pidfd (pidfd_send_signal); false with a failure reported.

@@ -14,7 +14,10 @@
 namespace termsuite::posix {
 namespace {
 
-class PosixSignals : public PosixWaitTest {};
+class PosixSignals : public PosixWaitTest {
+ protected:
+  void default_action_ends_the_process(int sig);
+};
 
 // The handler runs on the thread the signal interrupts (the actor's only thread): the record it
 // writes names that thread, and the blocked read(2) fails with EINTR.
@@ -151,38 +154,31 @@ TEST_F(PosixSignals, SigkillCannotBeCaughtAndTheStatusNamesIt) {
 }
 
 // With no handler (the fixture starts each actor with every disposition at SIG_DFL, which the
-// actor confirms), SIGTERM ends the process and its status names SIGTERM.
-TEST_F(PosixSignals, SigtermWithNoHandlerEndsTheProcess) {
-  claim("posix.default-action-terminates");
-  auto a = start({"disposition", "TERM", "ready", "wait-forever"});
+// actor confirms), `sig` ends the process and its wait status names it.
+void PosixSignals::default_action_ends_the_process(int sig) {
+  auto a = start({"disposition", signal_name(sig), "ready", "wait-forever"});
   ASSERT_TRUE(ready(a));
   auto disposition = records(a, "disposition");
   ASSERT_EQ(disposition.size(), 1u);
   ASSERT_EQ(disposition[0].text("action").value_or(""), "default");
-  ASSERT_TRUE(signal(a, SIGTERM));
+  ASSERT_TRUE(signal(a, sig));
   auto status = wait_status(a);
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFSIGNALED(*status)) << "status " << *status;
   if (WIFSIGNALED(*status)) {
-    EXPECT_EQ(WTERMSIG(*status), SIGTERM);
+    EXPECT_EQ(WTERMSIG(*status), sig);
   }
+}
+
+TEST_F(PosixSignals, SigtermWithNoHandlerEndsTheProcess) {
+  claim("posix.default-action-terminates");
+  default_action_ends_the_process(SIGTERM);
 }
 
 // The same for SIGINT, the signal a terminal's interrupt key sends.
 TEST_F(PosixSignals, SigintWithNoHandlerEndsTheProcess) {
   claim("posix.default-action-terminates");
-  auto a = start({"disposition", "INT", "ready", "wait-forever"});
-  ASSERT_TRUE(ready(a));
-  auto disposition = records(a, "disposition");
-  ASSERT_EQ(disposition.size(), 1u);
-  ASSERT_EQ(disposition[0].text("action").value_or(""), "default");
-  ASSERT_TRUE(signal(a, SIGINT));
-  auto status = wait_status(a);
-  ASSERT_TRUE(status);
-  EXPECT_TRUE(WIFSIGNALED(*status)) << "status " << *status;
-  if (WIFSIGNALED(*status)) {
-    EXPECT_EQ(WTERMSIG(*status), SIGINT);
-  }
+  default_action_ends_the_process(SIGINT);
 }
 
 }  // namespace

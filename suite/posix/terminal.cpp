@@ -64,6 +64,27 @@ class PosixTerminal : public PosixClaimTest {
     o.verbs.insert(o.verbs.end(), then.begin(), then.end());
     return start(std::move(o));
   }
+
+  // A controlling process with a child in its terminal's foreground process group that reports
+  // SIGHUP: the child's pid, or 0 with the test failed.
+  struct Session {
+    PosixActor leader;
+    pid_t member = 0;
+  };
+  Session start_session_with_member(const PseudoTerminal& pty) {
+    Session s;
+    s.leader = start_controlling(pty, {"ready", "spawn", "[", "handle", "HUP", "ready", "wait-forever", "]", "wait-forever"});
+    auto ctty = expect_event(s.leader, "ctty");
+    auto spawned = expect_event(s.leader, "spawned");
+    if (!ctty || !spawned || !ready(s.leader)) return s;
+    const auto member = static_cast<pid_t>(spawned->number("child_pid").value_or(0));
+    auto member_ready = expect_event(s.leader, "ready", kStartBudget, member);
+    if (!member_ready) return s;
+    EXPECT_EQ(member_ready->number("pgid").value_or(0), ctty->number("tpgid").value_or(-1))
+        << "the child is not in the terminal's foreground process group";
+    s.member = member;
+    return s;
+  }
 };
 
 // The controlling process (which handles SIGHUP) gets SIGHUP when the master side is closed.
@@ -100,17 +121,8 @@ TEST_F(PosixTerminal, ControllingProcessEndingHangsUpItsForegroundGroup) {
     skip("no pseudo-terminal: " + pty.error());
     return;
   }
-  auto leader = start_controlling(pty, {"ready", "spawn", "[", "handle", "HUP", "ready", "wait-forever", "]", "wait-forever"});
-  auto ctty = expect_event(leader, "ctty");
-  ASSERT_TRUE(ctty);
-  ASSERT_TRUE(ready(leader));
-  auto spawned = expect_event(leader, "spawned");
-  ASSERT_TRUE(spawned);
-  const auto member_pid = static_cast<pid_t>(spawned->number("child_pid").value_or(0));
-  auto member_ready = expect_event(leader, "ready", kStartBudget, member_pid);
-  ASSERT_TRUE(member_ready);
-  EXPECT_EQ(member_ready->number("pgid").value_or(0), ctty->number("tpgid").value_or(-1))
-      << "the child is not in the terminal's foreground process group";
+  auto [leader, member_pid] = start_session_with_member(pty);
+  ASSERT_NE(member_pid, 0);
 
   ASSERT_EQ(pty.close_master(), 0) << std::strerror(errno);
   auto end = ending(leader);
@@ -130,17 +142,8 @@ TEST_F(PosixTerminal, ControllingProcessKilledHangsUpItsForegroundGroup) {
     skip("no pseudo-terminal: " + pty.error());
     return;
   }
-  auto leader = start_controlling(pty, {"ready", "spawn", "[", "handle", "HUP", "ready", "wait-forever", "]", "wait-forever"});
-  auto ctty = expect_event(leader, "ctty");
-  ASSERT_TRUE(ctty);
-  ASSERT_TRUE(ready(leader));
-  auto spawned = expect_event(leader, "spawned");
-  ASSERT_TRUE(spawned);
-  const auto member_pid = static_cast<pid_t>(spawned->number("child_pid").value_or(0));
-  auto member_ready = expect_event(leader, "ready", kStartBudget, member_pid);
-  ASSERT_TRUE(member_ready);
-  EXPECT_EQ(member_ready->number("pgid").value_or(0), ctty->number("tpgid").value_or(-1))
-      << "the child is not in the terminal's foreground process group";
+  auto [leader, member_pid] = start_session_with_member(pty);
+  ASSERT_NE(member_pid, 0);
 
   ASSERT_TRUE(signal(leader, SIGKILL));
   auto end = ending(leader);

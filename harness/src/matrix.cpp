@@ -227,6 +227,7 @@ details summary{cursor:pointer;color:var(--muted);font-size:.8rem}
 h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
 table.pairs .side{width:24rem;min-width:14rem}
 td.pair{font-weight:700;white-space:nowrap}
+.pair-of{font-size:.8rem;color:var(--muted)}
 td.pair a{color:inherit;text-decoration:none}
 td.s-fail .tests,td.s-timeout .tests,td.s-xpass .tests{background:#fff;border-radius:.2rem;padding:.2rem .2rem .2rem 1.2rem}
 .o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}
@@ -265,6 +266,14 @@ std::string claim_header_html(const ClaimsCatalog& catalog, const Row& row) {
   s += fmt::format(" <span class=\"grade g-{0}\" title=\"evidence grade\">{0}</span>", h(to_string(c.grade)));
   if (c.sim_only) s += " <span class=\"grade\">simulator only</span>";
   s += fmt::format("<div class=\"statement\">{}</div>", h(c.statement));
+  // The other half of a Windows vs POSIX pair, linked both ways.
+  if (!c.contrasts.empty())
+    s += fmt::format("<div class=\"pair-of\">the POSIX counterpart of <a href=\"#claim-{0}\"><code>{0}</code></a></div>",
+                     h(c.contrasts));
+  for (const auto& other : catalog.claims())
+    if (other.contrasts == c.id)
+      s += fmt::format("<div class=\"pair-of\">its POSIX counterpart: <a href=\"#claim-{0}\"><code>{0}</code></a></div>",
+                       h(other.id));
   std::vector<std::string> docs;
   for (const auto& src : c.sources)
     if (std::find(docs.begin(), docs.end(), src.document) == docs.end()) docs.push_back(src.document);

@@ -353,6 +353,9 @@ TEST(Matrix, WindowsVsPosixPairsEachPosixClaimWithItsWindowsClaim) {
   EXPECT_LT(row.find("data-platform=\"sim\""), row.find("<code class=\"id\">posix.interrupts</code>"));
   EXPECT_NE(row.find("a signal handler &lt;interrupts&gt; a thread"), std::string::npos) << row;
   EXPECT_EQ(cell(row, "posix.interrupts", "wine-8.0-x86_64"), "") << "a POSIX claim has no Windows cell in its pair";
+  // In the matrix, each claim's header links the other half of its pair.
+  EXPECT_NE(html.find("the POSIX counterpart of <a href=\"#claim-ctrl.new-thread\">"), std::string::npos);
+  EXPECT_NE(html.find("its POSIX counterpart: <a href=\"#claim-posix.interrupts\">"), std::string::npos);
   auto md = matrix_markdown(catalog, columns);
   EXPECT_NE(md.find("## Windows vs POSIX"), std::string::npos);
   EXPECT_NE(md.find("| `ctrl.new-thread` a handler runs on a new thread | \xF0\x9F\x9F\xA1 xfail |"), std::string::npos) << md;

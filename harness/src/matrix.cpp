@@ -465,8 +465,10 @@ std::vector<MatrixColumn> load_matrix_columns(const fs::path& results_dir, const
     col.expectations = Expectations::load_for(expectations_dir, col.results.platform);
     columns.push_back(std::move(col));
   }
-  std::stable_sort(columns.begin(), columns.end(), [](const MatrixColumn& a, const MatrixColumn& b) {
-    if (is_simulator(a) != is_simulator(b)) return !is_simulator(a);
+  // Windows and Wine first, then the POSIX systems, the simulator last.
+  auto rank = [](const MatrixColumn& c) { return is_simulator(c) ? 2 : is_posix_platform(c.results.platform) ? 1 : 0; };
+  std::stable_sort(columns.begin(), columns.end(), [&](const MatrixColumn& a, const MatrixColumn& b) {
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
     return a.results.platform.id < b.results.platform.id;
   });
   return columns;

@@ -4,7 +4,7 @@
 // static HTML page (results/report.html) and as a Markdown table (results/MATRIX.md).
 //
 // Rows are the claims, grouped by area in catalog order; columns are the platforms sorted by id,
-// the simulator last. A cell holds the claim's status on that platform, the worst outcome of its
+// Windows and Wine first, then the POSIX systems, the simulator last. A cell holds the claim's status on that platform, the worst outcome of its
 // tests (pass < xfail < SKIP < XPASS < TIMEOUT < FAIL), or "not run" when the platform has no
 // result for it, or "n/a" when the platform is not asked the claim (claim_applies: a POSIX claim on
 // Windows, a Windows claim on a POSIX system). A "Windows vs POSIX" table follows: each POSIX claim
@@ -46,10 +46,11 @@ std::optional<Outcome> claim_status(const MatrixColumn& column, std::string_view
 std::string_view status_word(std::optional<Outcome> status);
 
 // Reads every *.json directly in `results_dir` (not its subfolders), and for each the expectations
-// of its platform from `expectations_dir` (Expectations::load_for). Columns sorted by platform id,
-// the simulator ("sim") last. Throws MatrixError("<file>: <what>") for a file that is not a
-// results file, two files naming one platform, or no results file at all; an ExpectationsError of
-// a malformed expectations file passes through.
+// of its platform from `expectations_dir` (Expectations::load_for). Columns: Windows and Wine,
+// then the POSIX systems, each sorted by platform id, the simulator ("sim") last. Throws
+// MatrixError("<file>: <what>") for a file that is not a results file, two files naming one
+// platform, or no results file at all; an ExpectationsError of a malformed expectations file
+// passes through.
 std::vector<MatrixColumn> load_matrix_columns(const std::filesystem::path& results_dir,
                                               const std::filesystem::path& expectations_dir);
 

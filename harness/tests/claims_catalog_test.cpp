@@ -3,6 +3,7 @@
 // agrees with the tests written in suite/. The catalog is its own authority: nothing outside the
 // repository is needed, and the quote check is skipped, saying so, when no folder of the documents'
 // texts is given.
+#include "test_platforms.hpp"
 #include "termsuite/claims.hpp"
 
 #include <gtest/gtest.h>
@@ -284,11 +285,9 @@ TEST(ClaimsLoader, PosixClaimsAreAskedOfPosixSystemsAndTheOthersOfWindows) {
   termsuite::Claim posix_claim, windows_claim;
   posix_claim.area = "posix";
   windows_claim.area = "ctrl";
-  termsuite::Platform linux_platform, wine_platform, sim_platform;
-  linux_platform.os = "linux";
-  wine_platform.os = "windows";
-  wine_platform.wine = "8.0";
-  sim_platform.os = "sim";
+  const auto linux_platform = termsuite::linux_platform();
+  const auto wine_platform = termsuite::wine_platform();
+  const auto sim_platform = termsuite::sim_platform();
   EXPECT_TRUE(termsuite::claim_applies(posix_claim, linux_platform));
   EXPECT_FALSE(termsuite::claim_applies(posix_claim, wine_platform));
   EXPECT_FALSE(termsuite::claim_applies(posix_claim, sim_platform));

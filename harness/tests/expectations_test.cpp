@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string>
 
+#include "test_platforms.hpp"
 #include "termsuite/expectations.hpp"
 
 namespace termsuite {
@@ -54,31 +55,6 @@ TEST(Expectations, RejectsWhatIsNotSoundWithOneLineNamingTheFile) {
   }
 }
 
-Platform windows(std::string version, std::string arch = "x86_64") {
-  Platform p;
-  p.os = "windows";
-  p.version = std::move(version);
-  p.arch = std::move(arch);
-  p.id = make_platform_id(p);
-  return p;
-}
-
-Platform wine(std::string wine_version, std::string windows_version = "6.1.7601") {
-  Platform p = windows(std::move(windows_version));
-  p.wine = std::move(wine_version);
-  p.id = make_platform_id(p);
-  return p;
-}
-
-Platform sim() {
-  Platform p;
-  p.os = "sim";
-  p.version = "termsim 1";
-  p.arch = "x86_64";
-  p.id = make_platform_id(p);
-  return p;
-}
-
 // One entry for A.B with the given condition; parsed and selected for `p`: does it apply there?
 bool applies(const std::string& when, const Platform& p) {
   auto e = Expectations::parse(
@@ -92,89 +68,85 @@ bool applies(const std::string& when, const Platform& p) {
 }
 
 TEST(Expectations, AMissingFileMeansNoKnownDeviation) {
-  auto e = Expectations::load_for("/nonexistent-termsuite-dir", windows("10.0.19045"));
+  auto e = Expectations::load_for("/nonexistent-termsuite-dir", windows_platform("10.0.19045"));
   EXPECT_TRUE(e.deviations().empty());
   EXPECT_FALSE(e.from_file());
 }
 
 TEST(Conditions, OsTellsWindowsFromWine) {
-  EXPECT_TRUE(applies(R"({"os":"windows"})", windows("10.0.22631")));
-  EXPECT_FALSE(applies(R"({"os":"windows"})", wine("8.0")));  // Wine's os is "windows" too: not Windows
-  EXPECT_TRUE(applies(R"({"os":"wine"})", wine("8.0")));
-  EXPECT_FALSE(applies(R"({"os":"wine"})", windows("10.0.22631")));
-  EXPECT_FALSE(applies(R"({"os":"windows"})", sim()));
-  EXPECT_FALSE(applies(R"({"os":"wine"})", sim()));
+  EXPECT_TRUE(applies(R"({"os":"windows"})", windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", wine_platform("8.0")));  // Wine's os is "windows" too: not Windows
+  EXPECT_TRUE(applies(R"({"os":"wine"})", wine_platform("8.0")));
+  EXPECT_FALSE(applies(R"({"os":"wine"})", windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", sim_platform()));
+  EXPECT_FALSE(applies(R"({"os":"wine"})", sim_platform()));
 }
 
 TEST(Conditions, OsLinuxHoldsOnlyForThePosixSuitesPlatform) {
-  Platform linux_platform;
-  linux_platform.os = "linux";
-  linux_platform.version = "6.1";
-  linux_platform.arch = "x86_64";
-  linux_platform.id = make_platform_id(linux_platform);
-  EXPECT_TRUE(applies(R"({"os":"linux"})", linux_platform));
-  EXPECT_FALSE(applies(R"({"os":"linux"})", wine("8.0")));
-  EXPECT_FALSE(applies(R"({"os":"linux"})", windows("10.0.22631")));
-  EXPECT_FALSE(applies(R"({"os":"windows"})", linux_platform));
-  EXPECT_EQ(linux_platform.id, "linux-6.1-x86_64");
+  const Platform posix_system = linux_platform();
+  EXPECT_TRUE(applies(R"({"os":"linux"})", posix_system));
+  EXPECT_FALSE(applies(R"({"os":"linux"})", wine_platform("8.0")));
+  EXPECT_FALSE(applies(R"({"os":"linux"})", windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"os":"windows"})", posix_system));
+  EXPECT_EQ(posix_system.id, "linux-6.1-x86_64");
 }
 
 TEST(Conditions, ArchMustBeEqual) {
-  EXPECT_TRUE(applies(R"({"arch":"x86_64"})", windows("10.0.22631")));
-  EXPECT_FALSE(applies(R"({"arch":"arm64"})", windows("10.0.22631")));
-  EXPECT_TRUE(applies(R"({"arch":"arm64"})", windows("10.0.22631", "arm64")));
+  EXPECT_TRUE(applies(R"({"arch":"x86_64"})", windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(R"({"arch":"arm64"})", windows_platform("10.0.22631")));
+  EXPECT_TRUE(applies(R"({"arch":"arm64"})", windows_platform("10.0.22631", "arm64")));
 }
 
 TEST(Conditions, BuildRangesAreInclusiveAtBothEnds) {
   const char* range = R"({"build":{"min":22000,"max":22631}})";
-  EXPECT_FALSE(applies(range, windows("10.0.19045")));
-  EXPECT_FALSE(applies(range, windows("10.0.21999")));
-  EXPECT_TRUE(applies(range, windows("10.0.22000")));
-  EXPECT_TRUE(applies(range, windows("10.0.22621")));
-  EXPECT_TRUE(applies(range, windows("10.0.22631")));
-  EXPECT_FALSE(applies(range, windows("10.0.22632")));
-  EXPECT_FALSE(applies(range, windows("10.0.26100")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.19045")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.21999")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.22000")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.22621")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.22632")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.26100")));
   // One bound: open on the other side.
-  EXPECT_TRUE(applies(R"({"build":{"min":22000}})", windows("10.0.26100")));
-  EXPECT_FALSE(applies(R"({"build":{"min":22000}})", windows("10.0.19045")));
-  EXPECT_TRUE(applies(R"({"build":{"max":19045}})", windows("10.0.19045")));
-  EXPECT_FALSE(applies(R"({"build":{"max":19045}})", windows("10.0.22000")));
+  EXPECT_TRUE(applies(R"({"build":{"min":22000}})", windows_platform("10.0.26100")));
+  EXPECT_FALSE(applies(R"({"build":{"min":22000}})", windows_platform("10.0.19045")));
+  EXPECT_TRUE(applies(R"({"build":{"max":19045}})", windows_platform("10.0.19045")));
+  EXPECT_FALSE(applies(R"({"build":{"max":19045}})", windows_platform("10.0.22000")));
   // Under Wine the build is the one of the Windows version Wine reports.
-  EXPECT_TRUE(applies(R"({"build":{"max":7601}})", wine("8.0")));
+  EXPECT_TRUE(applies(R"({"build":{"max":7601}})", wine_platform("8.0")));
   // A platform without a Windows version (the simulator) is in no range.
-  EXPECT_FALSE(applies(R"({"build":{"min":0}})", sim()));
+  EXPECT_FALSE(applies(R"({"build":{"min":0}})", sim_platform()));
 }
 
 TEST(Conditions, VersionRangesCompareNumberByNumber) {
   const char* range = R"({"version":{"min":"10.0.22000","max":"10.0.26100"}})";
-  EXPECT_FALSE(applies(range, windows("6.3.9600")));
-  EXPECT_FALSE(applies(range, windows("10.0.19045")));
-  EXPECT_TRUE(applies(range, windows("10.0.22000")));
-  EXPECT_TRUE(applies(range, windows("10.0.22631")));
-  EXPECT_TRUE(applies(range, windows("10.0.26100")));
-  EXPECT_FALSE(applies(range, windows("10.0.26101")));
-  EXPECT_FALSE(applies(range, windows("11.0.0")));
+  EXPECT_FALSE(applies(range, windows_platform("6.3.9600")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.19045")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.22000")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.22631")));
+  EXPECT_TRUE(applies(range, windows_platform("10.0.26100")));
+  EXPECT_FALSE(applies(range, windows_platform("10.0.26101")));
+  EXPECT_FALSE(applies(range, windows_platform("11.0.0")));
   // Numbers, not text: 10.0.9600 is below 10.0.22000.
-  EXPECT_FALSE(applies(R"({"version":{"min":"10.0.22000"}})", windows("10.0.9600")));
+  EXPECT_FALSE(applies(R"({"version":{"min":"10.0.22000"}})", windows_platform("10.0.9600")));
 }
 
 TEST(Conditions, WineRangesAndMissingNumbersCountAsZero) {
   const char* range = R"({"wine":{"min":"8.0","max":"9.0"}})";
-  EXPECT_FALSE(applies(range, wine("7.22")));
-  EXPECT_TRUE(applies(range, wine("8.0")));
-  EXPECT_TRUE(applies(range, wine("8.0.2")));
-  EXPECT_TRUE(applies(range, wine("9.0")));
-  EXPECT_FALSE(applies(range, wine("9.0.1")));
-  EXPECT_FALSE(applies(range, wine("9.0-rc1")));  // not a plain version: in no range
-  EXPECT_FALSE(applies(range, windows("10.0.22631")));
+  EXPECT_FALSE(applies(range, wine_platform("7.22")));
+  EXPECT_TRUE(applies(range, wine_platform("8.0")));
+  EXPECT_TRUE(applies(range, wine_platform("8.0.2")));
+  EXPECT_TRUE(applies(range, wine_platform("9.0")));
+  EXPECT_FALSE(applies(range, wine_platform("9.0.1")));
+  EXPECT_FALSE(applies(range, wine_platform("9.0-rc1")));  // not a plain version: in no range
+  EXPECT_FALSE(applies(range, windows_platform("10.0.22631")));
 }
 
 TEST(Conditions, EveryKeyGivenMustHold) {
   const char* when = R"({"os":"windows","build":{"min":22000},"arch":"x86_64"})";
-  EXPECT_TRUE(applies(when, windows("10.0.22631")));
-  EXPECT_FALSE(applies(when, windows("10.0.19045")));
-  EXPECT_FALSE(applies(when, windows("10.0.22631", "arm64")));
-  EXPECT_FALSE(applies(when, wine("8.0", "10.0.22631")));
+  EXPECT_TRUE(applies(when, windows_platform("10.0.22631")));
+  EXPECT_FALSE(applies(when, windows_platform("10.0.19045")));
+  EXPECT_FALSE(applies(when, windows_platform("10.0.22631", "arm64")));
+  EXPECT_FALSE(applies(when, wine_platform("8.0", "10.0.22631")));
 }
 
 TEST(Conditions, TheFirstEntryThatAppliesWinsAndOthersMustPass) {
@@ -184,14 +156,14 @@ TEST(Conditions, TheFirstEntryThatAppliesWinsAndOthersMustPass) {
     {"test":"C.D","claim":"c","expect":"fail","reason":"everywhere"}]})";
   auto e = Expectations::parse(text, "windows-x86_64.json", "windows-x86_64");
   EXPECT_EQ(e.entries().size(), 3u);
-  e.select(windows("10.0.26100"));
+  e.select(windows_platform("10.0.26100"));
   ASSERT_NE(e.find("A.B"), nullptr);
   EXPECT_EQ(e.find("A.B")->reason, "new");
   EXPECT_EQ(e.deviations().size(), 2u);
-  e.select(windows("10.0.19045"));
+  e.select(windows_platform("10.0.19045"));
   ASSERT_NE(e.find("A.B"), nullptr);
   EXPECT_EQ(e.find("A.B")->reason, "old");
-  e.select(windows("10.0.17763"));
+  e.select(windows_platform("10.0.17763"));
   EXPECT_EQ(e.find("A.B"), nullptr);  // no entry applies: the test must pass here
   ASSERT_NE(e.find("C.D"), nullptr);
   EXPECT_EQ(e.deviations().size(), 1u);
@@ -263,7 +235,7 @@ TEST(Conditions, AnEntryThatCanNeverApplyIsRejected) {
   // A conditional entry before an unconditional one: the unconditional one covers the rest.
   std::string text = R"({"platform":"windows-x86_64","deviations":[)" + std::string(conditional) + "," + entry + "]}";
   auto e = Expectations::parse(text, "x.json");
-  e.select(windows("10.0.19045"));
+  e.select(windows_platform("10.0.19045"));
   EXPECT_NE(e.find("A.B"), nullptr);
 }
 
@@ -287,44 +259,44 @@ class ExpectationsDir : public ::testing::Test {
 
 TEST_F(ExpectationsDir, AFamilyFileServesEveryBuildWithoutAFileOfItsOwn) {
   write("windows-x86_64.json", file_for("windows-x86_64", "from 22000 on", R"({"build":{"min":22000}})"));
-  auto e = Expectations::load_for(dir_, windows("10.0.22631"));
+  auto e = Expectations::load_for(dir_, windows_platform("10.0.22631"));
   EXPECT_TRUE(e.from_file());
   EXPECT_EQ(e.origin(), (dir_ / "windows-x86_64.json").string());
   EXPECT_EQ(e.platform(), "windows-x86_64");
   ASSERT_NE(e.find("A.B"), nullptr);
   EXPECT_EQ(e.find("A.B")->reason, "from 22000 on");
   // The same file for an older build: listed, but not a deviation there.
-  auto older = Expectations::load_for(dir_, windows("10.0.19045"));
+  auto older = Expectations::load_for(dir_, windows_platform("10.0.19045"));
   EXPECT_TRUE(older.from_file());
   EXPECT_EQ(older.entries().size(), 1u);
   EXPECT_EQ(older.find("A.B"), nullptr);
   // Another architecture has a family of its own.
-  EXPECT_FALSE(Expectations::load_for(dir_, windows("10.0.22631", "arm64")).from_file());
+  EXPECT_FALSE(Expectations::load_for(dir_, windows_platform("10.0.22631", "arm64")).from_file());
   // Wine's family is not Windows'.
-  EXPECT_FALSE(Expectations::load_for(dir_, wine("8.0")).from_file());
+  EXPECT_FALSE(Expectations::load_for(dir_, wine_platform("8.0")).from_file());
 }
 
 TEST_F(ExpectationsDir, WineHasAFamilyFileToo) {
   write("wine-x86_64.json", file_for("wine-x86_64", "up to 9.0", R"({"wine":{"max":"9.0"}})"));
-  EXPECT_NE(Expectations::load_for(dir_, wine("8.0")).find("A.B"), nullptr);
-  EXPECT_EQ(Expectations::load_for(dir_, wine("9.12")).find("A.B"), nullptr);
-  EXPECT_FALSE(Expectations::load_for(dir_, sim()).from_file());
+  EXPECT_NE(Expectations::load_for(dir_, wine_platform("8.0")).find("A.B"), nullptr);
+  EXPECT_EQ(Expectations::load_for(dir_, wine_platform("9.12")).find("A.B"), nullptr);
+  EXPECT_FALSE(Expectations::load_for(dir_, sim_platform()).from_file());
 }
 
 TEST_F(ExpectationsDir, ThePlatformsOwnFileWins) {
   write("windows-x86_64.json", file_for("windows-x86_64", "family"));
   write("windows-10.0.22631-x86_64.json", file_for("windows-10.0.22631-x86_64", "exact"));
-  auto exact = Expectations::load_for(dir_, windows("10.0.22631"));
+  auto exact = Expectations::load_for(dir_, windows_platform("10.0.22631"));
   EXPECT_EQ(exact.origin(), (dir_ / "windows-10.0.22631-x86_64.json").string());
   ASSERT_NE(exact.find("A.B"), nullptr);
   EXPECT_EQ(exact.find("A.B")->reason, "exact");
-  EXPECT_EQ(Expectations::load_for(dir_, windows("10.0.26100")).find("A.B")->reason, "family");
+  EXPECT_EQ(Expectations::load_for(dir_, windows_platform("10.0.26100")).find("A.B")->reason, "family");
 }
 
 TEST_F(ExpectationsDir, EachFileMustNameItsOwnPlatformOrFamily) {
   write("windows-x86_64.json", file_for("windows-10.0.22631-x86_64", "r"));
   try {
-    Expectations::load_for(dir_, windows("10.0.26100"));
+    Expectations::load_for(dir_, windows_platform("10.0.26100"));
     ADD_FAILURE() << "a family file naming one build was accepted";
   } catch (const ExpectationsError& e) {
     EXPECT_NE(std::string(e.what()).find(R"(is for platform "windows-10.0.22631-x86_64", not "windows-x86_64")"),
@@ -335,7 +307,7 @@ TEST_F(ExpectationsDir, EachFileMustNameItsOwnPlatformOrFamily) {
 
 TEST(Expectations, TheCommittedWineFileIsReadAsBefore) {
   const auto dir = std::filesystem::path(TERMSUITE_SOURCE_DIR) / "results" / "expectations";
-  auto e = Expectations::load_for(dir, wine("8.0"));
+  auto e = Expectations::load_for(dir, wine_platform("8.0"));
   EXPECT_EQ(e.origin(), (dir / "wine-8.0-x86_64.json").string());
   EXPECT_FALSE(e.deviations().empty());
   EXPECT_EQ(e.deviations().size(), e.entries().size());

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "termsuite/matrix.hpp"
+#include "test_platforms.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,34 +57,6 @@ std::string read(const fs::path& p) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-Platform wine_platform() {
-  Platform p;
-  p.os = "windows";
-  p.version = "6.1.7601";
-  p.wine = "8.0";
-  p.arch = "x86_64";
-  p.id = make_platform_id(p);
-  return p;
-}
-
-Platform windows_platform() {
-  Platform p;
-  p.os = "windows";
-  p.version = "10.0.22631";
-  p.arch = "x86_64";
-  p.id = make_platform_id(p);
-  return p;
-}
-
-Platform sim_platform() {
-  Platform p;
-  p.id = "sim";
-  p.os = "sim";
-  p.version = "termsim 1";
-  p.arch = "model";
-  return p;
 }
 
 TestResult test(std::string name, std::string claim, Outcome o, std::string detail = {}) {
@@ -299,16 +272,6 @@ constexpr std::string_view kPairedCatalog = R"({
      "contrasts": "ctrl.new-thread"}
   ]
 })";
-
-Platform linux_platform() {
-  Platform p;
-  p.os = "linux";
-  p.version = "6.1";
-  p.arch = "x86_64";
-  p.host = "Linux 6.1.0-18-amd64";
-  p.id = make_platform_id(p);
-  return p;
-}
 
 TEST(Matrix, APlatformNotAskedAClaimShowsNotApplicableAndCountsItNowhere) {
   TempDir dir("posix");

@@ -1,21 +1,11 @@
 // Results: the stream the suite writes, and the stable file the runner commits.
 #include <gtest/gtest.h>
 
+#include "test_platforms.hpp"
 #include "termsuite/results.hpp"
 
 namespace termsuite {
 namespace {
-
-Platform wine() {
-  Platform p;
-  p.os = "windows";
-  p.version = "6.1.7601";
-  p.wine = "8.0";
-  p.host = "Linux 6.1";
-  p.arch = "x86_64";
-  p.id = make_platform_id(p);
-  return p;
-}
 
 TestResult result(std::string name, Outcome o, double secs) {
   TestResult t;
@@ -29,7 +19,7 @@ TestResult result(std::string name, Outcome o, double secs) {
 }
 
 TEST(Platform, IdNamesWineOrTheWindowsBuild) {
-  EXPECT_EQ(wine().id, "wine-8.0-x86_64");
+  EXPECT_EQ(wine_platform().id, "wine-8.0-x86_64");
   Platform w;
   w.os = "windows";
   w.version = "10.0.19045";
@@ -38,7 +28,7 @@ TEST(Platform, IdNamesWineOrTheWindowsBuild) {
 }
 
 TEST(ResultsStream, RoundTripsAndReportsBrokenLines) {
-  std::string text = stream_platform_line(wine()) + stream_test_line(result("B.Two", Outcome::xfail, 0.5)) +
+  std::string text = stream_platform_line(wine_platform()) + stream_test_line(result("B.Two", Outcome::xfail, 0.5)) +
                      "garbage\n" + stream_test_line(result("A.One", Outcome::pass, 0.1)) + R"({"test":{"name":"C)";
   auto s = parse_stream(text, "shard-0.jsonl");
   ASSERT_TRUE(s.platform);
@@ -52,8 +42,8 @@ TEST(ResultsStream, RoundTripsAndReportsBrokenLines) {
 }
 
 TEST(StableJson, SameOutcomesGiveTheSameBytes) {
-  RunResults a{wine(), {result("B.Two", Outcome::fail, 0.5), result("A.One", Outcome::pass, 0.1)}};
-  RunResults b{wine(), {result("A.One", Outcome::pass, 9.9), result("B.Two", Outcome::fail, 0.01)}};
+  RunResults a{wine_platform(), {result("B.Two", Outcome::fail, 0.5), result("A.One", Outcome::pass, 0.1)}};
+  RunResults b{wine_platform(), {result("A.One", Outcome::pass, 9.9), result("B.Two", Outcome::fail, 0.01)}};
   b.tests[1].messages = {"another message"};
   EXPECT_EQ(stable_json(a), stable_json(b));
   EXPECT_EQ(stable_json(a).find("seconds"), std::string::npos);
@@ -68,7 +58,7 @@ TEST(StableJson, SameOutcomesGiveTheSameBytes) {
 
 TEST(StableJson, TwoMachinesWithTheSameBehaviourWriteTheSameBytes) {
   // The same Wine on two kernels: what was measured is the same, so is the file.
-  RunResults here{wine(), {result("A.One", Outcome::pass, 0.1)}};
+  RunResults here{wine_platform(), {result("A.One", Outcome::pass, 0.1)}};
   RunResults there = here;
   there.platform.host = "Linux 6.18.44-fc-v782";
   there.tests[0].seconds = 3.2;
@@ -91,13 +81,13 @@ TEST(StableJson, TwoMachinesWithTheSameBehaviourWriteTheSameBytes) {
 }
 
 TEST(ResultsStream, KeepsTheHostForTheSummaryAndJunit) {
-  auto s = parse_stream(stream_platform_line(wine()), "shard-0.jsonl");
+  auto s = parse_stream(stream_platform_line(wine_platform()), "shard-0.jsonl");
   ASSERT_TRUE(s.platform);
   EXPECT_EQ(s.platform->host, "Linux 6.1");
 }
 
 TEST(Junit, RecordsThePlatformInFull) {
-  RunResults r{wine(), {result("A.One", Outcome::pass, 0.1), result("B.Two", Outcome::pass, 0.1)}};
+  RunResults r{wine_platform(), {result("A.One", Outcome::pass, 0.1), result("B.Two", Outcome::pass, 0.1)}};
   auto xml = junit_xml(r);
   EXPECT_NE(xml.find("<property name=\"platform.host\" value=\"Linux 6.1\"/>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<property name=\"platform.id\" value=\"wine-8.0-x86_64\"/>"), std::string::npos) << xml;
@@ -109,7 +99,7 @@ TEST(Junit, RecordsThePlatformInFull) {
 }
 
 TEST(Junit, CountsWhatTheGateRejectsAsFailures) {
-  RunResults r{wine(), {result("A.One", Outcome::pass, 0.1), result("A.Two", Outcome::xfail, 0.1),
+  RunResults r{wine_platform(), {result("A.One", Outcome::pass, 0.1), result("A.Two", Outcome::xfail, 0.1),
                         result("B.Three", Outcome::xpass, 0.1), result("B.Four", Outcome::timeout, 0.1)}};
   auto xml = junit_xml(r);
   EXPECT_NE(xml.find("tests=\"4\" failures=\"2\""), std::string::npos) << xml;

@@ -13,6 +13,7 @@
 #include "expectations_update.hpp"
 #include "progress.hpp"
 #include "results_file.hpp"
+#include "test_platforms.hpp"
 #include "termsuite/expectations.hpp"
 #include "termsuite/results.hpp"
 
@@ -20,25 +21,6 @@ namespace fs = std::filesystem;
 
 namespace termsuite::runner {
 namespace {
-
-Platform wine8() {
-  Platform p;
-  p.id = "wine-8.0-x86_64";
-  p.os = "windows";
-  p.version = "6.1.7601";
-  p.wine = "8.0";
-  p.arch = "x86_64";
-  return p;
-}
-
-Platform windows(std::string build) {
-  Platform p;
-  p.id = "windows-10.0." + build + "-x86_64";
-  p.os = "windows";
-  p.version = "10.0." + build;
-  p.arch = "x86_64";
-  return p;
-}
 
 TestResult result(std::string name, Outcome o, std::string detail = "", std::string claim = "some.claim") {
   TestResult t;
@@ -86,7 +68,7 @@ const TestChange* change_of(const PlatformComparison& c, const std::string& name
 // ---- compare ----
 
 TEST(Compare, SortsEachDifferenceIntoItsCategory) {
-  auto old_run = run(wine8(), {result("A.PassThenFail", Outcome::pass), result("B.XfailThenTimeout", Outcome::xfail, "known"),
+  auto old_run = run(wine_platform(), {result("A.PassThenFail", Outcome::pass), result("B.XfailThenTimeout", Outcome::xfail, "known"),
                                result("C.FailThenPass", Outcome::fail, "was broken"),
                                result("D.XfailThenXpass", Outcome::xfail, "known"), result("E.Removed", Outcome::pass),
                                result("F.DetailChanged", Outcome::xfail, "reason one"),
@@ -95,7 +77,7 @@ TEST(Compare, SortsEachDifferenceIntoItsCategory) {
   auto observed = result("K.ObservedChanged", Outcome::pass);
   observed.observed["exit-code"] = "0";
   old_run.tests.push_back(observed);
-  auto new_run = run(wine8(), {result("A.PassThenFail", Outcome::fail, "x.cpp:1: boom"),
+  auto new_run = run(wine_platform(), {result("A.PassThenFail", Outcome::fail, "x.cpp:1: boom"),
                                result("B.XfailThenTimeout", Outcome::timeout, "no event"), result("C.FailThenPass", Outcome::pass),
                                result("D.XfailThenXpass", Outcome::xpass, "unexpected pass"),
                                result("F.DetailChanged", Outcome::xfail, "reason two"),
@@ -157,18 +139,18 @@ TEST(Compare, SortsEachDifferenceIntoItsCategory) {
 }
 
 TEST(Compare, NothingChangedIsNoRegressionAndPipesAreEscapedInMarkdown) {
-  auto a = run(wine8(), {result("A.B", Outcome::xfail, "a | b")});
+  auto a = run(wine_platform(), {result("A.B", Outcome::xfail, "a | b")});
   auto c = compare_runs(a, a);
   EXPECT_TRUE(c.changes.empty());
   EXPECT_FALSE(any_regression({c}));
   EXPECT_TRUE(render_text({c}).ends_with("result: no regression\n"));
-  auto b = run(wine8(), {result("A.B", Outcome::fail, "a | b\nc")});
+  auto b = run(wine_platform(), {result("A.B", Outcome::fail, "a | b\nc")});
   auto md = render_markdown({compare_runs(a, b)});
   EXPECT_NE(md.find("| a \\| b c |"), std::string::npos) << md;
 }
 
 TEST(Compare, TwoPlatformsCanBeComparedAndItIsSaid) {
-  auto c = compare_runs(run(wine8(), {result("A.B", Outcome::pass)}), run(windows("22631"), {result("A.B", Outcome::pass)}));
+  auto c = compare_runs(run(wine_platform(), {result("A.B", Outcome::pass)}), run(windows_platform("10.0.22631"), {result("A.B", Outcome::pass)}));
   EXPECT_NE(render_text({c}).find("note: the files are for different platforms: wine-8.0-x86_64 (old) and "
                                   "windows-10.0.22631-x86_64 (new)"),
             std::string::npos);
@@ -177,11 +159,11 @@ TEST(Compare, TwoPlatformsCanBeComparedAndItIsSaid) {
 
 TEST(Compare, FoldersAreMatchedByFileName) {
   TempDir d;
-  spit(d.path / "old/wine-8.0-x86_64.json", stable_json(run(wine8(), {result("A.B", Outcome::pass)})));
+  spit(d.path / "old/wine-8.0-x86_64.json", stable_json(run(wine_platform(), {result("A.B", Outcome::pass)})));
   spit(d.path / "old/sim.json", stable_json(run(Platform{"sim", "sim", "termsim 1", "", "", "", "model"},
                                                 {result("A.B", Outcome::pass)})));
-  spit(d.path / "new/wine-8.0-x86_64.json", stable_json(run(wine8(), {result("A.B", Outcome::fail, "boom")})));
-  spit(d.path / "new/windows-10.0.22631-x86_64.json", stable_json(run(windows("22631"), {result("A.B", Outcome::pass)})));
+  spit(d.path / "new/wine-8.0-x86_64.json", stable_json(run(wine_platform(), {result("A.B", Outcome::fail, "boom")})));
+  spit(d.path / "new/windows-10.0.22631-x86_64.json", stable_json(run(windows_platform("10.0.22631"), {result("A.B", Outcome::pass)})));
   auto cs = compare_paths(d.path / "old", d.path / "new");
   ASSERT_EQ(cs.size(), 3u);
   EXPECT_EQ(cs[0].label, "sim.json");
@@ -198,7 +180,7 @@ TEST(Compare, FoldersAreMatchedByFileName) {
 
 TEST(Compare, BadInputIsOneErrorNamingIt) {
   TempDir d;
-  spit(d.path / "good.json", stable_json(run(wine8(), {result("A.B", Outcome::pass)})));
+  spit(d.path / "good.json", stable_json(run(wine_platform(), {result("A.B", Outcome::pass)})));
   spit(d.path / "bad.json", "{\"platform\": ");
   spit(d.path / "notests.json", R"({"platform": {"id": "x"}})");
   fs::create_directories(d.path / "folder");
@@ -265,7 +247,7 @@ const char* kWineFile = R"({
 )";
 
 TEST(ExpectationsUpdate, RemovesPassesAddsUntriagedKeepsReasonsAndOtherPlatformsEntries) {
-  auto results = run(wine8(), {result("A.StillFails", Outcome::xfail, "a reason someone wrote", "a.claim"),
+  auto results = run(wine_platform(), {result("A.StillFails", Outcome::xfail, "a reason someone wrote", "a.claim"),
                                result("B.NowPasses", Outcome::xpass, "unexpected pass", "b.claim"),
                                result("C.OnlyOnWine9", Outcome::pass, "", "c.claim"),
                                result("D.NowTimesOut", Outcome::timeout, "expected a known 'fail' but the test timed out: t",
@@ -302,7 +284,7 @@ TEST(ExpectationsUpdate, RemovesPassesAddsUntriagedKeepsReasonsAndOtherPlatforms
 
   // Run again on the next run's results (the untriaged tests still fail, now as failures the gate
   // reports): nothing changes, byte for byte.
-  auto next = run(wine8(), {result("A.StillFails", Outcome::xfail, "a reason someone wrote", "a.claim"),
+  auto next = run(wine_platform(), {result("A.StillFails", Outcome::xfail, "a reason someone wrote", "a.claim"),
                             result("D.NowTimesOut", Outcome::timeout, "untriaged deviation: ...", "d.claim"),
                             result("F.NewFailure", Outcome::fail, "untriaged deviation: ...", "f.claim"),
                             result("G.NewTimeout", Outcome::timeout, "untriaged deviation: ...", "g.claim")});
@@ -323,7 +305,7 @@ TEST(ExpectationsUpdate, TheCommittedFileIsUnchangedByItsOwnResults) {
 }
 
 TEST(ExpectationsUpdate, ANewFileAndAFamilyFilesNewEntryHoldOnThisPlatformOnly) {
-  auto results = run(windows("22631"), {result("A.B", Outcome::fail, "boom", "a.claim")});
+  auto results = run(windows_platform("10.0.22631"), {result("A.B", Outcome::fail, "boom", "a.claim")});
   auto fresh = update_expectations("", "new.json", "windows-10.0.22631-x86_64", false, results);
   auto e = Expectations::parse(fresh.text, "new.json", "windows-10.0.22631-x86_64");
   ASSERT_EQ(e.entries().size(), 1u);
@@ -336,13 +318,13 @@ TEST(ExpectationsUpdate, ANewFileAndAFamilyFilesNewEntryHoldOnThisPlatformOnly) 
   ASSERT_EQ(f.entries().size(), 2u);
   EXPECT_EQ(f.entries()[0].reason, "old builds");
   ASSERT_TRUE(f.entries()[1].when);
-  EXPECT_TRUE(f.entries()[1].when->matches(windows("22631")));
-  EXPECT_FALSE(f.entries()[1].when->matches(windows("22621")));
-  EXPECT_FALSE(f.entries()[1].when->matches(windows("19045")));
+  EXPECT_TRUE(f.entries()[1].when->matches(windows_platform("10.0.22631")));
+  EXPECT_FALSE(f.entries()[1].when->matches(windows_platform("10.0.22621")));
+  EXPECT_FALSE(f.entries()[1].when->matches(windows_platform("10.0.19045")));
 }
 
 TEST(ExpectationsUpdate, AMalformedFileIsAnExpectationsError) {
-  auto results = run(wine8(), {result("A.B", Outcome::pass)});
+  auto results = run(wine_platform(), {result("A.B", Outcome::pass)});
   EXPECT_THROW(update_expectations("{", "bad.json", "wine-8.0-x86_64", false, results), ExpectationsError);
   EXPECT_THROW(update_expectations(R"({"platform": "wine-8.0-x86_64", "deviations": [{"test": "A.B"}]})", "bad.json",
                                    "wine-8.0-x86_64", false, results),
@@ -390,7 +372,7 @@ TEST(ResultsFile, AFailedWriteLeavesTheOldFileWholeAndNoTemporaryFile) {
 
 TEST(Progress, StartedLinesAreReadAndIgnoredByTheMerge) {
   auto t = result("A.B", Outcome::fail, "boom");
-  auto text = stream_platform_line(wine8()) + stream_started_line("A.B") + stream_test_line(t);
+  auto text = stream_platform_line(wine_platform()) + stream_started_line("A.B") + stream_test_line(t);
   auto s = parse_stream(text, "shard-0.jsonl");
   EXPECT_TRUE(s.problems.empty()) << s.problems.front();
   ASSERT_EQ(s.tests.size(), 1u);
@@ -405,14 +387,14 @@ TEST(Progress, FollowsStreamsAsTheyGrowIncludingAHalfWrittenLine) {
   const auto t0 = std::chrono::steady_clock::now();
   f.poll(t0);  // neither file exists yet
   EXPECT_EQ(f.done(), 0u);
-  spit(a, stream_platform_line(wine8()) + stream_started_line("A.Slow"));
+  spit(a, stream_platform_line(wine_platform()) + stream_started_line("A.Slow"));
   const auto second = stream_started_line("B.Quick");
-  spit(b, stream_platform_line(wine8()) + second.substr(0, 10));  // the writer is mid-line
+  spit(b, stream_platform_line(wine_platform()) + second.substr(0, 10));  // the writer is mid-line
   f.poll(t0);
   double secs = 0;
   EXPECT_EQ(f.longest(t0 + std::chrono::seconds(3), secs), "A.Slow");
   EXPECT_DOUBLE_EQ(secs, 3.0);
-  spit(b, stream_platform_line(wine8()) + second + stream_test_line(result("B.Quick", Outcome::fail, "x")));
+  spit(b, stream_platform_line(wine_platform()) + second + stream_test_line(result("B.Quick", Outcome::fail, "x")));
   std::ofstream(a, std::ios::binary | std::ios::app) << stream_test_line(result("A.Slow", Outcome::xfail, "known"));
   f.poll(t0 + std::chrono::seconds(4));
   EXPECT_EQ(f.done(), 2u);

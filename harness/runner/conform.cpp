@@ -91,6 +91,48 @@ Description split_description(std::string_view text) {
   return d;
 }
 
+// A suite's answer to --termsuite-describe (with the run's filter): its platform and the tests it
+// lists. EnvError when it did not start or its platform line is unreadable; `run.ok()` is false
+// when its expectations check failed (the caller loads the expectations first, for their error).
+struct Described {
+  Finished run;
+  Platform platform;
+  std::vector<std::string> names;
+};
+Described describe_suite(const Command& describe, std::string_view what) {
+  Described d;
+  d.run = run(describe, Deadline::in(milliseconds(60'000)));
+  throw_if_interrupted();
+  auto description = split_description(d.run.output);
+  if (description.platform_line.empty())
+    throw EnvError(fmt::format("the {} could not start: {}", what, last_line(d.run.output)));
+  try {
+    d.platform = Platform::from_json(nlohmann::json::parse(description.platform_line).at("platform"));
+  } catch (const std::exception& e) {
+    throw EnvError(fmt::format("the {}'s platform line is unreadable: {}", what, e.what()));
+  }
+  d.names = parse_test_list(description.listing);
+  return d;
+}
+
+// A listed test with no result line was lost: a timeout when its suite passed its deadline, else a
+// failure; the catalog gives its claim.
+void add_lost_tests(RunResults& results, const std::vector<std::string>& names, const std::set<std::string>& seen,
+                    const ClaimsCatalog& catalog, std::string_view backend, bool timed_out, const std::string& why_timed_out,
+                    const std::string& why_ended) {
+  for (const auto& name : names) {
+    if (seen.contains(name)) continue;
+    TestResult lost;
+    lost.name = name;
+    const Claim* c = catalog.claim_of_test(name);
+    lost.claim = c ? c->id : "";
+    lost.backend = std::string(backend);
+    lost.outcome = timed_out ? Outcome::timeout : Outcome::fail;
+    lost.detail = "no result: " + (timed_out ? why_timed_out : why_ended);
+    results.tests.push_back(std::move(lost));
+  }
+}
+
 void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double seconds, int shards,
                    const fs::path& json_path, const fs::path& junit_path) {
   std::map<std::string, std::vector<const TestResult*>> by_claim;
@@ -182,7 +224,8 @@ struct PosixRun {
   double seconds = 0;  // its wall time, from its description to its last result
 };
 
-PosixRun run_posix_suite(const ConformOptions& o, const fs::path& out_dir, int timeout_seconds) {
+PosixRun run_posix_suite(const ConformOptions& o, const ClaimsCatalog& catalog, const fs::path& out_dir,
+                         int timeout_seconds) {
   const auto suite = o.native_build / "bin" / "termsuite-posix";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   auto command = [&](std::vector<std::string> args) {
@@ -195,18 +238,11 @@ PosixRun run_posix_suite(const ConformOptions& o, const fs::path& out_dir, int t
   PosixRun r;
   std::vector<std::string> describe_args{"--termsuite-describe"};
   if (!o.filter.empty()) describe_args.push_back("--gtest_filter=" + o.filter);
-  auto described = run(command(describe_args), Deadline::in(milliseconds(60'000)));
-  auto description = split_description(described.output);
-  if (description.platform_line.empty())
-    throw EnvError(fmt::format("the POSIX suite could not start: {}", last_line(described.output)));
-  try {
-    r.results.platform = Platform::from_json(nlohmann::json::parse(description.platform_line).at("platform"));
-  } catch (const std::exception& e) {
-    throw EnvError(fmt::format("the POSIX suite's platform line is unreadable: {}", e.what()));
-  }
+  auto described = describe_suite(command(describe_args), "POSIX suite");
+  r.results.platform = described.platform;
   r.expectations = Expectations::load_for(o.expectations_dir, r.results.platform);  // ExpectationsError: exit 2
-  if (!described.ok()) throw EnvError(last_line(described.output));  // the check's reason
-  r.names = parse_test_list(description.listing);
+  if (!described.run.ok()) throw EnvError(last_line(described.run.output));  // the check's reason
+  r.names = std::move(described.names);
   if (r.names.empty()) return r;
   r.ran = true;
   const auto stream = out_dir / "posix.jsonl";
@@ -224,17 +260,9 @@ PosixRun run_posix_suite(const ConformOptions& o, const fs::path& out_dir, int t
     r.results.tests.push_back(std::move(t));
   }
   r.reported = seen.size();
-  for (const auto& name : r.names) {
-    if (seen.contains(name)) continue;
-    TestResult lost;
-    lost.name = name;
-    lost.backend = "posix";
-    lost.outcome = r.finished.timed_out ? Outcome::timeout : Outcome::fail;
-    lost.detail = r.finished.timed_out
-                      ? fmt::format("no result: the POSIX suite passed its {} s deadline", timeout_seconds)
-                      : "no result: the POSIX suite ended before this test reported (see posix.log)";
-    r.results.tests.push_back(std::move(lost));
-  }
+  add_lost_tests(r.results, r.names, seen, catalog, "posix", r.finished.timed_out,
+                 fmt::format("the POSIX suite passed its {} s deadline", timeout_seconds),
+                 "the POSIX suite ended before this test reported (see posix.log)");
   r.seconds = std::chrono::duration<double>(Clock::now() - started).count();
   return r;
 }
@@ -289,29 +317,19 @@ int conform(const ConformOptions& o) {
     return c;
   };
 #endif
-  auto short_budget = [] { return Deadline::in(milliseconds(60'000)); };
 
   // 1-2. Which platform is this, are its expectations sound, and which tests are there? One
   // suite process answers all three (each Windows process start costs most of a second).
   std::vector<std::string> describe_args{"--termsuite-describe"};
   if (!o.filter.empty()) describe_args.push_back("--gtest_filter=" + o.filter);
-  auto described = run(suite_command(describe_args), short_budget());
-  throw_if_interrupted();
-  auto description = split_description(described.output);
-  if (description.platform_line.empty())
-    throw EnvError(fmt::format("the suite could not start: {}", last_line(described.output)));
-  Platform platform;
-  try {
-    platform = Platform::from_json(nlohmann::json::parse(description.platform_line).at("platform"));
-  } catch (const std::exception& e) {
-    throw EnvError(fmt::format("the suite's platform line is unreadable: {}", e.what()));
-  }
+  auto described = describe_suite(suite_command(describe_args), "suite");
+  const Platform platform = described.platform;
   if (!o.expectations_from.empty() && start_expectations_from(o.expectations_dir, o.expectations_from, platform.id))
     fmt::print("termsuite: {} begun as a copy of {}.json (--expectations-from)\n",
                (o.expectations_dir / (platform.id + ".json")).string(), o.expectations_from);
   auto expectations = Expectations::load_for(o.expectations_dir, platform);  // ExpectationsError: exit 2
-  if (!described.ok()) throw EnvError(last_line(described.output));  // the check's reason
-  auto names = parse_test_list(description.listing);
+  if (!described.run.ok()) throw EnvError(last_line(described.run.output));  // the check's reason
+  auto names = std::move(described.names);
   if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
 
   // 3. Run the suite in shards, each streaming its results line by line, each given its tests by
@@ -325,7 +343,7 @@ int conform(const ConformOptions& o) {
   // The simulator's run (natively, well under a second) and the POSIX suite's (natively, a second
   // or two) go alongside the live shards.
   auto sim_future = std::async(std::launch::async, [&] { return run_sim_suite(o.native_build, "", out_dir / "sim.jsonl"); });
-  auto posix_future = std::async(std::launch::async, [&] { return run_posix_suite(o, out_dir, o.timeout_seconds); });
+  auto posix_future = std::async(std::launch::async, [&] { return run_posix_suite(o, catalog, out_dir, o.timeout_seconds); });
 #endif
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
   std::vector<fs::path> streams;
@@ -361,20 +379,11 @@ int conform(const ConformOptions& o) {
       results.tests.push_back(std::move(t));
     }
   }
-  for (const auto& name : names) {
-    if (seen.contains(name)) continue;
-    TestResult lost;
-    lost.name = name;
-    const Claim* c = catalog.claim_of_test(name);
-    lost.claim = c ? c->id : "";
-    lost.backend = "live";
-    bool any_timed_out = false;
-    for (const auto& f : finished) any_timed_out |= f.timed_out;
-    lost.outcome = any_timed_out ? Outcome::timeout : Outcome::fail;
-    lost.detail = any_timed_out ? fmt::format("no result: the suite run passed its {} s deadline", o.timeout_seconds)
-                                : "no result: the suite process ended before this test reported (see shard logs)";
-    results.tests.push_back(std::move(lost));
-  }
+  bool any_timed_out = false;
+  for (const auto& f : finished) any_timed_out |= f.timed_out;
+  add_lost_tests(results, names, seen, catalog, "live", any_timed_out,
+                 fmt::format("the suite run passed its {} s deadline", o.timeout_seconds),
+                 "the suite process ended before this test reported (see shard logs)");
 
   // 5. Write and report.
   const auto junit_path = out_dir / (platform.id + ".junit.xml");

@@ -56,12 +56,6 @@ constexpr long kPollCall = SYS_poll;
 constexpr long kPollCall = SYS_ppoll;
 #endif
 
-// poll(2) for POLLIN with no wait at all: what the pidfd says now.
-bool readable_now(int fd) {
-  pollfd p{fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
-}
-
 // clone3(2) with set_tid: a child with exactly the process ID `pid`, which ends at once with
 // status 0 if getpid() agrees (1 if not). Returns the child's pid, or -1 with errno set.
 pid_t clone_with_pid(pid_t pid) {
@@ -118,7 +112,7 @@ TEST_F(PosixLifetime, APidfdOpenedByTheZombiesPidRefersToIt) {
 
   int zombie_fd = open_pidfd(a.pid);  // pidfd_open of a zombie
   ASSERT_GE(zombie_fd, 0);
-  EXPECT_TRUE(readable_now(zombie_fd)) << "a pidfd opened on a zombie is not readable";
+  EXPECT_FALSE(still_running(zombie_fd)) << "a pidfd opened on a zombie is not readable";
   siginfo_t info{};
   EXPECT_EQ(::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(zombie_fd), &info, WEXITED | WNOWAIT), 0)
       << std::strerror(errno);
@@ -177,19 +171,19 @@ TEST_F(PosixLifetime, PidfdBecomesReadableForEveryPollerWhenTheProcessEnds) {
   // process is what wakes them (not a readable pidfd found by a poll that began late).
   if (!blocked_in(w1.pid, w1.pid, kPollCall)) return;  // the first watcher never got to its poll
   if (!blocked_in(w2.pid, w2.pid, kPollCall)) return;  // the second watcher never got to its poll
-  EXPECT_FALSE(readable_now(target.pidfd)) << "the pidfd of a running process is readable";
+  EXPECT_TRUE(still_running(target.pidfd)) << "the pidfd of a running process is readable";
   EXPECT_TRUE(records(w1, "watched-ended").empty() && records(w2, "watched-ended").empty())
       << "a watcher woke while the process ran";
 
   ASSERT_TRUE(signal(target, SIGKILL));
   EXPECT_TRUE(expect_event(w1, "watched-ended")) << "the first poller did not wake";
   EXPECT_TRUE(expect_event(w2, "watched-ended")) << "the second poller did not wake";
-  EXPECT_TRUE(readable_now(target.pidfd)) << "the same poll does not see the ended process (positive control)";
+  EXPECT_FALSE(still_running(target.pidfd)) << "the same poll does not see the ended process (positive control)";
   EXPECT_EQ(proc_state(target.pid), std::optional<char>('Z')) << "it was readable only after the process was reaped";
 
   auto later = start({"watch", pid});
   EXPECT_TRUE(expect_event(later, "watched-ended")) << "a later poller did not find the pidfd readable";
-  EXPECT_TRUE(readable_now(target.pidfd)) << "the pidfd did not stay readable";
+  EXPECT_FALSE(still_running(target.pidfd)) << "the pidfd did not stay readable";
 
   auto end = ending(target);
   ASSERT_TRUE(end);

@@ -65,6 +65,25 @@ TEST_F(CtrlHandlers, HandlerRegisteredTwiceIsCalledTwice) {
   for (const auto& e : calls) EXPECT_EQ(e.number("thread"), calls.front().number("thread")) << e.describe();
 }
 
+// `false` registered twice over `true`, then removed once: one registration is left, so a Ctrl+C
+// calls `false` once, then `true` (which ends the chain). Removing every registration would leave
+// `true` alone; removing none would call `false` twice.
+TEST_F(CtrlHandlers, RemovingOneOfTwoRegistrationsLeavesTheOther) {
+  claim("ctrl.handler-registered-twice");
+  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "ctrl-handler", "false", "remove-ctrl-handler",
+                  "false", "ready", "wait-forever"});
+  ASSERT_TRUE(expect_event(a, "ctrl-handler-removed"));
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  auto calls = sys().await_n(a, "ctrl-event", 2, Deadline::in(kExitBudget));
+  // `true` ends the chain: anything after it would already be on its way.
+  sys().await_n(a, "ctrl-event", 3, Deadline::in(kQuietWatch));
+  std::vector<std::string> modes;
+  for (const auto& e : ctrl_events(a)) modes.push_back(e.text("mode").value_or("?"));
+  EXPECT_EQ(modes, (std::vector<std::string>{"false", "true"}));
+  EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
+}
+
 // A process of its own group (so that Ctrl+Break can be aimed at it) accepts Ctrl+C, installs a
 // handler, then ignores Ctrl+C. Ctrl+C to its group: no handler runs. Ctrl+Break to its group:
 // the handler runs (and is the control that the group is reached at all).

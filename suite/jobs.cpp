@@ -61,6 +61,25 @@ TEST_F(Jobs, BreakawayChildSurvivesKillOnClose) {
   EXPECT_TRUE(ends(child.handle, "the child that broke away, told to leave"));
 }
 
+// TerminateJobObject ends the job's processes, not their descendants: the child that broke away
+// lives on, while its parent (the control) ends with the code.
+TEST_F(Jobs, BreakawayChildSurvivesTerminateJobObject) {
+  claim("job.breakaway");
+  auto job = sys().create_job(JobOptions{.kill_on_close = false, .breakaway_ok = true});
+  auto go = sys().create_event("breakaway-child-leaves");
+  auto a = start({"spawn-breakaway", "[", "ready", "wait-event", go.name, "]", "ready", "wait-forever"}, job);
+  const auto child_pid = spawned_child(a);
+  ASSERT_NE(child_pid, 0u) << "the child started with CREATE_BREAKAWAY_FROM_JOB never got ready";
+  auto child = sys().open_process(child_pid);
+  ASSERT_TRUE(child.handle) << "OpenProcess(child) failed: error " << child.error;
+  ASSERT_TRUE(sys().terminate_job(job, 0x33)) << "TerminateJobObject failed";
+  ASSERT_TRUE(ends(a.process, "the parent in the terminated job"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0x33));
+  EXPECT_TRUE(still_running(child.handle, milliseconds(300))) << "the child that broke away ended with the job";
+  ASSERT_TRUE(sys().set_event(go.handle));
+  EXPECT_TRUE(ends(child.handle, "the child that broke away, told to leave"));
+}
+
 // The same request in a kill-on-close job without BREAKAWAY_OK fails. The control: the same
 // actor then starts a child without the flag, which works.
 TEST_F(Jobs, BreakawayFromAJobThatForbidsItIsAccessDenied) {

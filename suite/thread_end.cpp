@@ -42,6 +42,22 @@ TEST_F(ThreadEnd, ExitThreadCodeReplacesStillActive) {
   EXPECT_EQ(hex(sys().exit_code(a.process)), hex(kStillActive));
 }
 
+// Returning from the thread procedure is ExitThread with the value returned ("either explicitly
+// or by returning from a thread procedure").
+TEST_F(ThreadEnd, ReturnedValueReplacesStillActive) {
+  claim("thread-end.code-replaces-still-active");
+  auto go = sys().create_event("go-return");
+  auto a = start({"thread", "[", "wait-event", go.name, "return", "7", "]", "ready", "wait-forever"});
+  auto worker = started_thread(a, 1);
+  ASSERT_TRUE(worker);
+  ASSERT_TRUE(ready(a));
+  EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(kStillActive));
+  ASSERT_TRUE(sys().set_event(go.handle));
+  ASSERT_TRUE(ends(worker, "the worker whose procedure returns 7"));
+  EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(7));
+  EXPECT_TRUE(still_running(a.process)) << "the process ended with a thread that was not its last";
+}
+
 TEST_F(ThreadEnd, WaitersAreReleased) {
   claim("thread-end.waiters-released");
   // A worker of the actor and two threads of the harness wait on the main thread, which calls

@@ -208,6 +208,70 @@ const std::vector<MutantInfo>& mutants() {
        "terminate-thread.last-thread-ends-process", "a process whose last thread is terminated by TerminateThread lives on"},
       {Mutant::terminated_thread_keeps_mutex, "terminated-thread-keeps-mutex", "terminate-thread.mutex-abandoned",
        "a mutex owned by a thread ended by TerminateThread stays owned, not abandoned"},
+      // Job chains.
+      {Mutant::terminate_job_spares_child_jobs, "terminate-job-spares-child-jobs", "job.terminate-nested",
+       "TerminateJobObject ends only the processes whose immediate job it is, not its child jobs' processes"},
+      {Mutant::terminate_job_climbs_chain, "terminate-job-climbs-chain", "job.terminate-nested",
+       "TerminateJobObject on a child job ends every process of the top job of its chain (the chain taken as one job)"},
+      {Mutant::terminate_job_follows_descendants, "terminate-job-follows-descendants", "job.breakaway",
+       "TerminateJobObject ends the descendants of the job's processes, a child that broke away included"},
+      {Mutant::breakaway_leaves_whole_chain, "breakaway-leaves-whole-chain", "job.breakaway-chain",
+       "a child that breaks away leaves every job of the chain, past a parent job that does not permit breakaway"},
+      {Mutant::breakaway_leaves_only_immediate, "breakaway-leaves-only-immediate", "job.breakaway-chain",
+       "a child that breaks away leaves only the immediate job, though the parent job permits breakaway too"},
+      {Mutant::breakaway_checks_top_job, "breakaway-checks-top-job", "job.breakaway-chain",
+       "CREATE_BREAKAWAY_FROM_JOB is allowed or refused by the top job of the chain, not the immediate job"},
+      {Mutant::silent_breakaway_from_parent_job, "silent-breakaway-from-parent-job", "job.breakaway-chain",
+       "a parent job's JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK lets a child leave though its immediate job does not allow it"},
+      {Mutant::job_close_kills_parent_chain, "job-close-kills-parent-chain", "job.nested-kill-on-close",
+       "closing a nested kill-on-close job ends the processes of its parent jobs too"},
+      {Mutant::job_port_only_immediate_job, "job-port-only-immediate-job", "job.completion-port-chain",
+       "a nested job's messages reach only its own completion port, not its parent jobs' ports"},
+      {Mutant::job_port_zero_per_child_job, "job-port-zero-per-child-job", "job.completion-port-chain",
+       "a parent job's port gets JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO when a child job's last process ends, "
+       "though the parent job still has processes"},
+      // A thread's end and its DllMain calls.
+      {Mutant::exit_thread_detach_on_main_thread, "exit-thread-detach-on-main-thread", "thread-end.exit-thread-detach",
+       "the DLL_THREAD_DETACH of a thread that calls ExitThread runs on the main thread, on its behalf"},
+      {Mutant::exit_thread_detach_every_thread, "exit-thread-detach-every-thread", "thread-end.exit-thread-detach",
+       "a thread's ExitThread calls DLL_THREAD_DETACH on every live thread of the process"},
+      {Mutant::exit_thread_sends_process_detach, "exit-thread-sends-process-detach", "thread-end.exit-thread-detach",
+       "a thread that ends by ExitThread, not the last, also calls each DLL with DLL_PROCESS_DETACH"},
+      {Mutant::exit_thread_detach_twice, "exit-thread-detach-twice", "thread-end.exit-thread-detach",
+       "a thread that ends by ExitThread calls each DLL with DLL_THREAD_DETACH twice"},
+      {Mutant::thread_return_no_detach, "thread-return-no-detach", "thread-end.exit-thread-detach",
+       "a thread whose procedure returns calls no DLL with DLL_THREAD_DETACH (only an explicit ExitThread does)"},
+      {Mutant::thread_return_code_zero, "thread-return-code-zero", "thread-end.code-replaces-still-active",
+       "a thread whose procedure returns N ends with 0 (an explicit ExitThread keeps its code)"},
+      {Mutant::exitprocess_detach_on_helper_thread, "exitprocess-detach-on-helper-thread",
+       "exitprocess.caller-signaled-after-detach",
+       "ExitProcess runs DLL_PROCESS_DETACH on a thread it starts for it, while the calling thread waits"},
+      {Mutant::exitprocess_caller_gets_thread_detach, "exitprocess-caller-gets-thread-detach",
+       "exitprocess.caller-signaled-after-detach",
+       "the thread that calls ExitProcess gets DLL_THREAD_DETACH before the DLLs get DLL_PROCESS_DETACH"},
+      {Mutant::worker_exitprocess_detach_on_main, "worker-exitprocess-detach-on-main",
+       "exitprocess.caller-signaled-after-detach",
+       "when a worker calls ExitProcess, DLL_PROCESS_DETACH runs on the main thread and the worker is ended first"},
+      {Mutant::exitprocess_detach_per_thread, "exitprocess-detach-per-thread", "exitprocess.no-thread-detach",
+       "ExitProcess calls DLL_PROCESS_DETACH once on each thread it ends, as well as on the caller"},
+      {Mutant::terminate_thread_detach_on_main, "terminate-thread-detach-on-main", "terminate-thread.no-detach",
+       "TerminateThread has the main thread call each DLL with DLL_THREAD_DETACH on the ended thread's behalf"},
+      // The rest of the termination APIs' pages, fatal paths and console handlers.
+      {Mutant::terminate_ended_rewrites_code, "terminate-ended-rewrites-code", "terminate.ended-access-denied",
+       "TerminateProcess on an ended process fails with ERROR_ACCESS_DENIED but rewrites its exit code"},
+      {Mutant::terminate_without_right_still_kills, "terminate-without-right-still-kills",
+       "terminate.needs-terminate-right",
+       "TerminateProcess through a handle without PROCESS_TERMINATE fails, but the process is ended all the same"},
+      {Mutant::terminate_self_others_code_zero, "terminate-self-others-code-zero", "terminate.threads-get-the-code",
+       "when a thread terminates its own process, the other threads end with 0"},
+      {Mutant::unhandled_filter_called_twice, "unhandled-filter-called-twice", "fatal.unhandled-filter",
+       "the top-level exception filter is called twice for one exception (first and second chance)"},
+      {Mutant::fail_fast_is_access_violation, "fail-fast-is-access-violation", "fatal.fail-fast",
+       "__fastfail ends the process with STATUS_ACCESS_VIOLATION (a system without native fast fail)"},
+      {Mutant::stack_overflow_is_fail_fast, "stack-overflow-is-fail-fast", "fatal.stack-overflow",
+       "a stack overflow ends the process with STATUS_STACK_BUFFER_OVERRUN, as if the runtime failed fast"},
+      {Mutant::ctrl_remove_every_registration, "ctrl-remove-every-registration", "ctrl.handler-registered-twice",
+       "SetConsoleCtrlHandler(handler, FALSE) removes every registration of the routine, not one"},
   };
   return all;
 }
@@ -686,8 +750,11 @@ void Model::job_handle_closed(JobObj& j) {
   j.closed = true;
   if (!j.kill_on_close || mutant_ == Mutant::job_close_kills_nothing) return;
   log(fmt::format("job {}: last handle closed, killing its processes", j.id));
-  // job.nested-kill-on-close: the processes of its child jobs are its processes too.
-  auto members = mutant_ == Mutant::job_close_spares_child_jobs ? j.members : processes_in_job(j.id);
+  // job.nested-kill-on-close: the processes of its child jobs are its processes too (and its parent
+  // jobs' other processes are not).
+  auto members = mutant_ == Mutant::job_close_spares_child_jobs    ? j.members
+                 : mutant_ == Mutant::job_close_kills_parent_chain ? processes_in_job(job_chain(j.id).back())
+                                                                   : processes_in_job(j.id);
   for (ObjectId m : members) terminate_process(m, 0, "job closed");
 }
 
@@ -884,7 +951,7 @@ bool Model::step(ThreadObj& t) {
     // main's value (the CRT runs its handlers, then ExitProcess); a worker whose procedure
     // returns ends only its thread.
     if (t.main) push_process_exit(t, 0, true);
-    else push_thread_exit(t, 0);
+    else push_thread_exit(t, 0, true);
     return true;
   }
   const verbs::Step& s = (*t.code)[t.pc++];
@@ -933,15 +1000,40 @@ void Model::push_thread_init(ThreadObj& t) {
   if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::unlock_loader});
 }
 
-// ExitThread: DLL_THREAD_DETACH under the loader lock, then the thread ends.
-// thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH.
-void Model::push_thread_exit(ThreadObj& t, std::uint32_t code) {
-  const ProcessObj& p = processes_.at(t.process);
+// ExitThread (or a thread procedure that returns: by_return): DLL_THREAD_DETACH under the loader
+// lock, then the thread ends.
+// thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH, once, on the thread
+// that ends, and nothing else: a thread's end is no DLL_PROCESS_DETACH while the process lives on.
+void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
+  ProcessObj& p = processes_.at(t.process);
+  if (by_return && mutant_ == Mutant::thread_return_code_zero) code = 0;
   t.micros.push_back({Micro::Kind::lock_loader});
-  if (p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach) {
-    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
-    if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
-    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+  const bool detach = p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach &&
+                      !(by_return && mutant_ == Mutant::thread_return_no_detach);
+  const ThreadObj* main = p.threads.empty() ? nullptr : thread(p.threads.front());
+  if (detach && mutant_ == Mutant::exit_thread_detach_on_main_thread && main && main->id != t.id &&
+      main->state == RunState::running) {
+    emit(*main, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
+    emit(*main, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
+  } else if (detach) {
+    if (mutant_ == Mutant::exit_thread_detach_every_thread)
+      for (ObjectId o : p.threads)
+        if (const ThreadObj* other = thread(o); other && other->id != t.id && other->state == RunState::running) {
+          emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
+          emit(*other, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
+        }
+    for (int n = mutant_ == Mutant::exit_thread_detach_twice ? 2 : 1; n > 0; --n) {
+      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
+      if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
+      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+    }
+  }
+  const bool others = std::any_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
+    return o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+  });
+  if (p.probe_loaded && others && mutant_ == Mutant::exit_thread_sends_process_detach) {
+    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-detach"});
+    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
   }
   t.micros.push_back({Micro::Kind::unlock_loader});
   t.micros.push_back({Micro::Kind::end_thread, "", {}, "", 0, code});
@@ -1049,10 +1141,24 @@ bool Model::run_micro(ThreadObj& t) {
       const std::uint32_t code = m.code;
       t.micros.clear();
       log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
+      if (mutant_ == Mutant::worker_exitprocess_detach_on_main && !t.main && p.probe_loaded) {
+        // The worker is ended first, and the main thread runs DLL_PROCESS_DETACH as if it had returned.
+        if (auto* main = thread_mut(p.threads.front()); main && main->state == RunState::running) {
+          kill_thread(t, code);
+          emit(*main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
+          emit(*main, "dllmain-return", {{"reason", "process-detach"}});
+          exit_process(p, code, "ExitProcess");
+          return true;
+        }
+      }
       for (ObjectId o : p.threads)
         if (auto* other = thread_mut(o); other && other->id != t.id && other->state == RunState::running) {
           if (mutant_ == Mutant::exitprocess_sends_thread_detach && p.probe_loaded)
             emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", true}});
+          if (mutant_ == Mutant::exitprocess_detach_per_thread && p.probe_loaded) {
+            emit(*other, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
+            emit(*other, "dllmain-return", {{"reason", "process-detach"}});
+          }
           if (mutant_ != Mutant::exitprocess_threads_signaled_late) kill_thread(*other, code);
         }
       if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
@@ -1060,19 +1166,33 @@ bool Model::run_micro(ThreadObj& t) {
         p.exit_code = code;
         signal(p.id);
       }
+      // The DLLs are called on this thread (the mutants: on a helper thread, or after a
+      // DLL_THREAD_DETACH of the caller's own).
+      ThreadObj* runner = &t;
+      if (p.probe_loaded && mutant_ == Mutant::exitprocess_detach_on_helper_thread) {
+        ObjectId helper = new_thread(p, nullptr, false);
+        log(fmt::format("{} started to run DLL_PROCESS_DETACH", describe(helper)));
+        runner = &threads_.at(helper);
+        t.blocked = ThreadObj::Block::forever;
+      }
+      if (p.probe_loaded && mutant_ == Mutant::exitprocess_caller_gets_thread_detach) {
+        t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", true}}, "thread-detach"});
+        t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+      }
       if (p.probe_loaded) {
         const char* reserved = mutant_ == Mutant::exit_detach_reserved_null ? "null" : "non-null";
-        t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
+        auto& micros = runner->micros;
+        micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
         // Wine's loader.c: during the exit-time detach, CreateThread fails with ERROR_ACCESS_DENIED.
-        if (p.probe.detach_thread) t.micros.push_back({Micro::Kind::emit, "error", {{"what", "CreateThread"}, {"error", 5}}});
+        if (p.probe.detach_thread) micros.push_back({Micro::Kind::emit, "error", {{"what", "CreateThread"}, {"error", 5}}});
         if (p.probe.block_detach) {
-          t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
-          t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
+          micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
+          micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
                               *p.probe.block_detach, 30'000});
         }
-        t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
+        micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
       }
-      t.micros.push_back({Micro::Kind::finish_exit, "", {}, "", 0, code});
+      runner->micros.push_back({Micro::Kind::finish_exit, "", {}, "", 0, code});
       return true;
     }
     case Micro::Kind::finish_exit: {
@@ -1136,7 +1256,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // handlers).
       if (t.main && mutant_ != Mutant::return_from_main_ends_only_main)
         push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
-      else push_thread_exit(t, s.number);
+      else push_thread_exit(t, s.number, true);
       break;
     case Op::Exit:
       emit(t, "about-to-exit", {{"how", "exit"}, {"code", s.number}});
@@ -1165,6 +1285,9 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // caller too.
       if (mutant_ == Mutant::terminate_self_returns && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
       if (mutant_ == Mutant::terminate_self_caller_code_zero) kill_thread(t, 0);
+      if (mutant_ == Mutant::terminate_self_others_code_zero)
+        for (ObjectId o : p.threads)
+          if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
       break;
     case Op::TerminateThreadSelf: {

@@ -16,8 +16,14 @@ namespace termsuite::sim {
 std::uint32_t Model::terminate_process_status(ObjectId id, std::uint32_t code, bool terminate_right) {
   const ProcessObj* p = process(id);
   if (!p || p->harness) return kErrorInvalidHandle;
-  if (!terminate_right && mutant_ != Mutant::terminate_ignores_access) return kErrorAccessDenied;
-  if (p->state == RunState::terminated && mutant_ != Mutant::terminate_ended_succeeds) return kErrorAccessDenied;
+  if (!terminate_right && mutant_ != Mutant::terminate_ignores_access) {
+    if (mutant_ == Mutant::terminate_without_right_still_kills) terminate_process(id, code, "TerminateProcess");
+    return kErrorAccessDenied;
+  }
+  if (p->state == RunState::terminated && mutant_ != Mutant::terminate_ended_succeeds) {
+    if (mutant_ == Mutant::terminate_ended_rewrites_code) process_mut(id)->exit_code = code;
+    return kErrorAccessDenied;
+  }
   terminate_process(id, code, "TerminateProcess");
   return 0;
 }
@@ -41,6 +47,11 @@ std::uint32_t Model::terminate_thread(ObjectId id, std::uint32_t code) {
     emit(*t, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
     emit(*t, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
   }
+  if (mutant_ == Mutant::terminate_thread_detach_on_main && p.probe_loaded && !p.threads.empty())
+    if (const ThreadObj* main = thread(p.threads.front()); main && main->id != id && main->state == RunState::running) {
+      emit(*main, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
+      emit(*main, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
+    }
   if (mutant_ == Mutant::terminate_thread_code_zero) code = 0;
   kill_thread(*t, code, mutant_ != Mutant::terminated_thread_keeps_mutex);
   if (t->state != RunState::terminated) return 0;  // held by a driver: it ends when the driver lets go

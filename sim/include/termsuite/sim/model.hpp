@@ -145,6 +145,38 @@ enum class Mutant {
   terminate_thread_code_zero,           // terminate-thread.code
   terminate_last_thread_keeps_process,  // terminate-thread.last-thread-ends-process
   terminated_thread_keeps_mutex,        // terminate-thread.mutex-abandoned
+  // Job chains: nesting, breakaway up a chain, kill-on-close, TerminateJobObject and completion
+  // ports through nesting (sim/src/model_jobs.cpp).
+  terminate_job_spares_child_jobs,      // job.terminate-nested
+  terminate_job_climbs_chain,           // job.terminate-nested
+  terminate_job_follows_descendants,    // job.breakaway
+  breakaway_leaves_whole_chain,         // job.breakaway-chain
+  breakaway_leaves_only_immediate,      // job.breakaway-chain
+  breakaway_checks_top_job,             // job.breakaway-chain
+  silent_breakaway_from_parent_job,     // job.breakaway-chain
+  job_close_kills_parent_chain,         // job.nested-kill-on-close
+  job_port_only_immediate_job,          // job.completion-port-chain
+  job_port_zero_per_child_job,          // job.completion-port-chain
+  // A thread's end and the DllMain calls it makes, on which thread.
+  exit_thread_detach_on_main_thread,    // thread-end.exit-thread-detach
+  exit_thread_detach_every_thread,      // thread-end.exit-thread-detach
+  exit_thread_sends_process_detach,     // thread-end.exit-thread-detach
+  exit_thread_detach_twice,             // thread-end.exit-thread-detach
+  thread_return_no_detach,              // thread-end.exit-thread-detach
+  thread_return_code_zero,              // thread-end.code-replaces-still-active
+  exitprocess_detach_on_helper_thread,  // exitprocess.caller-signaled-after-detach
+  exitprocess_caller_gets_thread_detach,  // exitprocess.caller-signaled-after-detach
+  worker_exitprocess_detach_on_main,    // exitprocess.caller-signaled-after-detach
+  exitprocess_detach_per_thread,        // exitprocess.no-thread-detach
+  terminate_thread_detach_on_main,      // terminate-thread.no-detach
+  // The rest of the termination APIs' pages, fatal paths and console handlers.
+  terminate_ended_rewrites_code,        // terminate.ended-access-denied
+  terminate_without_right_still_kills,  // terminate.needs-terminate-right
+  terminate_self_others_code_zero,      // terminate.threads-get-the-code
+  unhandled_filter_called_twice,        // fatal.unhandled-filter
+  fail_fast_is_access_violation,        // fatal.fail-fast
+  stack_overflow_is_fail_fast,          // fatal.stack-overflow
+  ctrl_remove_every_registration,       // ctrl.handler-registered-twice
 };
 
 struct MutantInfo {
@@ -499,7 +531,7 @@ class Model {
   void push_thread_init(ThreadObj& t);
   void push_probe_call(ThreadObj& t, std::string_view reason, bool create_thread,
                        const std::optional<std::string>& block_on_event);
-  void push_thread_exit(ThreadObj& t, std::uint32_t code);
+  void push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return = false);
   void push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers);
   void abandon_mutexes(const ThreadObj& t);
   ObjectId create_named(ProcessObj& creator, ObjectKind kind, std::string name, std::uint64_t* handle);

@@ -49,6 +49,23 @@ TEST_F(CtrlHandlers, RemovedHandlerIsNotCalled) {
   EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
 }
 
+// Registered: `false`, then `true`; `false` removed. The removal takes out the routine it names,
+// not the last registered handler: a Ctrl+C reaches `true`, which returns TRUE and keeps the
+// process (had `true` been removed, `false` would be called, then the default handler).
+TEST_F(CtrlHandlers, RemovalTakesOutTheNamedRoutineNotTheLastOne) {
+  claim("ctrl.handler-removed");
+  auto a = start({"ctrl-handler", "false", "ctrl-handler", "true", "remove-ctrl-handler", "false", "ready",
+                  "wait-forever"});
+  ASSERT_TRUE(expect_event(a, "ctrl-handler-removed"));
+  ASSERT_TRUE(ready(a));
+  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+  ASSERT_TRUE(expect_event(a, "ctrl-event", kExitBudget, a.pid)) << "no handler ran";
+  const auto calls = ctrl_events(a);
+  EXPECT_EQ(calls.front().text("mode").value_or("?"), "true")
+      << "the handler registered last was removed instead of the one named: " << calls.front().describe();
+  EXPECT_TRUE(still_running(a.process)) << "the process ended although the handler left returns TRUE";
+}
+
 // A routine registered twice is in the list twice: `false` twice over `true` gives three calls,
 // `false`, `false`, then `true`, on one thread.
 TEST_F(CtrlHandlers, HandlerRegisteredTwiceIsCalledTwice) {

@@ -272,6 +272,28 @@ const std::vector<MutantInfo>& mutants() {
        "a stack overflow ends the process with STATUS_STACK_BUFFER_OVERRUN, as if the runtime failed fast"},
       {Mutant::ctrl_remove_every_registration, "ctrl-remove-every-registration", "ctrl.handler-registered-twice",
        "SetConsoleCtrlHandler(handler, FALSE) removes every registration of the routine, not one"},
+      {Mutant::ctrl_remove_pops_last, "ctrl-remove-pops-last", "ctrl.handler-removed",
+       "SetConsoleCtrlHandler(handler, FALSE) removes the last registered handler, whichever routine it names"},
+      {Mutant::terminate_ended_invalid_handle, "terminate-ended-invalid-handle", "terminate.ended-access-denied",
+       "TerminateProcess on an ended process fails with ERROR_INVALID_HANDLE instead of ERROR_ACCESS_DENIED"},
+      {Mutant::exitprocess_threads_code_zero, "exitprocess-threads-code-zero", "exitprocess.threads-signaled-before-detach",
+       "the threads ExitProcess ends before DLL_PROCESS_DETACH end with 0, not the exit code"},
+      {Mutant::thread_still_active_after_end, "thread-still-active-after-end", "thread-end.code-replaces-still-active",
+       "GetExitCodeThread still answers STILL_ACTIVE after a thread has ended while its process runs on"},
+      {Mutant::exited_thread_wakes_one_waiter, "exited-thread-wakes-one-waiter", "thread-end.waiters-released",
+       "a thread that ends by ExitThread releases only the first thread waiting on it"},
+      {Mutant::terminate_thread_ends_process, "terminate-thread-ends-process", "terminate-thread.code",
+       "TerminateThread ends the whole process with the code, not only the thread"},
+      {Mutant::terminated_thread_mutex_released, "terminated-thread-mutex-released", "terminate-thread.mutex-abandoned",
+       "a mutex owned by a thread ended by TerminateThread is released as if ReleaseMutex ran: WAIT_OBJECT_0, not WAIT_ABANDONED"},
+      {Mutant::terminate_job_threads_code_zero, "terminate-job-threads-code-zero", "job.terminate-code",
+       "TerminateJobObject gives its code to the processes but ends their threads with 0"},
+      {Mutant::assign_replaces_job, "assign-replaces-job", "job.nested-kill-on-close",
+       "assigning a process that is in a job to another job moves it there: no nesting, it leaves the first job"},
+      {Mutant::job_port_zero_before_exit, "job-port-zero-before-exit", "job.completion-port",
+       "JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO is posted before the JOB_OBJECT_MSG_EXIT_PROCESS of the last process"},
+      {Mutant::breakaway_denied_wrong_error, "breakaway-denied-wrong-error", "job.breakaway-denied",
+       "CREATE_BREAKAWAY_FROM_JOB in a job that does not allow it fails with ERROR_INVALID_PARAMETER"},
   };
   return all;
 }
@@ -582,7 +604,16 @@ void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   abandon_mutexes(t);
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   log(fmt::format("{} exits with {:#x}", describe(t.id), code));
-  if (mutant_ != Mutant::exited_thread_not_signaled) signal(t.id);
+  if (mutant_ == Mutant::exited_thread_wakes_one_waiter) {
+    t.signaled = true;
+    for (auto& [wid, w] : waiters_)
+      if (w.object == t.id && !w.released) {
+        w.released = true;
+        break;
+      }
+  } else if (mutant_ != Mutant::exited_thread_not_signaled) {
+    signal(t.id);
+  }
   bool others = std::any_of(p.threads.begin(), p.threads.end(),
                             [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
   if (!others && p.state == RunState::running) {
@@ -964,7 +995,8 @@ void Model::spawn_child(ThreadObj& t, const std::vector<std::string>& args, Crea
   const std::uint32_t self = processes_.at(t.process).pid;
   // job.breakaway-denied: CREATE_BREAKAWAY_FROM_JOB in a job that does not allow breakaway.
   if (options.breakaway && breakaway_refused(processes_.at(t.process))) {
-    emit(t, "error", {{"what", "CreateProcess"}, {"error", 5}});
+    emit(t, "error", {{"what", "CreateProcess"},
+                      {"error", mutant_ == Mutant::breakaway_denied_wrong_error ? kErrorInvalidParameter : kErrorAccessDenied}});
     return;
   }
   auto c = create_process(self, args, 0, processes_.at(t.process).channel, options);
@@ -1159,7 +1191,8 @@ bool Model::run_micro(ThreadObj& t) {
             emit(*other, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
             emit(*other, "dllmain-return", {{"reason", "process-detach"}});
           }
-          if (mutant_ != Mutant::exitprocess_threads_signaled_late) kill_thread(*other, code);
+          if (mutant_ != Mutant::exitprocess_threads_signaled_late)
+            kill_thread(*other, mutant_ == Mutant::exitprocess_threads_code_zero ? 0 : code);
         }
       if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
       if (mutant_ == Mutant::exitprocess_status_set_first) {
@@ -1505,6 +1538,10 @@ std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
   if (!t) return std::nullopt;
   // thread-end.still-active-while-running: STILL_ACTIVE until the thread has ended.
   if (t->state != RunState::terminated) return mutant_ == Mutant::thread_still_active_reads_zero ? 0 : kStillActive;
+  if (mutant_ == Mutant::thread_still_active_after_end && !t->main) {
+    const ProcessObj* p = process(t->process);
+    if (p && p->state == RunState::running) return kStillActive;
+  }
   return mutant_ == Mutant::dead_thread_forgets ? 0 : t->exit_code;
 }
 

@@ -105,10 +105,11 @@ void Model::job_process_ended(const ProcessObj& p) {
     if (j == p.job) immediate_empty = job.active == 0;
     if (!job.port || (j != p.job && mutant_ == Mutant::job_port_only_immediate_job)) continue;
     const bool abnormal = p.exit_code >= 0xC0000000u;
+    const bool zero = job.active == 0 || (immediate_empty && mutant_ == Mutant::job_port_zero_per_child_job);
+    if (zero && mutant_ == Mutant::job_port_zero_before_exit) job.messages.emplace_back(kMsgActiveProcessZero, 0);
     if (mutant_ != Mutant::job_port_reports_no_exits)
       job.messages.emplace_back(abnormal ? kMsgAbnormalExitProcess : kMsgExitProcess, p.pid);
-    if (job.active == 0 || (immediate_empty && mutant_ == Mutant::job_port_zero_per_child_job))
-      job.messages.emplace_back(kMsgActiveProcessZero, 0);
+    if (zero && mutant_ != Mutant::job_port_zero_before_exit) job.messages.emplace_back(kMsgActiveProcessZero, 0);
   }
 }
 
@@ -138,7 +139,12 @@ bool Model::terminate_job(ObjectId job, std::uint32_t code) {
         }
     }
   }
-  for (ObjectId m : victims) terminate_process(m, used, "TerminateJobObject");
+  for (ObjectId m : victims) {
+    if (mutant_ == Mutant::terminate_job_threads_code_zero)
+      for (ObjectId t : processes_.at(m).threads)
+        if (auto* th = thread_mut(t)) kill_thread(*th, 0);
+    terminate_process(m, used, "TerminateJobObject");
+  }
   return true;
 }
 
@@ -151,7 +157,11 @@ std::uint32_t Model::assign_to_job(ObjectId job, ObjectId process) {
   if (p->job == job) return 0;
   if (p->job != 0) {
     if (j.active != 0 || j.parent != 0) return kErrorAccessDenied;  // only an empty job nests here
-    j.parent = p->job;
+    if (mutant_ == Mutant::assign_replaces_job) {
+      for (ObjectId c : job_chain(p->job)) --jobs_.at(c).active;
+    } else {
+      j.parent = p->job;
+    }
     std::erase(jobs_.at(p->job).members, p->id);
   }
   p->job = job;
@@ -196,7 +206,8 @@ void Model::remove_ctrl_handler(ThreadObj& t, verbs::CtrlMode mode) {
     emit(t, "error", {{"what", "SetConsoleCtrlHandler"}, {"error", kErrorInvalidParameter}, {"mode", "remove-" + name}});
     return;
   }
-  if (mutant_ == Mutant::ctrl_remove_every_registration) std::erase(p.ctrl_handlers, mode);
+  if (mutant_ == Mutant::ctrl_remove_pops_last) p.ctrl_handlers.pop_back();
+  else if (mutant_ == Mutant::ctrl_remove_every_registration) std::erase(p.ctrl_handlers, mode);
   else if (mutant_ != Mutant::ctrl_remove_ignored) p.ctrl_handlers.erase(std::next(it).base());
   emit(t, "ctrl-handler-removed", {{"mode", name}});
 }

@@ -22,7 +22,7 @@ std::uint32_t Model::terminate_process_status(ObjectId id, std::uint32_t code, b
   }
   if (p->state == RunState::terminated && mutant_ != Mutant::terminate_ended_succeeds) {
     if (mutant_ == Mutant::terminate_ended_rewrites_code) process_mut(id)->exit_code = code;
-    return kErrorAccessDenied;
+    return mutant_ == Mutant::terminate_ended_invalid_handle ? kErrorInvalidHandle : kErrorAccessDenied;
   }
   terminate_process(id, code, "TerminateProcess");
   return 0;
@@ -53,6 +53,16 @@ std::uint32_t Model::terminate_thread(ObjectId id, std::uint32_t code) {
       emit(*main, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
     }
   if (mutant_ == Mutant::terminate_thread_code_zero) code = 0;
+  if (mutant_ == Mutant::terminate_thread_ends_process) {
+    terminate_process(p.id, code, "TerminateProcess");
+    return 0;
+  }
+  if (mutant_ == Mutant::terminated_thread_mutex_released)
+    for (auto& [nid, n] : named_)
+      if (n.kind == ObjectKind::mutex && n.owner == id) {
+        n.owner = 0;
+        signal(nid);
+      }
   kill_thread(*t, code, mutant_ != Mutant::terminated_thread_keeps_mutex);
   if (t->state != RunState::terminated) return 0;  // held by a driver: it ends when the driver lets go
   const bool others = std::any_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {

@@ -177,6 +177,17 @@ enum class Mutant {
   fail_fast_is_access_violation,        // fatal.fail-fast
   stack_overflow_is_fail_fast,          // fatal.stack-overflow
   ctrl_remove_every_registration,       // ctrl.handler-registered-twice
+  ctrl_remove_pops_last,                // ctrl.handler-removed
+  terminate_ended_invalid_handle,       // terminate.ended-access-denied
+  exitprocess_threads_code_zero,        // exitprocess.threads-signaled-before-detach
+  thread_still_active_after_end,        // thread-end.code-replaces-still-active
+  exited_thread_wakes_one_waiter,       // thread-end.waiters-released
+  terminate_thread_ends_process,        // terminate-thread.code
+  terminated_thread_mutex_released,     // terminate-thread.mutex-abandoned
+  terminate_job_threads_code_zero,      // job.terminate-code
+  assign_replaces_job,                  // job.nested-kill-on-close
+  job_port_zero_before_exit,            // job.completion-port
+  breakaway_denied_wrong_error,         // job.breakaway-denied
 };
 
 struct MutantInfo {

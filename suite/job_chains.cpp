@@ -36,6 +36,24 @@ class JobChains : public ClaimTest {
       }
     return a;
   }
+  // An actor in `job`, nested into `chain`, that then starts a child with `spawn` (`spawn` or
+  // `spawn-breakaway`) which waits for `leave`: the actor and the child, opened, once both are
+  // ready (none, the test failed or timed out, if not).
+  std::optional<std::pair<Actor, Handle>> nested_parent_and_child(const std::string& spawn, Handle job,
+                                                                  const std::vector<Handle>& chain,
+                                                                  const System::NamedEvent& leave) {
+    auto go = sys().create_event("chain-spawn");
+    auto a = start_nested({"ready", "wait-event", go.name, spawn, "[", "ready", "wait-event", leave.name, "]",
+                           "wait-forever"},
+                          job, chain);
+    if (!a || !sys().set_event(go.handle)) return std::nullopt;
+    auto children = open_descendants(*a, 1);
+    if (children.size() != 1) {
+      ADD_FAILURE() << spawn << " started no child that got ready";
+      return std::nullopt;
+    }
+    return std::pair{*a, children.front()};
+  }
   // Ends a child that left the test's jobs, if a failed expectation left it running.
   void reap_escaped(Handle child, Handle leave) {
     sys().set_event(leave);
@@ -52,17 +70,11 @@ TEST_F(JobChains, BreakawayClimbsUntilAJobForbidsIt) {
   auto top = sys().create_job(JobOptions{.kill_on_close = true});
   auto middle = sys().create_job(JobOptions{.kill_on_close = true, .breakaway_ok = true});
   auto inner = sys().create_job(JobOptions{.kill_on_close = true, .breakaway_ok = true});
-  auto go = sys().create_event("chain-spawn");
   auto leave = sys().create_event("chain-child-leaves");
-  auto nested = start_nested({"ready", "wait-event", go.name, "spawn-breakaway", "[", "ready", "wait-event", leave.name,
-                              "]", "wait-forever"},
-                             top, {middle, inner});
-  ASSERT_TRUE(nested);
-  const Actor a = *nested;
-  ASSERT_TRUE(sys().set_event(go.handle));
-  auto children = open_descendants(a, 1);
-  ASSERT_EQ(children.size(), 1u) << "CREATE_BREAKAWAY_FROM_JOB failed in a job that permits breakaway";
-  const Handle child = children.front();
+  // CREATE_BREAKAWAY_FROM_JOB is asked of inner, which permits it.
+  auto started = nested_parent_and_child("spawn-breakaway", top, {middle, inner}, leave);
+  ASSERT_TRUE(started);
+  auto [a, child] = *started;
   sys().close(inner);
   ASSERT_TRUE(ends(a.process, "the parent, whose immediate job was closed"));
   EXPECT_TRUE(still_running(child, kSpareWatch)) << "the child that broke away was still in the immediate job";
@@ -80,17 +92,10 @@ TEST_F(JobChains, ImmediateJobThatForbidsBreakawayKeepsTheChild) {
   claim("job.breakaway-chain");
   auto outer = sys().create_job(JobOptions{.kill_on_close = true, .silent_breakaway_ok = true});
   auto inner = sys().create_job(JobOptions{.kill_on_close = true});
-  auto go = sys().create_event("chain-spawn");
   auto leave = sys().create_event("chain-child-leaves");
-  auto nested = start_nested({"ready", "wait-event", go.name, "spawn", "[", "ready", "wait-event", leave.name, "]",
-                              "wait-forever"},
-                             outer, {inner});
-  ASSERT_TRUE(nested);
-  const Actor a = *nested;
-  ASSERT_TRUE(sys().set_event(go.handle));
-  auto children = open_descendants(a, 1);
-  ASSERT_EQ(children.size(), 1u) << "the child never got ready";
-  const Handle child = children.front();
+  auto started = nested_parent_and_child("spawn", outer, {inner}, leave);
+  ASSERT_TRUE(started);
+  auto [a, child] = *started;
   sys().close(inner);
   ASSERT_TRUE(ends(a.process, "the parent, whose immediate job was closed"));
   EXPECT_TRUE(ends(child, "the child, born in the immediate job"))

@@ -360,6 +360,11 @@ void Model::emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields)
   log(fmt::format("{} reports {}{}", describe(t.id), ev, fields.empty() ? "" : " " + fields.dump()));
 }
 
+void Model::emit_dllmain_call(const ThreadObj& t, std::string_view reason, bool reserved, bool shutdown) {
+  emit(t, "dllmain", {{"reason", std::string(reason)}, {"reserved", reserved ? "non-null" : "null"}, {"shutdown", shutdown}});
+  emit(t, "dllmain-return", {{"reason", std::string(reason)}, {"inside", 1}});
+}
+
 std::uint64_t Model::add_handle(ProcessObj& owner, ObjectId target) {
   std::uint64_t h = owner.next_handle;
   owner.next_handle += 4;
@@ -1045,15 +1050,12 @@ void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
   const ThreadObj* main = p.threads.empty() ? nullptr : thread(p.threads.front());
   if (detach && mutant_ == Mutant::exit_thread_detach_on_main_thread && main && main->id != t.id &&
       main->state == RunState::running) {
-    emit(*main, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
-    emit(*main, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
+    emit_dllmain_call(*main, "thread-detach", false, false);
   } else if (detach) {
     if (mutant_ == Mutant::exit_thread_detach_every_thread)
       for (ObjectId o : p.threads)
-        if (const ThreadObj* other = thread(o); other && other->id != t.id && other->state == RunState::running) {
-          emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
-          emit(*other, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
-        }
+        if (const ThreadObj* other = thread(o); other && other->id != t.id && other->state == RunState::running)
+          emit_dllmain_call(*other, "thread-detach", false, false);
     for (int n = mutant_ == Mutant::exit_thread_detach_twice ? 2 : 1; n > 0; --n) {
       t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
       if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
@@ -1177,8 +1179,7 @@ bool Model::run_micro(ThreadObj& t) {
         // The worker is ended first, and the main thread runs DLL_PROCESS_DETACH as if it had returned.
         if (auto* main = thread_mut(p.threads.front()); main && main->state == RunState::running) {
           kill_thread(t, code);
-          emit(*main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
-          emit(*main, "dllmain-return", {{"reason", "process-detach"}});
+          emit_dllmain_call(*main, "process-detach", true, true);
           exit_process(p, code, "ExitProcess");
           return true;
         }
@@ -1187,10 +1188,8 @@ bool Model::run_micro(ThreadObj& t) {
         if (auto* other = thread_mut(o); other && other->id != t.id && other->state == RunState::running) {
           if (mutant_ == Mutant::exitprocess_sends_thread_detach && p.probe_loaded)
             emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", true}});
-          if (mutant_ == Mutant::exitprocess_detach_per_thread && p.probe_loaded) {
-            emit(*other, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
-            emit(*other, "dllmain-return", {{"reason", "process-detach"}});
-          }
+          if (mutant_ == Mutant::exitprocess_detach_per_thread && p.probe_loaded)
+            emit_dllmain_call(*other, "process-detach", true, true);
           if (mutant_ != Mutant::exitprocess_threads_signaled_late)
             kill_thread(*other, mutant_ == Mutant::exitprocess_threads_code_zero ? 0 : code);
         }

@@ -43,15 +43,10 @@ std::uint32_t Model::terminate_thread(ObjectId id, std::uint32_t code) {
   if (t->state != RunState::running) return 0;
   ProcessObj& p = processes_.at(t->process);
   log(fmt::format("{} terminated by TerminateThread, exit code {:#x}", describe(id), code));
-  if (mutant_ == Mutant::terminate_thread_runs_detach && p.probe_loaded) {
-    emit(*t, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
-    emit(*t, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
-  }
+  if (mutant_ == Mutant::terminate_thread_runs_detach && p.probe_loaded) emit_dllmain_call(*t, "thread-detach", false, false);
   if (mutant_ == Mutant::terminate_thread_detach_on_main && p.probe_loaded && !p.threads.empty())
-    if (const ThreadObj* main = thread(p.threads.front()); main && main->id != id && main->state == RunState::running) {
-      emit(*main, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
-      emit(*main, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
-    }
+    if (const ThreadObj* main = thread(p.threads.front()); main && main->id != id && main->state == RunState::running)
+      emit_dllmain_call(*main, "thread-detach", false, false);
   if (mutant_ == Mutant::terminate_thread_code_zero) code = 0;
   if (mutant_ == Mutant::terminate_thread_ends_process) {
     terminate_process(p.id, code, "TerminateProcess");

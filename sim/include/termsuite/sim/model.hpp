@@ -529,6 +529,9 @@ class Model {
   std::uint64_t add_handle(ProcessObj& owner, ObjectId target);
   ObjectId new_thread(ProcessObj& p, const verbs::Block* code, bool main);
   void emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields = nlohmann::json::object());
+  // A whole DllMain call of the probe on `t` (its dllmain and dllmain-return records), as the
+  // mutants make it on a thread the rule does not call.
+  void emit_dllmain_call(const ThreadObj& t, std::string_view reason, bool reserved, bool shutdown);
   void log(std::string text);
   bool step(ThreadObj& t);  // one step; false if it cannot move
   bool run_micro(ThreadObj& t);

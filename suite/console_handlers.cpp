@@ -29,6 +29,32 @@ class CtrlHandlers : public ClaimTest {
     std::sort(events.begin(), events.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
     return events;
   }
+
+  // `a` has removed a handler and is ready: a Ctrl+C to the console, then the handler calls once
+  // the first has come (empty, the test failed, if none came).
+  std::vector<Event> calls_after_removal(const Actor& a) {
+    if (!expect_event(a, "ctrl-handler-removed") || !ready(a)) return {};
+    if (sys().ctrl_event(kCtrlCEvent, 0) != 0) {
+      ADD_FAILURE() << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
+      return {};
+    }
+    if (!expect_event(a, "ctrl-event", kExitBudget, a.pid)) {
+      ADD_FAILURE() << "no handler ran";
+      return {};
+    }
+    return ctrl_events(a);
+  }
+
+  // `first` and `second` registered in that order, `false` removed: the first handler a Ctrl+C
+  // calls is `true`, which keeps the process; `wrong` says what another first call means.
+  void expect_true_called_first(const std::string& first, const std::string& second, std::string_view wrong) {
+    auto a = start({"ctrl-handler", first, "ctrl-handler", second, "remove-ctrl-handler", "false", "ready",
+                    "wait-forever"});
+    const auto calls = calls_after_removal(a);
+    ASSERT_FALSE(calls.empty());
+    EXPECT_EQ(calls.front().text("mode").value_or("?"), "true") << wrong << ": " << calls.front().describe();
+    EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
+  }
 };
 
 // Registered: `true`, then `false`; `false` removed again. A Ctrl+C then reaches `true` (it is the
@@ -37,16 +63,15 @@ class CtrlHandlers : public ClaimTest {
 // call tells, and nothing runs after `true` returns TRUE.
 TEST_F(CtrlHandlers, RemovedHandlerIsNotCalled) {
   claim("ctrl.handler-removed");
-  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "remove-ctrl-handler", "false", "ready",
-                  "wait-forever"});
-  ASSERT_TRUE(expect_event(a, "ctrl-handler-removed"));
-  ASSERT_TRUE(ready(a));
-  ASSERT_EQ(sys().ctrl_event(kCtrlCEvent, 0), 0u) << "GenerateConsoleCtrlEvent(CTRL_C_EVENT, 0) failed";
-  ASSERT_TRUE(expect_event(a, "ctrl-event", kExitBudget, a.pid)) << "no handler ran";
-  const auto calls = ctrl_events(a);
-  EXPECT_EQ(calls.front().text("mode").value_or("?"), "true")
-      << "the removed handler was called: " << calls.front().describe();
-  EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
+  expect_true_called_first("true", "false", "the removed handler was called");
+}
+
+// Registered: `false`, then `true`; `false` removed. The removal takes out the routine it names,
+// not the last registered handler: a Ctrl+C reaches `true`, which returns TRUE and keeps the
+// process (had `true` been removed, `false` would be called, then the default handler).
+TEST_F(CtrlHandlers, RemovalTakesOutTheNamedRoutineNotTheLastOne) {
+  claim("ctrl.handler-removed");
+  expect_true_called_first("false", "true", "the handler registered last was removed instead of the one named");
 }
 
 // A routine registered twice is in the list twice: `false` twice over `true` gives three calls,
@@ -63,6 +88,23 @@ TEST_F(CtrlHandlers, HandlerRegisteredTwiceIsCalledTwice) {
   for (const auto& e : calls) modes.push_back(e.text("mode").value_or("?"));
   EXPECT_EQ(modes, (std::vector<std::string>{"false", "false", "true"}));
   for (const auto& e : calls) EXPECT_EQ(e.number("thread"), calls.front().number("thread")) << e.describe();
+}
+
+// `false` registered twice over `true`, then removed once: one registration is left, so a Ctrl+C
+// calls `false` once, then `true` (which ends the chain). Removing every registration would leave
+// `true` alone; removing none would call `false` twice.
+TEST_F(CtrlHandlers, RemovingOneOfTwoRegistrationsLeavesTheOther) {
+  claim("ctrl.handler-registered-twice");
+  auto a = start({"ctrl-handler", "true", "ctrl-handler", "false", "ctrl-handler", "false", "remove-ctrl-handler",
+                  "false", "ready", "wait-forever"});
+  ASSERT_FALSE(calls_after_removal(a).empty());
+  sys().await_n(a, "ctrl-event", 2, Deadline::in(kExitBudget));
+  // `true` ends the chain: anything after it would already be on its way.
+  sys().await_n(a, "ctrl-event", 3, Deadline::in(kQuietWatch));
+  std::vector<std::string> modes;
+  for (const auto& e : ctrl_events(a)) modes.push_back(e.text("mode").value_or("?"));
+  EXPECT_EQ(modes, (std::vector<std::string>{"false", "true"}));
+  EXPECT_TRUE(still_running(a.process)) << "the process ended although its remaining handler returns TRUE";
 }
 
 // A process of its own group (so that Ctrl+Break can be aimed at it) accepts Ctrl+C, installs a

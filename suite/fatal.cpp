@@ -60,6 +60,10 @@ TEST_F(Fatal, UnhandledFilterThatExecutesTheHandlerEndsTheProcess) {
   EXPECT_EQ(hex(static_cast<std::uint32_t>(called->number("code").value_or(0))), hex(0xE0000002));
   ASSERT_TRUE(ends(a.process, "the process whose filter returned EXCEPTION_EXECUTE_HANDLER", kCrashBudget));
   EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0xE0000002));
+  // Once: the filter is called for the exception, not again on its way out (the first call is the
+  // control that a call is seen).
+  ASSERT_TRUE(drained(a));
+  EXPECT_EQ(records(a, "unhandled-filter", a.pid).size(), 1u) << "calls of the top-level exception filter";
 }
 
 }  // namespace

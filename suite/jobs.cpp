@@ -23,6 +23,29 @@ class Jobs : public ClaimTest {
     if (pid == 0 || !expect_event(a, "ready", kStartBudget, pid)) return 0;
     return pid;
   }
+  // An actor started in `job` whose child, started with CREATE_BREAKAWAY_FROM_JOB, waits for
+  // `leave`: the actor and the child, opened, once both are ready (none, the test failed, if not).
+  std::optional<std::pair<Actor, Handle>> start_with_breakaway_child(Handle job, const std::string& leave) {
+    auto a = start({"spawn-breakaway", "[", "ready", "wait-event", leave, "]", "ready", "wait-forever"}, job);
+    const auto child_pid = spawned_child(a);
+    if (child_pid == 0) {
+      ADD_FAILURE() << "the child started with CREATE_BREAKAWAY_FROM_JOB never got ready";
+      return std::nullopt;
+    }
+    auto child = sys().open_process(child_pid);
+    if (!child.handle) {
+      ADD_FAILURE() << "OpenProcess(child) failed: error " << child.error;
+      return std::nullopt;
+    }
+    return std::pair{a, child.handle};
+  }
+  // The child that broke away outlives its job's end (watched for `watch`); then it is told to
+  // leave, and does.
+  void expect_child_outlives_the_job(Handle child, Handle leave, milliseconds watch) {
+    EXPECT_TRUE(still_running(child, watch)) << "the child that broke away ended with the job";
+    ASSERT_TRUE(sys().set_event(leave));
+    EXPECT_TRUE(ends(child, "the child that broke away, told to leave"));
+  }
 };
 
 TEST_F(Jobs, TerminateJobObjectGivesEveryMemberItsCode) {
@@ -49,16 +72,27 @@ TEST_F(Jobs, BreakawayChildSurvivesKillOnClose) {
   claim("job.breakaway");
   auto job = sys().create_job(JobOptions{.kill_on_close = true, .breakaway_ok = true});
   auto go = sys().create_event("breakaway-child-leaves");
-  auto a = start({"spawn-breakaway", "[", "ready", "wait-event", go.name, "]", "ready", "wait-forever"}, job);
-  const auto child_pid = spawned_child(a);
-  ASSERT_NE(child_pid, 0u) << "the child started with CREATE_BREAKAWAY_FROM_JOB never got ready";
-  auto child = sys().open_process(child_pid);
-  ASSERT_TRUE(child.handle) << "OpenProcess(child) failed: error " << child.error;
+  auto started = start_with_breakaway_child(job, go.name);
+  ASSERT_TRUE(started);
+  auto [a, child] = *started;
   sys().close(job);
   ASSERT_TRUE(ends(a.process, "the parent in the closed job"));
-  EXPECT_TRUE(still_running(child.handle, milliseconds(200))) << "the child that broke away ended with the job";
-  ASSERT_TRUE(sys().set_event(go.handle));
-  EXPECT_TRUE(ends(child.handle, "the child that broke away, told to leave"));
+  expect_child_outlives_the_job(child, go.handle, milliseconds(200));
+}
+
+// TerminateJobObject ends the job's processes, not their descendants: the child that broke away
+// lives on, while its parent (the control) ends with the code.
+TEST_F(Jobs, BreakawayChildSurvivesTerminateJobObject) {
+  claim("job.breakaway");
+  auto job = sys().create_job(JobOptions{.kill_on_close = false, .breakaway_ok = true});
+  auto go = sys().create_event("breakaway-child-leaves");
+  auto started = start_with_breakaway_child(job, go.name);
+  ASSERT_TRUE(started);
+  auto [a, child] = *started;
+  ASSERT_TRUE(sys().terminate_job(job, 0x33)) << "TerminateJobObject failed";
+  ASSERT_TRUE(ends(a.process, "the parent in the terminated job"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(0x33));
+  expect_child_outlives_the_job(child, go.handle, milliseconds(300));
 }
 
 // The same request in a kill-on-close job without BREAKAWAY_OK fails. The control: the same

@@ -16,7 +16,8 @@ class TerminateThreadApi : public ClaimTest {};
 TEST_F(TerminateThreadApi, NotifiesNoDll) {
   claim("terminate-thread.no-detach");
   // Two workers: the first is terminated, the second (the control) then ends by ExitThread and
-  // gets its DLL_THREAD_DETACH, so such a record would be seen.
+  // gets its DLL_THREAD_DETACH, so such a record would be seen. Nobody else is called on the
+  // terminated thread's behalf either (the main thread, blocked, ends only with the process).
   auto go = sys().create_event("go-exit-thread");
   auto a = start({"load-probe", "[", "]", "thread", "[", "ready", "wait-forever", "]", "thread", "[", "wait-event",
                   go.name, "exit-thread", "2", "]", "wait-forever"});
@@ -41,6 +42,7 @@ TEST_F(TerminateThreadApi, NotifiesNoDll) {
     if (e.text("reason") != "thread-detach") continue;
     if (e.tid == control_tid) control_detached = true;
     EXPECT_NE(e.tid, victim_tid) << "the thread TerminateThread ended got DLL_THREAD_DETACH";
+    EXPECT_NE(e.tid, a.tid) << "the main thread got DLL_THREAD_DETACH on behalf of the thread TerminateThread ended";
   }
   EXPECT_TRUE(control_detached) << "the worker that called ExitThread got no DLL_THREAD_DETACH (the control)";
 }

@@ -8,7 +8,25 @@ namespace {
 
 constexpr std::uint32_t kStillActive = 259;
 
-class ThreadEnd : public ClaimTest {};
+class ThreadEnd : public ClaimTest {
+ protected:
+  // A worker waits for the test, then ends by `how` (`exit-thread` or `return`) with `code`:
+  // STILL_ACTIVE before, `code` after, and the process lives on (it was not the last thread).
+  void expect_worker_ends_with(const std::string& how, std::uint32_t code) {
+    auto go = sys().create_event("go-end-thread");
+    auto a = start({"thread", "[", "wait-event", go.name, how, std::to_string(code), "]", "ready", "wait-forever"});
+    auto worker = started_thread(a, 1);
+    ASSERT_TRUE(worker);
+    ASSERT_TRUE(ready(a));
+    ASSERT_TRUE(expect_event(a, "waiting"));
+    EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(kStillActive));
+    ASSERT_TRUE(sys().set_event(go.handle));
+    ASSERT_TRUE(ends(worker, "the worker that ends by " + how));
+    EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(code));
+    EXPECT_TRUE(still_running(a.process)) << "the process ended with a thread that was not its last";
+    EXPECT_EQ(hex(sys().exit_code(a.process)), hex(kStillActive));
+  }
+};
 
 TEST_F(ThreadEnd, StillActiveWhileItRuns) {
   claim("thread-end.still-active-while-running");
@@ -27,19 +45,14 @@ TEST_F(ThreadEnd, StillActiveWhileItRuns) {
 
 TEST_F(ThreadEnd, ExitThreadCodeReplacesStillActive) {
   claim("thread-end.code-replaces-still-active");
-  auto go = sys().create_event("go-exit-thread");
-  auto a = start({"thread", "[", "wait-event", go.name, "exit-thread", "5", "]", "ready", "wait-forever"});
-  auto worker = started_thread(a, 1);
-  ASSERT_TRUE(worker);
-  ASSERT_TRUE(ready(a));
-  ASSERT_TRUE(expect_event(a, "waiting"));
-  EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(kStillActive));
-  ASSERT_TRUE(sys().set_event(go.handle));
-  ASSERT_TRUE(ends(worker, "the worker that calls ExitThread(5)"));
-  EXPECT_EQ(hex(sys().thread_exit_code(worker)), hex(5));
-  // The process lives on: the thread was not its last.
-  EXPECT_TRUE(still_running(a.process));
-  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(kStillActive));
+  expect_worker_ends_with("exit-thread", 5);
+}
+
+// Returning from the thread procedure is ExitThread with the value returned ("either explicitly
+// or by returning from a thread procedure").
+TEST_F(ThreadEnd, ReturnedValueReplacesStillActive) {
+  claim("thread-end.code-replaces-still-active");
+  expect_worker_ends_with("return", 7);
 }
 
 TEST_F(ThreadEnd, WaitersAreReleased) {

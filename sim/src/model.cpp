@@ -208,6 +208,92 @@ const std::vector<MutantInfo>& mutants() {
        "terminate-thread.last-thread-ends-process", "a process whose last thread is terminated by TerminateThread lives on"},
       {Mutant::terminated_thread_keeps_mutex, "terminated-thread-keeps-mutex", "terminate-thread.mutex-abandoned",
        "a mutex owned by a thread ended by TerminateThread stays owned, not abandoned"},
+      // Job chains.
+      {Mutant::terminate_job_spares_child_jobs, "terminate-job-spares-child-jobs", "job.terminate-nested",
+       "TerminateJobObject ends only the processes whose immediate job it is, not its child jobs' processes"},
+      {Mutant::terminate_job_climbs_chain, "terminate-job-climbs-chain", "job.terminate-nested",
+       "TerminateJobObject on a child job ends every process of the top job of its chain (the chain taken as one job)"},
+      {Mutant::terminate_job_follows_descendants, "terminate-job-follows-descendants", "job.breakaway",
+       "TerminateJobObject ends the descendants of the job's processes, a child that broke away included"},
+      {Mutant::breakaway_leaves_whole_chain, "breakaway-leaves-whole-chain", "job.breakaway-chain",
+       "a child that breaks away leaves every job of the chain, past a parent job that does not permit breakaway"},
+      {Mutant::breakaway_leaves_only_immediate, "breakaway-leaves-only-immediate", "job.breakaway-chain",
+       "a child that breaks away leaves only the immediate job, though the parent job permits breakaway too"},
+      {Mutant::breakaway_checks_top_job, "breakaway-checks-top-job", "job.breakaway-chain",
+       "CREATE_BREAKAWAY_FROM_JOB is allowed or refused by the top job of the chain, not the immediate job"},
+      {Mutant::silent_breakaway_from_parent_job, "silent-breakaway-from-parent-job", "job.breakaway-chain",
+       "a parent job's JOB_OBJECT_LIMIT_SILENT_BREAKAWAY_OK lets a child leave though its immediate job does not allow it"},
+      {Mutant::job_close_kills_parent_chain, "job-close-kills-parent-chain", "job.nested-kill-on-close",
+       "closing a nested kill-on-close job ends the processes of its parent jobs too"},
+      {Mutant::job_port_only_immediate_job, "job-port-only-immediate-job", "job.completion-port-chain",
+       "a nested job's messages reach only its own completion port, not its parent jobs' ports"},
+      {Mutant::job_port_zero_per_child_job, "job-port-zero-per-child-job", "job.completion-port-chain",
+       "a parent job's port gets JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO when a child job's last process ends, "
+       "though the parent job still has processes"},
+      // A thread's end and its DllMain calls.
+      {Mutant::exit_thread_detach_on_main_thread, "exit-thread-detach-on-main-thread", "thread-end.exit-thread-detach",
+       "the DLL_THREAD_DETACH of a thread that calls ExitThread runs on the main thread, on its behalf"},
+      {Mutant::exit_thread_detach_every_thread, "exit-thread-detach-every-thread", "thread-end.exit-thread-detach",
+       "a thread's ExitThread calls DLL_THREAD_DETACH on every live thread of the process"},
+      {Mutant::exit_thread_sends_process_detach, "exit-thread-sends-process-detach", "thread-end.exit-thread-detach",
+       "a thread that ends by ExitThread, not the last, also calls each DLL with DLL_PROCESS_DETACH"},
+      {Mutant::exit_thread_detach_twice, "exit-thread-detach-twice", "thread-end.exit-thread-detach",
+       "a thread that ends by ExitThread calls each DLL with DLL_THREAD_DETACH twice"},
+      {Mutant::thread_return_no_detach, "thread-return-no-detach", "thread-end.exit-thread-detach",
+       "a thread whose procedure returns calls no DLL with DLL_THREAD_DETACH (only an explicit ExitThread does)"},
+      {Mutant::thread_return_code_zero, "thread-return-code-zero", "thread-end.code-replaces-still-active",
+       "a thread whose procedure returns N ends with 0 (an explicit ExitThread keeps its code)"},
+      {Mutant::exitprocess_detach_on_helper_thread, "exitprocess-detach-on-helper-thread",
+       "exitprocess.caller-signaled-after-detach",
+       "ExitProcess runs DLL_PROCESS_DETACH on a thread it starts for it, while the calling thread waits"},
+      {Mutant::exitprocess_caller_gets_thread_detach, "exitprocess-caller-gets-thread-detach",
+       "exitprocess.caller-signaled-after-detach",
+       "the thread that calls ExitProcess gets DLL_THREAD_DETACH before the DLLs get DLL_PROCESS_DETACH"},
+      {Mutant::worker_exitprocess_detach_on_main, "worker-exitprocess-detach-on-main",
+       "exitprocess.caller-signaled-after-detach",
+       "when a worker calls ExitProcess, DLL_PROCESS_DETACH runs on the main thread and the worker is ended first"},
+      {Mutant::exitprocess_detach_per_thread, "exitprocess-detach-per-thread", "exitprocess.no-thread-detach",
+       "ExitProcess calls DLL_PROCESS_DETACH once on each thread it ends, as well as on the caller"},
+      {Mutant::terminate_thread_detach_on_main, "terminate-thread-detach-on-main", "terminate-thread.no-detach",
+       "TerminateThread has the main thread call each DLL with DLL_THREAD_DETACH on the ended thread's behalf"},
+      // The rest of the termination APIs' pages, fatal paths and console handlers.
+      {Mutant::terminate_ended_rewrites_code, "terminate-ended-rewrites-code", "terminate.ended-access-denied",
+       "TerminateProcess on an ended process fails with ERROR_ACCESS_DENIED but rewrites its exit code"},
+      {Mutant::terminate_without_right_still_kills, "terminate-without-right-still-kills",
+       "terminate.needs-terminate-right",
+       "TerminateProcess through a handle without PROCESS_TERMINATE fails, but the process is ended all the same"},
+      {Mutant::terminate_self_others_code_zero, "terminate-self-others-code-zero", "terminate.threads-get-the-code",
+       "when a thread terminates its own process, the other threads end with 0"},
+      {Mutant::unhandled_filter_called_twice, "unhandled-filter-called-twice", "fatal.unhandled-filter",
+       "the top-level exception filter is called twice for one exception (first and second chance)"},
+      {Mutant::fail_fast_is_access_violation, "fail-fast-is-access-violation", "fatal.fail-fast",
+       "__fastfail ends the process with STATUS_ACCESS_VIOLATION (a system without native fast fail)"},
+      {Mutant::stack_overflow_is_fail_fast, "stack-overflow-is-fail-fast", "fatal.stack-overflow",
+       "a stack overflow ends the process with STATUS_STACK_BUFFER_OVERRUN, as if the runtime failed fast"},
+      {Mutant::ctrl_remove_every_registration, "ctrl-remove-every-registration", "ctrl.handler-registered-twice",
+       "SetConsoleCtrlHandler(handler, FALSE) removes every registration of the routine, not one"},
+      {Mutant::ctrl_remove_pops_last, "ctrl-remove-pops-last", "ctrl.handler-removed",
+       "SetConsoleCtrlHandler(handler, FALSE) removes the last registered handler, whichever routine it names"},
+      {Mutant::terminate_ended_invalid_handle, "terminate-ended-invalid-handle", "terminate.ended-access-denied",
+       "TerminateProcess on an ended process fails with ERROR_INVALID_HANDLE instead of ERROR_ACCESS_DENIED"},
+      {Mutant::exitprocess_threads_code_zero, "exitprocess-threads-code-zero", "exitprocess.threads-signaled-before-detach",
+       "the threads ExitProcess ends before DLL_PROCESS_DETACH end with 0, not the exit code"},
+      {Mutant::thread_still_active_after_end, "thread-still-active-after-end", "thread-end.code-replaces-still-active",
+       "GetExitCodeThread still answers STILL_ACTIVE after a thread has ended while its process runs on"},
+      {Mutant::exited_thread_wakes_one_waiter, "exited-thread-wakes-one-waiter", "thread-end.waiters-released",
+       "a thread that ends by ExitThread releases only the first thread waiting on it"},
+      {Mutant::terminate_thread_ends_process, "terminate-thread-ends-process", "terminate-thread.code",
+       "TerminateThread ends the whole process with the code, not only the thread"},
+      {Mutant::terminated_thread_mutex_released, "terminated-thread-mutex-released", "terminate-thread.mutex-abandoned",
+       "a mutex owned by a thread ended by TerminateThread is released as if ReleaseMutex ran: WAIT_OBJECT_0, not WAIT_ABANDONED"},
+      {Mutant::terminate_job_threads_code_zero, "terminate-job-threads-code-zero", "job.terminate-code",
+       "TerminateJobObject gives its code to the processes but ends their threads with 0"},
+      {Mutant::assign_replaces_job, "assign-replaces-job", "job.nested-kill-on-close",
+       "assigning a process that is in a job to another job moves it there: no nesting, it leaves the first job"},
+      {Mutant::job_port_zero_before_exit, "job-port-zero-before-exit", "job.completion-port",
+       "JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO is posted before the JOB_OBJECT_MSG_EXIT_PROCESS of the last process"},
+      {Mutant::breakaway_denied_wrong_error, "breakaway-denied-wrong-error", "job.breakaway-denied",
+       "CREATE_BREAKAWAY_FROM_JOB in a job that does not allow it fails with ERROR_INVALID_PARAMETER"},
   };
   return all;
 }
@@ -272,6 +358,11 @@ void Model::emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields)
   ++p.seq;
   channels_[static_cast<std::size_t>(p.channel)].push_back(std::move(e));
   log(fmt::format("{} reports {}{}", describe(t.id), ev, fields.empty() ? "" : " " + fields.dump()));
+}
+
+void Model::emit_dllmain_call(const ThreadObj& t, std::string_view reason, bool reserved, bool shutdown) {
+  emit(t, "dllmain", {{"reason", std::string(reason)}, {"reserved", reserved ? "non-null" : "null"}, {"shutdown", shutdown}});
+  emit(t, "dllmain-return", {{"reason", std::string(reason)}, {"inside", 1}});
 }
 
 std::uint64_t Model::add_handle(ProcessObj& owner, ObjectId target) {
@@ -518,7 +609,16 @@ void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   abandon_mutexes(t);
   if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
   log(fmt::format("{} exits with {:#x}", describe(t.id), code));
-  if (mutant_ != Mutant::exited_thread_not_signaled) signal(t.id);
+  if (mutant_ == Mutant::exited_thread_wakes_one_waiter) {
+    t.signaled = true;
+    for (auto& [wid, w] : waiters_)
+      if (w.object == t.id && !w.released) {
+        w.released = true;
+        break;
+      }
+  } else if (mutant_ != Mutant::exited_thread_not_signaled) {
+    signal(t.id);
+  }
   bool others = std::any_of(p.threads.begin(), p.threads.end(),
                             [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
   if (!others && p.state == RunState::running) {
@@ -686,8 +786,11 @@ void Model::job_handle_closed(JobObj& j) {
   j.closed = true;
   if (!j.kill_on_close || mutant_ == Mutant::job_close_kills_nothing) return;
   log(fmt::format("job {}: last handle closed, killing its processes", j.id));
-  // job.nested-kill-on-close: the processes of its child jobs are its processes too.
-  auto members = mutant_ == Mutant::job_close_spares_child_jobs ? j.members : processes_in_job(j.id);
+  // job.nested-kill-on-close: the processes of its child jobs are its processes too (and its parent
+  // jobs' other processes are not).
+  auto members = mutant_ == Mutant::job_close_spares_child_jobs    ? j.members
+                 : mutant_ == Mutant::job_close_kills_parent_chain ? processes_in_job(job_chain(j.id).back())
+                                                                   : processes_in_job(j.id);
   for (ObjectId m : members) terminate_process(m, 0, "job closed");
 }
 
@@ -884,7 +987,7 @@ bool Model::step(ThreadObj& t) {
     // main's value (the CRT runs its handlers, then ExitProcess); a worker whose procedure
     // returns ends only its thread.
     if (t.main) push_process_exit(t, 0, true);
-    else push_thread_exit(t, 0);
+    else push_thread_exit(t, 0, true);
     return true;
   }
   const verbs::Step& s = (*t.code)[t.pc++];
@@ -897,7 +1000,8 @@ void Model::spawn_child(ThreadObj& t, const std::vector<std::string>& args, Crea
   const std::uint32_t self = processes_.at(t.process).pid;
   // job.breakaway-denied: CREATE_BREAKAWAY_FROM_JOB in a job that does not allow breakaway.
   if (options.breakaway && breakaway_refused(processes_.at(t.process))) {
-    emit(t, "error", {{"what", "CreateProcess"}, {"error", 5}});
+    emit(t, "error", {{"what", "CreateProcess"},
+                      {"error", mutant_ == Mutant::breakaway_denied_wrong_error ? kErrorInvalidParameter : kErrorAccessDenied}});
     return;
   }
   auto c = create_process(self, args, 0, processes_.at(t.process).channel, options);
@@ -933,15 +1037,37 @@ void Model::push_thread_init(ThreadObj& t) {
   if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::unlock_loader});
 }
 
-// ExitThread: DLL_THREAD_DETACH under the loader lock, then the thread ends.
-// thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH.
-void Model::push_thread_exit(ThreadObj& t, std::uint32_t code) {
-  const ProcessObj& p = processes_.at(t.process);
+// ExitThread (or a thread procedure that returns: by_return): DLL_THREAD_DETACH under the loader
+// lock, then the thread ends.
+// thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH, once, on the thread
+// that ends, and nothing else: a thread's end is no DLL_PROCESS_DETACH while the process lives on.
+void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
+  ProcessObj& p = processes_.at(t.process);
+  if (by_return && mutant_ == Mutant::thread_return_code_zero) code = 0;
   t.micros.push_back({Micro::Kind::lock_loader});
-  if (p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach) {
-    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
-    if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
-    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+  const bool detach = p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach &&
+                      !(by_return && mutant_ == Mutant::thread_return_no_detach);
+  const ThreadObj* main = p.threads.empty() ? nullptr : thread(p.threads.front());
+  if (detach && mutant_ == Mutant::exit_thread_detach_on_main_thread && main && main->id != t.id &&
+      main->state == RunState::running) {
+    emit_dllmain_call(*main, "thread-detach", false, false);
+  } else if (detach) {
+    if (mutant_ == Mutant::exit_thread_detach_every_thread)
+      for (ObjectId o : p.threads)
+        if (const ThreadObj* other = thread(o); other && other->id != t.id && other->state == RunState::running)
+          emit_dllmain_call(*other, "thread-detach", false, false);
+    for (int n = mutant_ == Mutant::exit_thread_detach_twice ? 2 : 1; n > 0; --n) {
+      t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
+      if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
+      t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+    }
+  }
+  const bool others = std::any_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
+    return o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+  });
+  if (p.probe_loaded && others && mutant_ == Mutant::exit_thread_sends_process_detach) {
+    t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-detach"});
+    t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
   }
   t.micros.push_back({Micro::Kind::unlock_loader});
   t.micros.push_back({Micro::Kind::end_thread, "", {}, "", 0, code});
@@ -1049,30 +1175,56 @@ bool Model::run_micro(ThreadObj& t) {
       const std::uint32_t code = m.code;
       t.micros.clear();
       log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
+      if (mutant_ == Mutant::worker_exitprocess_detach_on_main && !t.main && p.probe_loaded) {
+        // The worker is ended first, and the main thread runs DLL_PROCESS_DETACH as if it had returned.
+        if (auto* main = thread_mut(p.threads.front()); main && main->state == RunState::running) {
+          kill_thread(t, code);
+          emit_dllmain_call(*main, "process-detach", true, true);
+          exit_process(p, code, "ExitProcess");
+          return true;
+        }
+      }
       for (ObjectId o : p.threads)
         if (auto* other = thread_mut(o); other && other->id != t.id && other->state == RunState::running) {
           if (mutant_ == Mutant::exitprocess_sends_thread_detach && p.probe_loaded)
             emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", true}});
-          if (mutant_ != Mutant::exitprocess_threads_signaled_late) kill_thread(*other, code);
+          if (mutant_ == Mutant::exitprocess_detach_per_thread && p.probe_loaded)
+            emit_dllmain_call(*other, "process-detach", true, true);
+          if (mutant_ != Mutant::exitprocess_threads_signaled_late)
+            kill_thread(*other, mutant_ == Mutant::exitprocess_threads_code_zero ? 0 : code);
         }
       if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
       if (mutant_ == Mutant::exitprocess_status_set_first) {
         p.exit_code = code;
         signal(p.id);
       }
+      // The DLLs are called on this thread (the mutants: on a helper thread, or after a
+      // DLL_THREAD_DETACH of the caller's own).
+      ThreadObj* runner = &t;
+      if (p.probe_loaded && mutant_ == Mutant::exitprocess_detach_on_helper_thread) {
+        ObjectId helper = new_thread(p, nullptr, false);
+        log(fmt::format("{} started to run DLL_PROCESS_DETACH", describe(helper)));
+        runner = &threads_.at(helper);
+        t.blocked = ThreadObj::Block::forever;
+      }
+      if (p.probe_loaded && mutant_ == Mutant::exitprocess_caller_gets_thread_detach) {
+        t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", true}}, "thread-detach"});
+        t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
+      }
       if (p.probe_loaded) {
         const char* reserved = mutant_ == Mutant::exit_detach_reserved_null ? "null" : "non-null";
-        t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
+        auto& micros = runner->micros;
+        micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
         // Wine's loader.c: during the exit-time detach, CreateThread fails with ERROR_ACCESS_DENIED.
-        if (p.probe.detach_thread) t.micros.push_back({Micro::Kind::emit, "error", {{"what", "CreateThread"}, {"error", 5}}});
+        if (p.probe.detach_thread) micros.push_back({Micro::Kind::emit, "error", {{"what", "CreateThread"}, {"error", 5}}});
         if (p.probe.block_detach) {
-          t.micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
-          t.micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
+          micros.push_back({Micro::Kind::emit, "dllmain-blocked", {{"event", *p.probe.block_detach}}});
+          micros.push_back({Micro::Kind::wait_named, "dllmain-unblocked", {{"event", *p.probe.block_detach}},
                               *p.probe.block_detach, 30'000});
         }
-        t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
+        micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
       }
-      t.micros.push_back({Micro::Kind::finish_exit, "", {}, "", 0, code});
+      runner->micros.push_back({Micro::Kind::finish_exit, "", {}, "", 0, code});
       return true;
     }
     case Micro::Kind::finish_exit: {
@@ -1136,7 +1288,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // handlers).
       if (t.main && mutant_ != Mutant::return_from_main_ends_only_main)
         push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
-      else push_thread_exit(t, s.number);
+      else push_thread_exit(t, s.number, true);
       break;
     case Op::Exit:
       emit(t, "about-to-exit", {{"how", "exit"}, {"code", s.number}});
@@ -1165,6 +1317,9 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // caller too.
       if (mutant_ == Mutant::terminate_self_returns && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
       if (mutant_ == Mutant::terminate_self_caller_code_zero) kill_thread(t, 0);
+      if (mutant_ == Mutant::terminate_self_others_code_zero)
+        for (ObjectId o : p.threads)
+          if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
       break;
     case Op::TerminateThreadSelf: {
@@ -1382,6 +1537,10 @@ std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
   if (!t) return std::nullopt;
   // thread-end.still-active-while-running: STILL_ACTIVE until the thread has ended.
   if (t->state != RunState::terminated) return mutant_ == Mutant::thread_still_active_reads_zero ? 0 : kStillActive;
+  if (mutant_ == Mutant::thread_still_active_after_end && !t->main) {
+    const ProcessObj* p = process(t->process);
+    if (p && p->state == RunState::running) return kStillActive;
+  }
   return mutant_ == Mutant::dead_thread_forgets ? 0 : t->exit_code;
 }
 

@@ -16,8 +16,14 @@ namespace termsuite::sim {
 std::uint32_t Model::terminate_process_status(ObjectId id, std::uint32_t code, bool terminate_right) {
   const ProcessObj* p = process(id);
   if (!p || p->harness) return kErrorInvalidHandle;
-  if (!terminate_right && mutant_ != Mutant::terminate_ignores_access) return kErrorAccessDenied;
-  if (p->state == RunState::terminated && mutant_ != Mutant::terminate_ended_succeeds) return kErrorAccessDenied;
+  if (!terminate_right && mutant_ != Mutant::terminate_ignores_access) {
+    if (mutant_ == Mutant::terminate_without_right_still_kills) terminate_process(id, code, "TerminateProcess");
+    return kErrorAccessDenied;
+  }
+  if (p->state == RunState::terminated && mutant_ != Mutant::terminate_ended_succeeds) {
+    if (mutant_ == Mutant::terminate_ended_rewrites_code) process_mut(id)->exit_code = code;
+    return mutant_ == Mutant::terminate_ended_invalid_handle ? kErrorInvalidHandle : kErrorAccessDenied;
+  }
   terminate_process(id, code, "TerminateProcess");
   return 0;
 }
@@ -37,11 +43,21 @@ std::uint32_t Model::terminate_thread(ObjectId id, std::uint32_t code) {
   if (t->state != RunState::running) return 0;
   ProcessObj& p = processes_.at(t->process);
   log(fmt::format("{} terminated by TerminateThread, exit code {:#x}", describe(id), code));
-  if (mutant_ == Mutant::terminate_thread_runs_detach && p.probe_loaded) {
-    emit(*t, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", false}});
-    emit(*t, "dllmain-return", {{"reason", "thread-detach"}, {"inside", 1}});
-  }
+  if (mutant_ == Mutant::terminate_thread_runs_detach && p.probe_loaded) emit_dllmain_call(*t, "thread-detach", false, false);
+  if (mutant_ == Mutant::terminate_thread_detach_on_main && p.probe_loaded && !p.threads.empty())
+    if (const ThreadObj* main = thread(p.threads.front()); main && main->id != id && main->state == RunState::running)
+      emit_dllmain_call(*main, "thread-detach", false, false);
   if (mutant_ == Mutant::terminate_thread_code_zero) code = 0;
+  if (mutant_ == Mutant::terminate_thread_ends_process) {
+    terminate_process(p.id, code, "TerminateProcess");
+    return 0;
+  }
+  if (mutant_ == Mutant::terminated_thread_mutex_released)
+    for (auto& [nid, n] : named_)
+      if (n.kind == ObjectKind::mutex && n.owner == id) {
+        n.owner = 0;
+        signal(nid);
+      }
   kill_thread(*t, code, mutant_ != Mutant::terminated_thread_keeps_mutex);
   if (t->state != RunState::terminated) return 0;  // held by a driver: it ends when the driver lets go
   const bool others = std::any_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {

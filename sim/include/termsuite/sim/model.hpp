@@ -145,6 +145,49 @@ enum class Mutant {
   terminate_thread_code_zero,           // terminate-thread.code
   terminate_last_thread_keeps_process,  // terminate-thread.last-thread-ends-process
   terminated_thread_keeps_mutex,        // terminate-thread.mutex-abandoned
+  // Job chains: nesting, breakaway up a chain, kill-on-close, TerminateJobObject and completion
+  // ports through nesting (sim/src/model_jobs.cpp).
+  terminate_job_spares_child_jobs,      // job.terminate-nested
+  terminate_job_climbs_chain,           // job.terminate-nested
+  terminate_job_follows_descendants,    // job.breakaway
+  breakaway_leaves_whole_chain,         // job.breakaway-chain
+  breakaway_leaves_only_immediate,      // job.breakaway-chain
+  breakaway_checks_top_job,             // job.breakaway-chain
+  silent_breakaway_from_parent_job,     // job.breakaway-chain
+  job_close_kills_parent_chain,         // job.nested-kill-on-close
+  job_port_only_immediate_job,          // job.completion-port-chain
+  job_port_zero_per_child_job,          // job.completion-port-chain
+  // A thread's end and the DllMain calls it makes, on which thread.
+  exit_thread_detach_on_main_thread,    // thread-end.exit-thread-detach
+  exit_thread_detach_every_thread,      // thread-end.exit-thread-detach
+  exit_thread_sends_process_detach,     // thread-end.exit-thread-detach
+  exit_thread_detach_twice,             // thread-end.exit-thread-detach
+  thread_return_no_detach,              // thread-end.exit-thread-detach
+  thread_return_code_zero,              // thread-end.code-replaces-still-active
+  exitprocess_detach_on_helper_thread,  // exitprocess.caller-signaled-after-detach
+  exitprocess_caller_gets_thread_detach,  // exitprocess.caller-signaled-after-detach
+  worker_exitprocess_detach_on_main,    // exitprocess.caller-signaled-after-detach
+  exitprocess_detach_per_thread,        // exitprocess.no-thread-detach
+  terminate_thread_detach_on_main,      // terminate-thread.no-detach
+  // The rest of the termination APIs' pages, fatal paths and console handlers.
+  terminate_ended_rewrites_code,        // terminate.ended-access-denied
+  terminate_without_right_still_kills,  // terminate.needs-terminate-right
+  terminate_self_others_code_zero,      // terminate.threads-get-the-code
+  unhandled_filter_called_twice,        // fatal.unhandled-filter
+  fail_fast_is_access_violation,        // fatal.fail-fast
+  stack_overflow_is_fail_fast,          // fatal.stack-overflow
+  ctrl_remove_every_registration,       // ctrl.handler-registered-twice
+  ctrl_remove_pops_last,                // ctrl.handler-removed
+  terminate_ended_invalid_handle,       // terminate.ended-access-denied
+  exitprocess_threads_code_zero,        // exitprocess.threads-signaled-before-detach
+  thread_still_active_after_end,        // thread-end.code-replaces-still-active
+  exited_thread_wakes_one_waiter,       // thread-end.waiters-released
+  terminate_thread_ends_process,        // terminate-thread.code
+  terminated_thread_mutex_released,     // terminate-thread.mutex-abandoned
+  terminate_job_threads_code_zero,      // job.terminate-code
+  assign_replaces_job,                  // job.nested-kill-on-close
+  job_port_zero_before_exit,            // job.completion-port
+  breakaway_denied_wrong_error,         // job.breakaway-denied
 };
 
 struct MutantInfo {
@@ -486,6 +529,9 @@ class Model {
   std::uint64_t add_handle(ProcessObj& owner, ObjectId target);
   ObjectId new_thread(ProcessObj& p, const verbs::Block* code, bool main);
   void emit(const ThreadObj& t, std::string_view ev, nlohmann::json fields = nlohmann::json::object());
+  // A whole DllMain call of the probe on `t` (its dllmain and dllmain-return records), as the
+  // mutants make it on a thread the rule does not call.
+  void emit_dllmain_call(const ThreadObj& t, std::string_view reason, bool reserved, bool shutdown);
   void log(std::string text);
   bool step(ThreadObj& t);  // one step; false if it cannot move
   bool run_micro(ThreadObj& t);
@@ -499,7 +545,7 @@ class Model {
   void push_thread_init(ThreadObj& t);
   void push_probe_call(ThreadObj& t, std::string_view reason, bool create_thread,
                        const std::optional<std::string>& block_on_event);
-  void push_thread_exit(ThreadObj& t, std::uint32_t code);
+  void push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return = false);
   void push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handlers);
   void abandon_mutexes(const ThreadObj& t);
   ObjectId create_named(ProcessObj& creator, ObjectKind kind, std::string name, std::uint64_t* handle);

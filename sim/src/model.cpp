@@ -1036,6 +1036,27 @@ bool Model::run_micro(ThreadObj& t) {
       emit(t, "probe-sign", {{"during", m.text}, {"seen", p.sign}});
       break;
     case Micro::Kind::set_sign: p.sign = true; break;
+    case Micro::Kind::become_last: {
+      // The actor's become-last-thread: it waits for the process's other threads to end, for
+      // `ms` at most. The model starts no threads of its own (no loader pool), so only the
+      // actor's threads can keep it waiting.
+      std::size_t others = 0;
+      for (ObjectId o : p.threads)
+        if (o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated) ++others;
+      if (t.hold_until == 0) {
+        t.hold_until = now_ + m.ms;
+        t.wake_at = t.hold_until;
+        t.last_wait_others = others;
+      }
+      if (others > 0 && now_ < t.hold_until) return false;
+      emit(t, "last-thread", {{"last", others == 0 ? "yes" : "no"},
+                              {"waited_for", t.last_wait_others},
+                              {"left", others},
+                              {"ms", now_ + m.ms - t.hold_until}});
+      t.hold_until = 0;
+      t.wake_at.reset();
+      break;
+    }
     case Micro::Kind::guard_leave: t.guarded = false; break;
     case Micro::Kind::unload_probe: p.probe_loaded = false; break;
     case Micro::Kind::exit_process_locked: {
@@ -1166,6 +1187,9 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       if (mutant_ == Mutant::terminate_self_returns && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
       if (mutant_ == Mutant::terminate_self_caller_code_zero) kill_thread(t, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
+      break;
+    case Op::BecomeLastThread:
+      t.micros.push_back({Micro::Kind::become_last, "", {}, "", verbs::kLastThreadWaitMs});
       break;
     case Op::TerminateThreadSelf: {
       const auto live = std::count_if(p.threads.begin(), p.threads.end(), [&](ObjectId o) {

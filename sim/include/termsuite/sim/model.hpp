@@ -183,6 +183,7 @@ struct Micro {
     ctrl_default,         // no handler returned TRUE: the default handler, for event `code`
     ctrl_done,            // a handler returned TRUE for event `code`
     guard_leave,          // the thread leaves a guarded frame (guarded-wait): its handler has run
+    become_last,          // become-last-thread: wait (`ms` at most) until no other thread of the process runs
   };
   // Positional, as the steps are written ({kind, ev, fields, text, ms, code}); what is left out
   // is empty.
@@ -238,6 +239,7 @@ struct ThreadObj {
   std::deque<Micro> micros;               // to run before the next verb
   std::optional<std::uint64_t> wake_at;   // when a timed block (hold, wait) ends
   std::uint64_t hold_until = 0;
+  std::size_t last_wait_others = 0;       // become-last-thread: the other threads it found running
   std::string done_ev;                    // what a finished object wait reports
   nlohmann::json done_fields;
   int dll_inside_max = 0;                 // highest count of threads in DllMain during this call

@@ -99,13 +99,21 @@ TEST_F(ExitProcessSteps, CallerIsSignaledOnlyAfterTheDlls) {
   EXPECT_EQ(hex(sys().thread_exit_code(h->a.thread)), hex(3));
 }
 
-TEST_F(ExitProcessSteps, StatusIsSetOnlyAfterTheDlls) {
-  claim("exitprocess.status-set-after-detach");
+// While DLL_PROCESS_DETACH runs, the process object is not signaled. Its exit status may already
+// be set: ExitProcess is RtlExitUserProcess, whose first NtTerminateProcess(NULL, code) ends the
+// other threads and sets the status before the DLLs are told, so what GetExitCodeProcess reads
+// then (STILL_ACTIVE, or the final code) is recorded, not asserted.
+TEST_F(ExitProcessSteps, ProcessIsSignaledOnlyAfterTheDlls) {
+  claim("exitprocess.signaled-after-detach");
   auto h = exit_while_detach_is_held();
   ASSERT_TRUE(h);
   ASSERT_TRUE(ends(h->worker, "the worker, while DLL_PROCESS_DETACH runs"));  // the control
-  EXPECT_EQ(hex(sys().exit_code(h->a.process)), hex(kStillActive)) << "the exit code was set before the DLLs ran";
   EXPECT_TRUE(still_running(h->a.process)) << "the process was signaled before its DLLs ran";
+  const auto during = sys().exit_code(h->a.process);
+  std::string read = hex(during);
+  if (during == kStillActive) read = "259 (STILL_ACTIVE)";
+  if (during == 3u) read = "3 (the final code)";
+  observe("exit-code-during-detach", read);
   ASSERT_TRUE(sys().set_event(h->hold.handle));
   ASSERT_TRUE(ends(h->a.process, "the actor, once the DLLs ran"));
   EXPECT_EQ(hex(sys().exit_code(h->a.process)), hex(3));

@@ -135,7 +135,7 @@ enum class Mutant {
   exitprocess_sends_thread_detach,      // exitprocess.no-thread-detach
   exitprocess_threads_signaled_late,    // exitprocess.threads-signaled-before-detach
   exitprocess_caller_signaled_first,    // exitprocess.caller-signaled-after-detach
-  exitprocess_status_set_first,         // exitprocess.status-set-after-detach
+  exitprocess_signaled_first,           // exitprocess.signaled-after-detach
   return_from_main_ends_only_main,      // exitprocess.return-from-main
   exit_thread_no_detach,                // thread-end.exit-thread-detach
   exit_thread_code_zero,                // thread-end.code-replaces-still-active

@@ -1,8 +1,9 @@
 // ExitProcess's numbered steps ("ExitProcess function", Microsoft Learn, Remarks): 1. the other
 // threads end without DLL_THREAD_DETACH; 2. they are signaled; 3. the DLLs get DLL_PROCESS_DETACH;
-// 4-5. only then does the calling thread end and become signaled; 7-8. only then is the exit code
-// set and the process signaled. Returning from main is ExitProcess. The probe DLL holds step 3
-// open (block-detach) so the harness can look at the others while it runs.
+// 4-5. only then does the calling thread end and become signaled; 7-8. only then is the process
+// signaled (the page puts the exit status there too, but Windows may set it at the start: the
+// tests assert the signal and record the status). Returning from main is ExitProcess. The probe
+// DLL holds step 3 open (block-detach) so the harness can look at the others while it runs.
 #include "termsuite/claim_test.hpp"
 
 namespace termsuite {
@@ -155,13 +156,21 @@ TEST_F(ExitProcessSteps, DetachRunsOnTheWorkerThatCalledIt) {
   EXPECT_EQ(detach[0].text("reserved").value_or("?"), "non-null") << "DLL_PROCESS_DETACH's lpReserved";
 }
 
-TEST_F(ExitProcessSteps, StatusIsSetOnlyAfterTheDlls) {
-  claim("exitprocess.status-set-after-detach");
+// While DLL_PROCESS_DETACH runs, the process object is not signaled. Its exit status may already
+// be set: ExitProcess is RtlExitUserProcess, whose first NtTerminateProcess(NULL, code) ends the
+// other threads and sets the status before the DLLs are told, so what GetExitCodeProcess reads
+// then (STILL_ACTIVE, or the final code) is recorded, not asserted.
+TEST_F(ExitProcessSteps, ProcessIsSignaledOnlyAfterTheDlls) {
+  claim("exitprocess.signaled-after-detach");
   auto h = exit_while_detach_is_held();
   ASSERT_TRUE(h);
   ASSERT_TRUE(ends(h->worker, "the worker, while DLL_PROCESS_DETACH runs"));  // the control
-  EXPECT_EQ(hex(sys().exit_code(h->a.process)), hex(kStillActive)) << "the exit code was set before the DLLs ran";
   EXPECT_TRUE(still_running(h->a.process)) << "the process was signaled before its DLLs ran";
+  const auto during = sys().exit_code(h->a.process);
+  std::string read = hex(during);
+  if (during == kStillActive) read = "259 (STILL_ACTIVE)";
+  if (during == 3u) read = "3 (the final code)";
+  observe("exit-code-during-detach", read);
   ASSERT_TRUE(sys().set_event(h->hold.handle));
   ASSERT_TRUE(ends(h->a.process, "the actor, once the DLLs ran"));
   EXPECT_EQ(hex(sys().exit_code(h->a.process)), hex(3));

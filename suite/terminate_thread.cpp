@@ -7,9 +7,6 @@ namespace termsuite {
 namespace {
 
 constexpr std::uint32_t kStillActive = 259;
-// How long a process whose last actor thread has gone may linger: Windows 10 and later start
-// loader thread-pool workers before main, which idle for about 30 s before they leave.
-constexpr milliseconds kPoolIdleBudget{40'000};
 
 class TerminateThreadApi : public ClaimTest {};
 
@@ -78,26 +75,32 @@ TEST_F(TerminateThreadApi, MutexItOwnedIsAbandoned) {
   EXPECT_TRUE(still_running(a.process)) << "the process ended with a thread that was not its last";
 }
 
+// The thread waits up to 45 s for Windows' loader thread-pool workers to idle out.
+TERMSUITE_MAY_RUN_LONG(TerminateThreadApi, LastThreadTakesTheProcess,
+                       "the actor's thread waits up to 45 s for the process's other threads (Windows 10+'s loader pool) to end");
+
 TEST_F(TerminateThreadApi, LastThreadTakesTheProcess) {
   claim("terminate-thread.last-thread-ends-process");
-  // The actor's only thread terminates itself. It says whether it was the process's last thread
-  // (ThreadAmILastThread): on Windows 10 and later the loader's thread-pool workers usually outlive
-  // it, and then what follows is recorded, not asserted.
-  auto a = start({"ready", "terminate-thread", "9"});
+  // The actor's only thread waits until it is the process's last (become-last-thread: on Windows
+  // 10 and later the loader's thread-pool workers idle about 30 s first), then terminates itself:
+  // the process ends with its code. The end happens in the kernel, not through ExitProcess, so no
+  // DLL_PROCESS_DETACH is expected; with the probe loaded, whether one comes is recorded (no
+  // document says). Where other threads outlive the wait, the test is inconclusive.
+  auto a = start({"load-probe", "[", "]", "ready", "become-last-thread", "terminate-thread", "9"});
+  ASSERT_TRUE(ready(a));
+  if (!became_last_thread(a)) return;
   auto about = expect_event(a, "about-to-exit");
   ASSERT_TRUE(about);
-  const std::string last = about->text("last_thread").value_or("unknown");
-  observe("thread-was-last-thread", last);
+  if (!still_the_last_thread(*about)) return;
   ASSERT_TRUE(ends(a.thread, "the terminated thread"));
   EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(9));
-  if (last == "yes") {
-    ASSERT_TRUE(ends(a.process, "the process whose last thread was terminated"));
-    EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
-  } else {
-    const bool ended = sys().wait(a.process, Deadline::in(kPoolIdleBudget)) == WaitResult::signaled;
-    observe("ended-within-40-s-when-not-last", ended ? "yes" : "no");
-  }
+  ASSERT_TRUE(ends(a.process, "the process whose last thread was terminated"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
+  ASSERT_TRUE(drained(a));
   EXPECT_TRUE(records(a, "error").empty()) << "TerminateThread on the calling thread returned";
+  bool detached = false;
+  for (const auto& e : records(a, "dllmain", a.pid)) detached |= e.text("reason") == "process-detach";
+  observe("process-detach-when-the-last-thread-is-terminated", detached ? "yes" : "no");
 }
 
 }  // namespace

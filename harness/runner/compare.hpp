@@ -9,7 +9,9 @@
 //               deviation is listed, XPASS: the platform got better and its expectations are stale).
 //   new         in NEW only and not failing; removed: in OLD only.
 //   changed     anything else that differs: the outcome (pass -> xpass, fail -> timeout,
-//               fail -> xfail once a deviation is listed, -> skip), the detail, an observed value.
+//               fail -> xfail once a deviation is listed, -> skip, pass -> inconclusive: the test's
+//               control showed nothing this time, which is no regression), the detail, an observed
+//               value.
 // A change of the expectations alone (pass -> xpass, fail -> xfail) is no regression: the platform
 // did the same thing. Exit code: 1 if anything regressed, else 0; bad input (a missing or
 // malformed file, a file against a folder) is exit 2 with one line on stderr.

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -69,11 +70,13 @@ std::vector<std::string> parse_test_list(std::string_view text) {
   return names;
 }
 
-// What --termsuite-describe prints: the platform line, the expectations check's line, then
+// What --termsuite-describe prints: the platform line, the expectations check's line, a line per
+// test that may wait long for the platform ({"may_run_long": {"test": .., "why": ..}}), then
 // GoogleTest's listing. Anything Wine prints before the platform line is skipped; an empty
 // platform_line means the suite never got that far.
 struct Description {
   std::string platform_line;
+  std::vector<std::string> hint_lines;
   std::string listing;
 };
 Description split_description(std::string_view text) {
@@ -87,7 +90,16 @@ Description split_description(std::string_view text) {
   if (end == std::string_view::npos) return d;
   text.remove_prefix(end + 1);
   auto check_end = text.find('\n');  // the check's line
-  if (check_end != std::string_view::npos) d.listing = std::string(text.substr(check_end + 1));
+  if (check_end == std::string_view::npos) return d;
+  text.remove_prefix(check_end + 1);
+  while (text.starts_with("{")) {  // GoogleTest's listing never starts a line with '{'
+    auto nl = text.find('\n');
+    std::string line(text.substr(0, nl));
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    d.hint_lines.push_back(std::move(line));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+  d.listing = std::string(text);
   return d;
 }
 
@@ -98,6 +110,7 @@ struct Described {
   Finished run;
   Platform platform;
   std::vector<std::string> names;
+  std::set<std::string> may_run_long;  // tests the suite says may wait long for the platform
 };
 Described describe_suite(const Command& describe, std::string_view what) {
   Described d;
@@ -112,6 +125,13 @@ Described describe_suite(const Command& describe, std::string_view what) {
     throw EnvError(fmt::format("the {}'s platform line is unreadable: {}", what, e.what()));
   }
   d.names = parse_test_list(description.listing);
+  for (const auto& line : description.hint_lines) {
+    try {
+      d.may_run_long.insert(nlohmann::json::parse(line).at("may_run_long").at("test").get<std::string>());
+    } catch (const std::exception& e) {
+      throw EnvError(fmt::format("the {}'s description has an unreadable line: {}", what, e.what()));
+    }
+  }
   return d;
 }
 
@@ -160,8 +180,10 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
   std::size_t width = 5;
   for (const auto& c : catalog.claims()) width = std::max(width, c.id.size());
   constexpr std::size_t grade_width = 16;  // "windows-observed": how well the claim is established for Windows
-  fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", "claim", width, "grade", grade_width, "status", "tests");
-  int covered = 0, counts[6] = {};
+  constexpr std::size_t status_width = 12;  // "INCONCLUSIVE"
+  fmt::print("  {:<{}}  {:<{}} {:<{}} {}\n", "claim", width, "grade", grade_width, "status", status_width, "tests");
+  int covered = 0;
+  std::map<Outcome, int> counts;  // claims by status
   for (const auto& c : catalog.claims()) {
     auto it = by_claim.find(c.id);
     if (it == by_claim.end()) continue;
@@ -172,10 +194,11 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
       ++n[t->outcome];
       if (severity(t->outcome) > severity(worst)) worst = t->outcome;
     }
-    ++counts[static_cast<int>(worst)];
+    ++counts[worst];
     std::string tally;
     for (auto& [o, k] : n) tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", k, to_string(o));
-    fmt::print("  {:<{}}  {:<{}} {:<8} {}\n", c.id, width, to_string(c.grade), grade_width, status_word(worst), tally);
+    fmt::print("  {:<{}}  {:<{}} {:<{}} {}\n", c.id, width, to_string(c.grade), grade_width, status_word(worst),
+               status_width, tally);
     for (auto* t : it->second)
       if (t->outcome != Outcome::pass)
         fmt::print("  {:<{}}  {:<{}}   {} {}: {}\n", "", width, "", grade_width, status_word(t->outcome), t->name, t->detail);
@@ -183,13 +206,26 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
   for (const auto& [claim, tests] : by_claim)
     if (!catalog.find(claim))
       for (auto* t : tests)
-        fmt::print("  {:<{}}  {:<{}} FAIL     {} names unknown claim '{}'\n", "?", width, "?", grade_width, t->name, claim);
+        fmt::print("  {:<{}}  {:<{}} {:<{}} {} names unknown claim '{}'\n", "?", width, "?", grade_width, "FAIL", status_width,
+                   t->name, claim);
   int total = 0;  // the claims this platform is asked (a POSIX system: the POSIX claims)
   for (const auto& c : catalog.claims()) total += claim_applies(c, p);
-  fmt::print("\n  {} claims of the catalog asked of {}: {} checked here ({} pass, {} known deviation, {} failing), {} not covered yet\n",
-             total, is_posix_platform(p) ? "a POSIX system" : "Windows", covered, counts[static_cast<int>(Outcome::pass)], counts[static_cast<int>(Outcome::xfail)],
-             covered - counts[static_cast<int>(Outcome::pass)] - counts[static_cast<int>(Outcome::xfail)],
-             total - covered);
+  const int pass = counts[Outcome::pass], xfail = counts[Outcome::xfail], inconclusive = counts[Outcome::inconclusive];
+  fmt::print("\n  {} claims of the catalog asked of {}: {} checked here ({} pass, {} known deviation, {} inconclusive, {} failing), "
+             "{} not covered yet\n",
+             total, is_posix_platform(p) ? "a POSIX system" : "Windows", covered, pass, xfail, inconclusive,
+             covered - pass - xfail - inconclusive, total - covered);
+  // The gate accepts an inconclusive test (the platform did nothing wrong that it could see), but it
+  // proved nothing here: each is named with what its control saw.
+  std::vector<const TestResult*> unsure;
+  for (const auto& t : r.tests)
+    if (t.outcome == Outcome::inconclusive) unsure.push_back(&t);
+  std::sort(unsure.begin(), unsure.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  if (!unsure.empty()) {
+    fmt::print("  inconclusive here ({} test(s), accepted by the gate: their control showed nothing on this platform):\n",
+               unsure.size());
+    for (auto* t : unsure) fmt::print("    {} [{}]: {}\n", t->name, t->claim, t->detail);
+  }
   fmt::print("  results: {}\n  junit:   {}\n", json_path.string(), junit_path.string());
 }
 
@@ -351,7 +387,7 @@ int conform(const ConformOptions& o) {
   const auto out_dir = o.run_dir;
   fs::create_directories(out_dir);
   const auto timings_path = out_dir / "timings.json";
-  const auto plan = plan_shards(names, o.jobs, load_timings(timings_path));
+  const auto plan = plan_shards(names, o.jobs, load_timings(timings_path), described.may_run_long);
   const int shards = static_cast<int>(plan.size());
 #ifndef _WIN32
   // The simulator's run (natively, well under a second) and the POSIX suite's (natively, a second
@@ -423,8 +459,11 @@ int conform(const ConformOptions& o) {
   const auto sim_path = write_run_results(o.results_dir, out_dir, "sim", stable_json(simrun.results),
                                           sim_run_complete(simrun)).path;
   std::map<std::string, const TestResult*> sim_by_name;
+  // The simulator is the documents, executable: each of its tests must tell, so an inconclusive
+  // one counts against it too.
+  auto sim_wrong = [](Outcome o) { return !gate_accepts(o) || o == Outcome::inconclusive; };
   for (const auto& t : simrun.results.tests) {
-    sim_bad += !gate_accepts(t.outcome);
+    sim_bad += sim_wrong(t.outcome);
     sim_by_name[t.name] = &t;
   }
   if (simrun.results.tests.empty()) ++sim_bad;
@@ -443,7 +482,7 @@ int conform(const ConformOptions& o) {
   fmt::print("  live and simulator agree on {} of the {} tests they share\n", both - static_cast<int>(differ.size()), both);
   for (const auto& d : differ) fmt::print("    differs: {}\n", d);
   for (const auto& t : simrun.results.tests)
-    if (!gate_accepts(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
+    if (sim_wrong(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
   for (const auto& p : simrun.problems) problems.push_back(p);
 
   // 7. The POSIX system this runs on: its own column, its own expectations, the same gate.

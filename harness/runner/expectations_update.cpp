@@ -127,6 +127,11 @@ ExpectationsUpdate update_expectations(std::string_view existing, std::string_vi
           u.notes.push_back(fmt::format("{} was a known deviation in the run, but no entry holds for it now: left alone", name));
         break;
       case Outcome::skip: break;
+      case Outcome::inconclusive:
+        // The run could neither show the deviation nor its absence: an entry stays as it is.
+        if (a != applies.end())
+          u.notes.push_back(fmt::format("{} was inconclusive in the run: its entry is kept as it is", name));
+        break;
     }
   }
 

@@ -7,7 +7,8 @@
 //   - an entry that applies but expects the other outcome (fail vs timeout) takes the observed one,
 //     its reason becoming "UNTRIAGED: <detail> (the entry said '<expect>': <old reason>)";
 //   - everything else stays as it is: reasons, the comment, the order, the entries whose "when"
-//     does not hold here, the entries for tests the results do not have.
+//     does not hold here, the entries for tests the results do not have, and the entry of a test that
+//     came out inconclusive (the run could show neither the deviation nor its absence).
 // The output is deterministic (the same inputs give the same bytes), and the gate fails every
 // UNTRIAGED deviation until someone writes its reason.
 #include <filesystem>

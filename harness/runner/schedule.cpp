@@ -41,8 +41,33 @@ bool save_timings(const fs::path& file, const Timings& timings) {
   return static_cast<bool>(out);
 }
 
+bool runs_alone(const std::string& name, const std::vector<std::string>& names, const Timings& timings,
+                const std::set<std::string>& may_run_long) {
+  if (!may_run_long.contains(name)) return false;
+  const auto it = timings.find(name);
+  if (it == timings.end()) return true;  // from the first run on
+  double longest_other = 0;
+  for (const auto& other : names)
+    if (!may_run_long.contains(other))
+      if (auto t = timings.find(other); t != timings.end()) longest_other = std::max(longest_other, t->second);
+  return it->second > longest_other;
+}
+
+namespace {
+std::vector<std::vector<std::string>> deal(const std::vector<std::string>& names, int shards, const Timings& timings);
+}  // namespace
+
 std::vector<std::vector<std::string>> plan_shards(const std::vector<std::string>& names, int shards,
-                                                  const Timings& timings) {
+                                                  const Timings& timings, const std::set<std::string>& may_run_long) {
+  std::vector<std::string> dealt, alone;
+  for (const auto& name : names) (runs_alone(name, names, timings, may_run_long) ? alone : dealt).push_back(name);
+  auto plan = deal(dealt, shards, timings);
+  for (auto& name : alone) plan.push_back({std::move(name)});
+  return plan;
+}
+
+namespace {
+std::vector<std::vector<std::string>> deal(const std::vector<std::string>& names, int shards, const Timings& timings) {
   const auto n = static_cast<std::size_t>(std::max(1, shards));
   std::vector<std::vector<std::size_t>> picked(n);  // indexes into names, per shard
   std::vector<double> known;
@@ -82,6 +107,7 @@ std::vector<std::vector<std::string>> plan_shards(const std::vector<std::string>
   }
   return plan;
 }
+}  // namespace
 
 std::vector<double> planned_seconds(const std::vector<std::vector<std::string>>& plan, const Timings& timings) {
   std::vector<double> out;

@@ -6,9 +6,17 @@
 // ("longest processing time first"); a test with no timing yet counts as the median of those with
 // one. Without any timing, the tests are dealt round robin in listing order, as GoogleTest would.
 //
+// A test may declare that it can wait long for the platform (the suite's --termsuite-describe
+// lists it: a test that waits up to 45 s for Windows' loader thread pool to idle out). Such a test
+// gets a suite process of its own, beside the `shards` others, from the first run on, so that no
+// other test waits behind it; once the timings show it took no longer than the longest of the
+// other tests (under Wine, which has no loader pool, it takes well under a second), it is dealt like
+// any other.
+//
 // Portable C++ (std::filesystem and nlohmann-json only): the runner is built for Windows too.
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,9 +37,13 @@ Timings updated_timings(Timings previous, const std::vector<TestResult>& tests);
 bool save_timings(const std::filesystem::path& file, const Timings& timings);
 
 // Deals `names` (listing order) out to `shards` lists (none empty when there are at least as many
-// tests as shards). Deterministic for given names and timings; each list keeps listing order.
+// tests as shards), then gives each test of `may_run_long` that runs alone (above) a list of its
+// own, after them. Deterministic for given names and timings; each list keeps listing order.
 std::vector<std::vector<std::string>> plan_shards(const std::vector<std::string>& names, int shards,
-                                                  const Timings& timings);
+                                                  const Timings& timings, const std::set<std::string>& may_run_long = {});
+// Whether a test that declares it may run long gets a list of its own (above).
+bool runs_alone(const std::string& name, const std::vector<std::string>& names, const Timings& timings,
+                const std::set<std::string>& may_run_long);
 // The expected seconds of each list of `plan` (0 for a test with no timing); for the summary.
 std::vector<double> planned_seconds(const std::vector<std::vector<std::string>>& plan, const Timings& timings);
 

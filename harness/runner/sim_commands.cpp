@@ -39,12 +39,14 @@ int mutants(const MutantsOptions& o) {
   const auto dir = o.native_build / "sim" / "mutants";
   fs::create_directories(dir);
   const auto& all = sim::mutants();
-  // The unmutated model must pass, or no kill means anything.
+  // The unmutated model must pass, or no kill means anything; each of its tests must tell (an
+  // inconclusive one would hide what a mutant does to it).
   auto base = run_sim_suite(o.native_build, "", dir / "none.jsonl");
   throw_if_interrupted();
   for (const auto& t : base.results.tests)
-    if (!gate_accepts(t.outcome))
-      throw EnvError(fmt::format("the simulator fails {} without any mutant: fix that first", t.name));
+    if (!gate_accepts(t.outcome) || t.outcome == Outcome::inconclusive)
+      throw EnvError(fmt::format("the simulator {} {} without any mutant: fix that first",
+                                 t.outcome == Outcome::inconclusive ? "cannot tell in" : "fails", t.name));
   if (base.results.tests.empty()) throw EnvError("the simulator suite reported no test");
 
   std::vector<SimRun> runs(all.size());

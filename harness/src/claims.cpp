@@ -398,7 +398,7 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
     const auto parsed_grade =
         grade.is_string() ? parse_evidence_grade(grade.get<std::string>()) : std::optional<EvidenceGrade>();
     if (!parsed_grade)
-      p.fail(where + ": field \"grade\" must be \"documented\", \"windows-observed\" or \"unverified\"");
+      p.fail(where + ": field \"grade\" must be \"documented\", \"windows-observed\", \"clones-agree\" or \"unverified\"");
     claim.grade = *parsed_grade;
     claim.sim_only = p.bool_of(item, "sim_only", where);
 
@@ -439,8 +439,11 @@ ClaimsCatalog ClaimsCatalog::parse(std::string_view json_text, std::string_view 
     if (item.contains("contrasts")) {
       claim.contrasts = p.string_of(item, "contrasts", where);
       if (!is_posix_claim(claim)) p.fail(where + ": only a POSIX claim (area \"posix\") names a claim it \"contrasts\" with");
+      claim.difference = p.string_of(item, "difference", where);  // what the pair shows to differ
     } else if (is_posix_claim(claim)) {
       p.fail(where + ": a POSIX claim must name the Windows claim it \"contrasts\" with");
+    } else if (item.contains("difference")) {
+      p.fail(where + ": only a POSIX claim that \"contrasts\" with a Windows claim says their \"difference\"");
     }
     catalog.claims_.push_back(std::move(claim));
   }
@@ -493,13 +496,15 @@ std::string_view to_string(EvidenceGrade grade) {
   switch (grade) {
     case EvidenceGrade::documented: return "documented";
     case EvidenceGrade::windows_observed: return "windows-observed";
+    case EvidenceGrade::clones_agree: return "clones-agree";
     case EvidenceGrade::unverified: return "unverified";
   }
   return "?";
 }
 
 std::optional<EvidenceGrade> parse_evidence_grade(std::string_view text) {
-  for (const auto grade : {EvidenceGrade::documented, EvidenceGrade::windows_observed, EvidenceGrade::unverified})
+  for (const auto grade :
+       {EvidenceGrade::documented, EvidenceGrade::windows_observed, EvidenceGrade::clones_agree, EvidenceGrade::unverified})
     if (text == to_string(grade)) return grade;
   return std::nullopt;
 }

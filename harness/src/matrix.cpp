@@ -15,7 +15,8 @@ namespace termsuite {
 
 namespace {
 
-constexpr Outcome kOutcomes[] = {Outcome::pass, Outcome::xfail, Outcome::skip, Outcome::xpass, Outcome::timeout, Outcome::fail};
+constexpr Outcome kOutcomes[] = {Outcome::pass,  Outcome::xfail,   Outcome::skip, Outcome::inconclusive,
+                                 Outcome::xpass, Outcome::timeout, Outcome::fail};
 
 // A CSS class and data-status value: the outcome's own name, or "not-run".
 std::string status_key(std::optional<Outcome> s) { return s ? std::string(to_string(*s)) : "not-run"; }
@@ -26,6 +27,8 @@ std::string_view status_meaning(std::optional<Outcome> s) {
     case Outcome::pass: return "behaves as documented";
     case Outcome::xfail: return "known deviation, listed with its reason in the platform's expectations";
     case Outcome::skip: return "the platform's configuration cannot run the test (its detail says why)";
+    case Outcome::inconclusive:
+      return "the test ran, but its control showed nothing on this platform, so it could not tell (its detail says why)";
     case Outcome::xpass: return "a listed deviation no longer happens: the expectations are stale";
     case Outcome::timeout: return "a wait reached its deadline where the documents promise an event";
     case Outcome::fail: return "deviates from the documents, and no expectation says so";
@@ -39,6 +42,7 @@ std::string_view status_symbol(std::optional<Outcome> s) {
     case Outcome::pass: return "\xE2\x9C\x85";                  // white heavy check mark
     case Outcome::xfail: return "\xF0\x9F\x9F\xA1";             // large yellow circle
     case Outcome::skip: return "\xE2\x8F\xAD\xEF\xB8\x8F";      // next track
+    case Outcome::inconclusive: return "\xE2\x9D\x94";         // white question mark ornament
     case Outcome::xpass: return "\xE2\x9A\xA0\xEF\xB8\x8F";     // warning sign
     case Outcome::timeout: return "\xE2\x8F\xB1\xEF\xB8\x8F";   // stopwatch
     case Outcome::fail: return "\xE2\x9D\x8C";                  // cross mark
@@ -48,9 +52,22 @@ std::string_view status_symbol(std::optional<Outcome> s) {
 
 // The order of the legend and of the totals.
 const std::vector<std::optional<Outcome>>& all_statuses() {
-  static const std::vector<std::optional<Outcome>> v{Outcome::pass, Outcome::xfail, Outcome::fail, Outcome::timeout,
-                                                      Outcome::xpass, Outcome::skip, std::nullopt};
+  static const std::vector<std::optional<Outcome>> v{Outcome::pass,  Outcome::xfail,        Outcome::fail, Outcome::timeout,
+                                                      Outcome::xpass, Outcome::inconclusive, Outcome::skip, std::nullopt};
   return v;
+}
+
+// What each evidence grade says of a claim, for the legends.
+constexpr EvidenceGrade kGrades[] = {EvidenceGrade::documented, EvidenceGrade::windows_observed, EvidenceGrade::clones_agree,
+                                     EvidenceGrade::unverified};
+std::string_view grade_meaning(EvidenceGrade g) {
+  switch (g) {
+    case EvidenceGrade::documented: return "Microsoft's documentation states it";
+    case EvidenceGrade::windows_observed: return "evidence shows Windows doing it: tests that pass on Windows, conhost's source, measurements";
+    case EvidenceGrade::clones_agree: return "nothing shows Windows doing it, but the other implementations (ReactOS, Wine, the .NET PAL) agree";
+    case EvidenceGrade::unverified: return "none of these: the suite establishes it";
+  }
+  return "";
 }
 
 std::string area_of(std::string_view claim_id) {
@@ -200,7 +217,10 @@ tr.area th span{position:sticky;left:.5rem}
 .grade{display:inline-block;font-size:.72rem;padding:0 .35rem;border-radius:1rem;border:1px solid var(--line);color:var(--muted);white-space:nowrap}
 .grade.g-documented{border-color:#1a7f37;color:#1a7f37}
 .grade.g-windows-observed{border-color:#0969da;color:#0969da}
+.grade.g-clones-agree{border-color:#8250df;color:#8250df}
 .grade.g-unverified{border-color:#9a6700;color:#9a6700}
+.grades{font-size:.85rem;color:var(--muted)}
+td.difference{min-width:16rem;max-width:30rem;font-size:.85rem}
 .statement{margin:.2rem 0}
 .sources{display:flex;flex-wrap:wrap;gap:0 .6rem;align-items:baseline}
 .docs{font-size:.8rem;color:var(--muted)}
@@ -222,6 +242,7 @@ details summary{cursor:pointer;color:var(--muted);font-size:.8rem}
 .s-timeout{background:#8250df;color:#fff}
 .s-xpass{background:#bc4c00;color:#fff}
 .s-skip{background:#eaeef2;color:#424a53}
+.s-inconclusive{background:#ddf4ff;color:#0a3069}
 .s-not-run{background:#fff;color:#8c959f}
 .s-na{background:repeating-linear-gradient(135deg,#f6f8fa,#f6f8fa 6px,#fff 6px,#fff 12px);color:#8c959f}
 h2{font-size:1.15rem;margin:1.4rem 0 .4rem}
@@ -230,7 +251,7 @@ td.pair{font-weight:700;white-space:nowrap}
 .pair-of{font-size:.8rem;color:var(--muted)}
 td.pair a{color:inherit;text-decoration:none}
 td.s-fail .tests,td.s-timeout .tests,td.s-xpass .tests{background:#fff;border-radius:.2rem;padding:.2rem .2rem .2rem 1.2rem}
-.o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}
+.o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}.o-inconclusive{color:#0969da}
 footer.page{margin-top:1rem;font-size:.8rem;color:var(--muted)}
 @media (max-width:640px){
   body{padding:.5rem;font-size:13px}
@@ -268,8 +289,9 @@ std::string claim_header_html(const ClaimsCatalog& catalog, const Row& row) {
   s += fmt::format("<div class=\"statement\">{}</div>", h(c.statement));
   // The other half of a Windows vs POSIX pair, linked both ways.
   if (!c.contrasts.empty())
-    s += fmt::format("<div class=\"pair-of\">the POSIX counterpart of <a href=\"#claim-{0}\"><code>{0}</code></a></div>",
-                     h(c.contrasts));
+    s += fmt::format("<div class=\"pair-of\">the POSIX counterpart of <a href=\"#claim-{0}\"><code>{0}</code></a>; what "
+                     "differs: {1}</div>",
+                     h(c.contrasts), h(c.difference));
   for (const auto& other : catalog.claims())
     if (other.contrasts == c.id)
       s += fmt::format("<div class=\"pair-of\">its POSIX counterpart: <a href=\"#claim-{0}\"><code>{0}</code></a></div>",
@@ -419,6 +441,7 @@ std::string_view status_word(std::optional<Outcome> status) {
     case Outcome::pass: return "pass";
     case Outcome::xfail: return "xfail";
     case Outcome::skip: return "SKIP";
+    case Outcome::inconclusive: return "INCONCLUSIVE";
     case Outcome::xpass: return "XPASS";
     case Outcome::timeout: return "TIMEOUT";
     case Outcome::fail: return "FAIL";
@@ -510,19 +533,21 @@ std::string pairs_html(const ClaimsCatalog& catalog, const std::vector<MatrixCol
   for (const auto& col : columns) (is_posix_platform(col.results.platform) ? posix : windows).push_back(&col);
   std::string s = "<h2 id=\"windows-vs-posix\">Windows vs POSIX</h2>\n";
   s += fmt::format("<p>{}: each POSIX claim beside the Windows claim it is the counterpart of, the same question asked of "
-                   "both systems, with its status on each platform that is asked it.</p>\n",
+                   "both systems, with its status on each platform that is asked it, and what the pair shows to differ "
+                   "between the two systems.</p>\n",
                    plural(pairs.size(), "pair", "pairs"));
   s += "<div class=\"scroll\">\n<table id=\"pairs\" class=\"pairs\">\n<thead>\n<tr><th scope=\"col\" class=\"side\">Windows claim</th>";
   for (auto* col : windows) s += fmt::format("<th scope=\"col\" class=\"platform pairs\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
   s += "<th scope=\"col\" class=\"side\">POSIX claim</th>";
   for (auto* col : posix) s += fmt::format("<th scope=\"col\" class=\"platform pairs\" data-platform=\"{0}\"><div class=\"pid\">{0}</div></th>", h(col->results.platform.id));
-  s += "</tr>\n</thead>\n<tbody>\n";
+  s += "<th scope=\"col\" class=\"difference\">what differs</th></tr>\n</thead>\n<tbody>\n";
   for (const auto& p : pairs) {
     s += fmt::format("<tr data-windows=\"{}\" data-posix=\"{}\">", h(p.windows->id), h(p.posix->id));
     s += pair_side_html(*p.windows);
     for (auto* col : windows) s += pair_cell_html(*col, *p.windows);
     s += pair_side_html(*p.posix);
     for (auto* col : posix) s += pair_cell_html(*col, *p.posix);
+    s += fmt::format("<td class=\"difference\">{}</td>", h(p.posix->difference));
     s += "</tr>\n";
   }
   s += "</tbody>\n</table>\n</div>\n";
@@ -535,12 +560,13 @@ std::string pairs_markdown(const ClaimsCatalog& catalog, const std::vector<Matri
   std::vector<const MatrixColumn*> windows, posix;
   for (const auto& col : columns) (is_posix_platform(col.results.platform) ? posix : windows).push_back(&col);
   std::string s = "\n## Windows vs POSIX\n\nEach POSIX claim beside the Windows claim it is the counterpart of, with its "
-                  "status on each platform that is asked it.\n\n| Windows claim |";
+                  "status on each platform that is asked it, and what the pair shows to differ between the two "
+                  "systems.\n\n| Windows claim |";
   for (auto* col : windows) s += fmt::format(" {} |", md_code(col->results.platform.id));
   s += " POSIX claim |";
   for (auto* col : posix) s += fmt::format(" {} |", md_code(col->results.platform.id));
-  s += "\n| --- |";
-  for (std::size_t i = 0; i < windows.size() + 1 + posix.size(); ++i) s += " --- |";
+  s += " what differs |\n| --- |";
+  for (std::size_t i = 0; i < windows.size() + 1 + posix.size() + 1; ++i) s += " --- |";
   s += "\n";
   auto cell = [](const MatrixColumn& col, const Claim& c) {
     auto st = claim_status(col, c.id);
@@ -551,7 +577,7 @@ std::string pairs_markdown(const ClaimsCatalog& catalog, const std::vector<Matri
     for (auto* col : windows) s += cell(*col, *p.windows);
     s += fmt::format(" {} {} |", md_code(p.posix->id), md(p.posix->statement));
     for (auto* col : posix) s += cell(*col, *p.posix);
-    s += "\n";
+    s += fmt::format(" {} |\n", md(p.posix->difference));
   }
   return s;
 }
@@ -578,7 +604,11 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
     s += fmt::format("<li><span class=\"chip s-{}\">{}</span> {}</li>", status_key(st), h(status_word(st)), h(status_meaning(st)));
   s += fmt::format("<li><span class=\"chip s-na\">{}</span> the platform is not asked this claim (a POSIX claim on Windows, a Windows "
                    "claim on a POSIX system)</li>", kNotAskedWord);
-  s += "</ul>\n<div class=\"scroll\">\n<table id=\"matrix\">\n<thead>\n<tr><th scope=\"col\" class=\"corner\">claim</th>";
+  s += "</ul>\n<p class=\"grades\" id=\"grades\">A claim's evidence grade says how well Windows' behaviour is established:";
+  for (auto g : kGrades)
+    s += fmt::format(" <span class=\"grade g-{0}\">{0}</span> {1}{2}", to_string(g), h(grade_meaning(g)),
+                     g == EvidenceGrade::unverified ? "." : ";");
+  s += "</p>\n<div class=\"scroll\">\n<table id=\"matrix\">\n<thead>\n<tr><th scope=\"col\" class=\"corner\">claim</th>";
   for (const auto& col : columns) s += platform_header_html(col, totals_of(groups, col));
   s += "</tr>\n</thead>\n";
   for (const auto& g : groups) {
@@ -618,6 +648,9 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
                      status_meaning(st));
   s += fmt::format(" \xC2\xB7 \xC2\xB7 {} (the platform is not asked this claim: a POSIX claim on Windows, a Windows claim on a POSIX "
                    "system)", kNotAskedWord);
+  s += "\n\nEvidence grades:";
+  for (auto g : kGrades)
+    s += fmt::format("{} {} ({})", g == kGrades[0] ? "" : " \xC2\xB7", to_string(g), grade_meaning(g));
   s += "\n\n| platform | version | claims | tests |\n| --- | --- | --- | --- |\n";
   for (const auto& col : columns) {
     auto totals = totals_of(groups, col);

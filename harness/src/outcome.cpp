@@ -14,12 +14,14 @@ std::string_view to_string(Outcome o) {
     case Outcome::xpass: return "xpass";
     case Outcome::timeout: return "timeout";
     case Outcome::skip: return "skip";
+    case Outcome::inconclusive: return "inconclusive";
   }
   return "?";
 }
 
 std::optional<Outcome> parse_outcome(std::string_view s) {
-  for (auto o : {Outcome::pass, Outcome::fail, Outcome::xfail, Outcome::xpass, Outcome::timeout, Outcome::skip})
+  for (auto o : {Outcome::pass, Outcome::fail, Outcome::xfail, Outcome::xpass, Outcome::timeout, Outcome::skip,
+                 Outcome::inconclusive})
     if (to_string(o) == s) return o;
   return std::nullopt;
 }
@@ -30,6 +32,7 @@ std::string_view to_string(Observed o) {
     case Observed::failed: return "failed";
     case Observed::timed_out: return "timed out";
     case Observed::skipped: return "skipped";
+    case Observed::inconclusive: return "was inconclusive";
   }
   return "?";
 }
@@ -37,6 +40,13 @@ std::string_view to_string(Observed o) {
 Classification classify(Observed observed, const Deviation* expected, std::string_view first_failure) {
   std::string failure = first_failure.empty() ? std::string("no failure message") : std::string(first_failure);
   if (observed == Observed::skipped) return {Outcome::skip, "the test did not run"};
+  if (observed == Observed::inconclusive) {
+    std::string why = first_failure.empty() ? std::string("its control showed nothing") : std::string(first_failure);
+    if (!expected) return {Outcome::inconclusive, why};
+    return {Outcome::inconclusive,
+            fmt::format("{} (the expectations list a known '{}' here, which this run could neither show nor rule out: {})",
+                        why, to_string(expected->expect), expected->reason)};
+  }
   if (!expected) {
     switch (observed) {
       case Observed::passed: return {Outcome::pass, ""};

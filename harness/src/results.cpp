@@ -153,7 +153,8 @@ std::string xml_escape(std::string_view s) {
 
 std::string junit_xml(const RunResults& r) {
   // One <testsuite> per GoogleTest suite; known deviations (xfail) count as passed with a
-  // property saying so, everything the gate rejects counts as a failure.
+  // property saying so, everything the gate rejects counts as a failure. An inconclusive test counts
+  // as skipped, its reason in the <skipped> element's message (JUnit has no word for it).
   std::map<std::string, std::vector<const TestResult*>> suites;
   for (const auto* t : sorted(r)) {
     auto dot = t->name.find('.');
@@ -162,7 +163,7 @@ std::string junit_xml(const RunResults& r) {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   std::size_t total = r.tests.size(), failures = 0, skipped = 0;
   for (const auto& t : r.tests) {
-    if (t.outcome == Outcome::skip) ++skipped;
+    if (t.outcome == Outcome::skip || t.outcome == Outcome::inconclusive) ++skipped;
     else if (!gate_accepts(t.outcome)) ++failures;
   }
   out += fmt::format("<testsuites name=\"termsuite {}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\">\n",
@@ -180,7 +181,7 @@ std::string junit_xml(const RunResults& r) {
     std::size_t sf = 0;
     for (auto* t : tests) {
       secs += t->seconds;
-      if (!gate_accepts(t->outcome) && t->outcome != Outcome::skip) ++sf;
+      if (!gate_accepts(t->outcome)) ++sf;
     }
     out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", xml_escape(suite),
                        tests.size(), sf, secs);
@@ -201,6 +202,8 @@ std::string junit_xml(const RunResults& r) {
       for (const auto& m : t->messages) text += m + "\n";
       if (t->outcome == Outcome::skip) {
         out += "      <skipped/>\n";
+      } else if (t->outcome == Outcome::inconclusive) {
+        out += fmt::format("      <skipped message=\"inconclusive: {}\"/>\n", xml_escape(t->detail));
       } else if (!gate_accepts(t->outcome)) {
         out += fmt::format("      <failure message=\"{}: {}\">{}</failure>\n", to_string(t->outcome),
                            xml_escape(t->detail), xml_escape(text));

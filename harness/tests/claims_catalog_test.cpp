@@ -185,7 +185,7 @@ TEST(ClaimsLoader, RejectsMistypedAndMissingFields) {
 
 TEST(ClaimsLoader, RejectsAMissingOrUnknownGrade) {
   const std::string good = one_claim("exit.code.x");
-  for (const std::string_view grade : {"documented", "windows-observed", "unverified"}) {
+  for (const std::string_view grade : {"documented", "windows-observed", "clones-agree", "unverified"}) {
     const auto catalog =
         ClaimsCatalog::parse(replaced(good, "\"documented\"", "\"" + std::string(grade) + "\""), "grade.json");
     EXPECT_EQ(termsuite::to_string(catalog.claims().at(0).grade), grade);
@@ -197,7 +197,8 @@ TEST(ClaimsLoader, RejectsAMissingOrUnknownGrade) {
                          "\"grade\" is missing");
   for (const std::string_view bad : {R"("observed")", R"("")", R"("Documented")", "1", "null", R"(["documented"])"}) {
     const std::string message = rejection(replaced(good, R"("documented")", bad));
-    expect_one_line_naming(message, "inline.json", "\"grade\" must be \"documented\", \"windows-observed\" or \"unverified\"");
+    expect_one_line_naming(message, "inline.json",
+                           "\"grade\" must be \"documented\", \"windows-observed\", \"clones-agree\" or \"unverified\"");
     EXPECT_NE(message.find("exit.code.x"), std::string::npos) << message;
   }
 }
@@ -263,19 +264,30 @@ TEST(ClaimsLoader, RejectsATestUnderTwoClaims) {
 TEST(ClaimsLoader, APosixClaimNamesTheWindowsClaimItContrastsWith) {
   const auto windows = claim_object("ctrl.new-thread", R"("Ctrl.NewThread")");
   const auto paired = catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
-                                                               R"(, "contrasts": "ctrl.new-thread")"));
+                                                               R"(, "contrasts": "ctrl.new-thread", "difference": "a new thread, or a borrowed one")"));
   auto catalog = termsuite::ClaimsCatalog::parse(paired, "paired.json");
   ASSERT_NE(catalog.find("posix.interrupts"), nullptr);
   EXPECT_EQ(catalog.find("posix.interrupts")->contrasts, "ctrl.new-thread");
+  EXPECT_EQ(catalog.find("posix.interrupts")->difference, "a new thread, or a borrowed one");
   EXPECT_EQ(catalog.find("ctrl.new-thread")->contrasts, "");
+
+  // A pair says what it shows to differ; only a pair does.
+  expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
+                                                                            R"(, "contrasts": "ctrl.new-thread")"))),
+                         "inline.json", "\"difference\" is missing");
+  expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
+                                                                            R"(, "contrasts": "ctrl.new-thread", "difference": " ")"))),
+                         "inline.json", "\"difference\" is empty");
+  expect_one_line_naming(rejection(one_claim("ctrl.new-thread", "", R"(, "difference": "d")")), "inline.json",
+                         "only a POSIX claim that \"contrasts\"");
 
   expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")"))),
                          "inline.json", "must name the Windows claim it \"contrasts\" with");
   expect_one_line_naming(rejection(catalog_of(windows + ", " + claim_object("posix.interrupts", R"("Posix.Interrupts")",
-                                                                            R"(, "contrasts": "ctrl.no-such")"))),
+                                                                            R"(, "contrasts": "ctrl.no-such", "difference": "d")"))),
                          "inline.json", "must name a Windows claim of the catalog");
-  expect_one_line_naming(rejection(catalog_of(claim_object("posix.a", R"("Posix.A")", R"(, "contrasts": "posix.b")") + ", " +
-                                              claim_object("posix.b", R"("Posix.B")", R"(, "contrasts": "posix.a")"))),
+  expect_one_line_naming(rejection(catalog_of(claim_object("posix.a", R"("Posix.A")", R"(, "contrasts": "posix.b", "difference": "d")") + ", " +
+                                              claim_object("posix.b", R"("Posix.B")", R"(, "contrasts": "posix.a", "difference": "d")"))),
                          "inline.json", "must name a Windows claim of the catalog");
   expect_one_line_naming(rejection(one_claim("ctrl.new-thread", "", R"(, "contrasts": "ctrl.other")")), "inline.json",
                          "only a POSIX claim");
@@ -422,8 +434,9 @@ TEST(ClaimsCatalogFile, LoadsWithEveryClaimGradedAndEveryDocumentCited) {
     // What only the simulator can show has only simulator-only tests, and the reverse.
     for (const auto& test : claim.tests)
       EXPECT_EQ(test.rfind("SimOnly.", 0) == 0, claim.sim_only) << claim.id << ": " << test;
-    if (claim.grade == EvidenceGrade::windows_observed) {
-      EXPECT_FALSE(claim.evidence.empty()) << claim.id << " is windows-observed but names no evidence";
+    if (claim.grade == EvidenceGrade::windows_observed || claim.grade == EvidenceGrade::clones_agree) {
+      EXPECT_FALSE(claim.evidence.empty()) << claim.id << " is " << termsuite::to_string(claim.grade)
+                                           << " but names no evidence";
     }
   }
 }

@@ -360,5 +360,28 @@ TEST(Classify, AnUntriagedDeviationStillFailsTheGate) {
   EXPECT_EQ(classify(Observed::failed, &triaged, "f").outcome, Outcome::xfail);
 }
 
+TEST(Classify, AnInconclusiveTestIsNeitherAPassNorADeviation) {
+  // Its control showed nothing: the gate accepts it, but it ranks above a skip, so a claim one of
+  // whose tests could not tell never shows as pass.
+  auto c = classify(Observed::inconclusive, nullptr, "the control's ids were never reused");
+  EXPECT_EQ(c.outcome, Outcome::inconclusive);
+  EXPECT_EQ(c.detail, "the control's ids were never reused");
+  EXPECT_TRUE(gate_accepts(Outcome::inconclusive));
+  EXPECT_GT(severity(Outcome::inconclusive), severity(Outcome::skip));
+  EXPECT_GT(severity(Outcome::inconclusive), severity(Outcome::xfail));
+  EXPECT_LT(severity(Outcome::inconclusive), severity(Outcome::xpass));
+  EXPECT_LT(severity(Outcome::inconclusive), severity(Outcome::fail));
+  EXPECT_EQ(parse_outcome("inconclusive"), Outcome::inconclusive);
+  EXPECT_EQ(to_string(Outcome::inconclusive), "inconclusive");
+  // A listed deviation is neither confirmed (xfail) nor refuted (xpass): it stays inconclusive,
+  // and the detail says a deviation is listed.
+  Deviation d{"A.B", "c", Outcome::fail, "documented reason", {}};
+  auto listed = classify(Observed::inconclusive, &d, "the control showed nothing");
+  EXPECT_EQ(listed.outcome, Outcome::inconclusive);
+  EXPECT_NE(listed.detail.find("the control showed nothing"), std::string::npos) << listed.detail;
+  EXPECT_NE(listed.detail.find("documented reason"), std::string::npos) << listed.detail;
+  EXPECT_NE(listed.detail.find("neither show nor rule out"), std::string::npos) << listed.detail;
+}
+
 }  // namespace
 }  // namespace termsuite

@@ -209,8 +209,45 @@ TEST(Matrix, MarkdownHasSymbolsWordsCountsAndALegend) {
   EXPECT_NE(md.find("| **ctrl** |"), std::string::npos) << md;
   ASSERT_NE(md.find("Legend:"), std::string::npos) << md;
   auto legend = md.substr(md.find("Legend:"), md.find('\n', md.find("Legend:")) - md.find("Legend:"));
-  for (auto word : {" pass (", " xfail (", " FAIL (", " TIMEOUT (", " XPASS (", " SKIP (", " not run ("})
+  for (auto word : {" pass (", " xfail (", " FAIL (", " TIMEOUT (", " XPASS (", " SKIP (", " INCONCLUSIVE (", " not run ("})
     EXPECT_NE(legend.find(word), std::string::npos) << word << " in " << legend;
+  // The evidence grades have a legend of their own, clones-agree included.
+  for (auto grade : {" documented (", " windows-observed (", " clones-agree (", " unverified ("})
+    EXPECT_NE(md.find(grade, md.find("Evidence grades:")), std::string::npos) << grade;
+}
+
+// A claim one of whose tests could not tell is INCONCLUSIVE, in its own colour, symbol and word,
+// never pass; a failing test still outranks it.
+TEST(Matrix, AnInconclusiveTestMakesItsClaimInconclusiveNeverPass) {
+  MatrixColumn c;
+  c.results.platform = wine_platform();
+  c.results.tests = {test("A.One", "x.a", Outcome::pass), test("A.Two", "x.a", Outcome::inconclusive),
+                     test("B.One", "x.b", Outcome::skip), test("B.Two", "x.b", Outcome::inconclusive),
+                     test("C.One", "x.c", Outcome::inconclusive), test("C.Two", "x.c", Outcome::fail)};
+  EXPECT_EQ(claim_status(c, "x.a"), Outcome::inconclusive);
+  EXPECT_EQ(claim_status(c, "x.b"), Outcome::inconclusive);
+  EXPECT_EQ(claim_status(c, "x.c"), Outcome::fail);
+  EXPECT_EQ(status_word(Outcome::inconclusive), "INCONCLUSIVE");
+
+  TempDir dir("inconclusive");
+  RunResults wine{wine_platform(),
+                  {test("Exit.Code", "exit.code", Outcome::pass),
+                   test("Exit.Other", "exit.code", Outcome::inconclusive, "the control's ids were never reused"),
+                   test("Ctrl.Close", "ctrl.close", Outcome::pass), test("Exit.Still", "exit.still-active", Outcome::pass)}};
+  dir.write("wine-8.0-x86_64.json", stable_json(wine));
+  auto catalog = ClaimsCatalog::parse(kCatalog, "catalog");
+  auto columns = load_matrix_columns(dir.path, dir.path / "expectations");
+  auto html = matrix_html(catalog, columns);
+  auto td = cell(html, "exit.code", "wine-8.0-x86_64");
+  EXPECT_EQ(status_of(td), "inconclusive") << td;
+  EXPECT_NE(td.find("class=\"cell s-inconclusive\""), std::string::npos) << td;
+  EXPECT_NE(td.find("the control&#39;s ids were never reused"), std::string::npos) << td;
+  EXPECT_NE(html.find(".s-inconclusive{"), std::string::npos) << "no colour of its own";
+  EXPECT_NE(html.find("<span class=\"chip s-inconclusive\">INCONCLUSIVE</span>"), std::string::npos) << "not in the legend";
+  EXPECT_NE(html.find("<span class=\"grade g-clones-agree\">clones-agree</span>"), std::string::npos) << "no grade legend";
+  auto md = matrix_markdown(catalog, columns);
+  EXPECT_NE(md.find("\xE2\x9D\x94 INCONCLUSIVE (2) |"), std::string::npos) << md;
+  EXPECT_NE(md.find("\xE2\x9D\x94 1"), std::string::npos) << "the platform's totals count it: " << md;
 }
 
 TEST(Matrix, SameInputsGiveTheSameBytes) {
@@ -269,7 +306,7 @@ constexpr std::string_view kPairedCatalog = R"({
      "sim_only": false, "sources": [{"document": "doc-a", "quote": "q"}], "evidence": [], "tests": ["Ctrl.NewThread"]},
     {"id": "posix.interrupts", "area": "posix", "statement": "a signal handler <interrupts> a thread", "grade": "documented",
      "sim_only": false, "sources": [{"document": "doc-a", "quote": "q"}], "evidence": [], "tests": ["PosixSignals.Interrupt"],
-     "contrasts": "ctrl.new-thread"}
+     "contrasts": "ctrl.new-thread", "difference": "Windows creates a thread; POSIX <borrows> one"}
   ]
 })";
 
@@ -317,12 +354,17 @@ TEST(Matrix, WindowsVsPosixPairsEachPosixClaimWithItsWindowsClaim) {
   EXPECT_LT(row.find("data-platform=\"sim\""), row.find("<code class=\"id\">posix.interrupts</code>"));
   EXPECT_NE(row.find("a signal handler &lt;interrupts&gt; a thread"), std::string::npos) << row;
   EXPECT_EQ(cell(row, "posix.interrupts", "wine-8.0-x86_64"), "") << "a POSIX claim has no Windows cell in its pair";
+  // What the pair shows to differ, last in its row and under the POSIX claim's header.
+  EXPECT_NE(row.find("<td class=\"difference\">Windows creates a thread; POSIX &lt;borrows&gt; one</td>"), std::string::npos) << row;
+  EXPECT_NE(html.find("what differs: Windows creates a thread; POSIX &lt;borrows&gt; one"), std::string::npos);
   // In the matrix, each claim's header links the other half of its pair.
   EXPECT_NE(html.find("the POSIX counterpart of <a href=\"#claim-ctrl.new-thread\">"), std::string::npos);
   EXPECT_NE(html.find("its POSIX counterpart: <a href=\"#claim-posix.interrupts\">"), std::string::npos);
   auto md = matrix_markdown(catalog, columns);
   EXPECT_NE(md.find("## Windows vs POSIX"), std::string::npos);
   EXPECT_NE(md.find("| `ctrl.new-thread` a handler runs on a new thread | \xF0\x9F\x9F\xA1 xfail |"), std::string::npos) << md;
+  EXPECT_NE(md.find(" what differs |\n"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Windows creates a thread; POSIX &lt;borrows&gt; one |\n"), std::string::npos) << md;
   // Without POSIX claims there is no such table.
   EXPECT_EQ(matrix_html(ClaimsCatalog::parse(kCatalog, "catalog"), columns).find("id=\"pairs\""), std::string::npos);
 }

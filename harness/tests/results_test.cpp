@@ -107,5 +107,25 @@ TEST(Junit, CountsWhatTheGateRejectsAsFailures) {
   EXPECT_NE(xml.find("<property name=\"outcome\" value=\"xfail\"/>"), std::string::npos);
 }
 
+TEST(Junit, AnInconclusiveTestIsSkippedWithItsReason) {
+  auto unsure = result("C.Unsure", Outcome::inconclusive, 0.1);
+  unsure.detail = "the control's ids were never reused <here>";
+  RunResults r{wine_platform(), {result("C.Fine", Outcome::pass, 0.1), unsure}};
+  auto xml = junit_xml(r);
+  EXPECT_NE(xml.find("tests=\"2\" failures=\"0\" skipped=\"1\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<skipped message=\"inconclusive: the control&apos;s ids were never reused &lt;here&gt;\"/>"),
+            std::string::npos)
+      << xml;
+  EXPECT_EQ(xml.find("<failure"), std::string::npos) << xml;
+  // The stream and the stable file carry the word itself.
+  auto stream = parse_stream(stream_platform_line(r.platform) + stream_test_line(unsure), "s");
+  ASSERT_EQ(stream.tests.size(), 1u);
+  EXPECT_EQ(stream.tests[0].outcome, Outcome::inconclusive);
+  auto stable = parse_stable_json(stable_json(r), "f");
+  ASSERT_EQ(stable.tests.size(), 2u);
+  EXPECT_EQ(stable.tests[1].outcome, Outcome::inconclusive);
+  EXPECT_EQ(stable.tests[1].detail, unsure.detail);
+}
+
 }  // namespace
 }  // namespace termsuite

@@ -138,6 +138,25 @@ TEST(Compare, SortsEachDifferenceIntoItsCategory) {
   EXPECT_NE(md.find("| `K.ObservedChanged` | `some.claim` | observed.exit-code | 0 | 1 |\n"), std::string::npos) << md;
 }
 
+// A test that could not tell this time is no regression, and one that can tell again is no fix:
+// the platform did nothing wrong that the test saw. A failure after it is a regression as ever.
+TEST(Compare, InconclusiveIsAChangeNotARegressionNorAFix) {
+  auto old_run = run(wine_platform(), {result("A.PassThenUnsure", Outcome::pass), result("B.UnsureThenPass", Outcome::inconclusive, "u"),
+                                       result("C.UnsureThenFail", Outcome::inconclusive, "u"),
+                                       result("D.XfailThenUnsure", Outcome::xfail, "known")});
+  auto new_run = run(wine_platform(), {result("A.PassThenUnsure", Outcome::inconclusive, "the control showed nothing"),
+                                       result("B.UnsureThenPass", Outcome::pass), result("C.UnsureThenFail", Outcome::fail, "boom"),
+                                       result("D.XfailThenUnsure", Outcome::inconclusive, "u")});
+  auto c = compare_runs(old_run, new_run);
+  ASSERT_NE(change_of(c, "A.PassThenUnsure"), nullptr);
+  EXPECT_EQ(change_of(c, "A.PassThenUnsure")->kind, ChangeKind::changed);
+  EXPECT_EQ(change_of(c, "B.UnsureThenPass")->kind, ChangeKind::changed);
+  EXPECT_EQ(change_of(c, "C.UnsureThenFail")->kind, ChangeKind::regression);
+  EXPECT_EQ(change_of(c, "D.XfailThenUnsure")->kind, ChangeKind::changed);
+  EXPECT_EQ(c.count(ChangeKind::regression), 1u);
+  EXPECT_NE(render_text({c}).find("      outcome: pass -> inconclusive\n"), std::string::npos) << render_text({c});
+}
+
 TEST(Compare, NothingChangedIsNoRegressionAndPipesAreEscapedInMarkdown) {
   auto a = run(wine_platform(), {result("A.B", Outcome::xfail, "a | b")});
   auto c = compare_runs(a, a);
@@ -291,6 +310,23 @@ TEST(ExpectationsUpdate, RemovesPassesAddsUntriagedKeepsReasonsAndOtherPlatforms
   auto again = update_expectations(u.text, "wine.json", "wine-8.0-x86_64", false, next);
   EXPECT_EQ(again.text, u.text);
   EXPECT_TRUE(again.changes.empty());
+}
+
+// The run could show neither the deviation nor its absence: the entry stays as it is, and a test
+// without one gets none.
+TEST(ExpectationsUpdate, AnInconclusiveTestsEntryIsKeptAsItIs) {
+  auto results = run(wine_platform(), {result("A.StillFails", Outcome::inconclusive, "the control showed nothing", "a.claim"),
+                                       result("H.Unsure", Outcome::inconclusive, "the control showed nothing", "h.claim")});
+  auto u = update_expectations(kWineFile, "wine.json", "wine-8.0-x86_64", false, results);
+  EXPECT_TRUE(u.changes.empty()) << u.changes.front();
+  auto e = Expectations::parse(u.text, "updated", "wine-8.0-x86_64");
+  ASSERT_FALSE(e.entries().empty());
+  EXPECT_EQ(e.entries()[0].test, "A.StillFails");
+  EXPECT_EQ(e.entries()[0].reason, "a reason someone wrote");
+  EXPECT_EQ(e.entries().size(), Expectations::parse(std::string(kWineFile), "before", "wine-8.0-x86_64").entries().size());
+  bool noted = false;
+  for (const auto& n : u.notes) noted |= n == "A.StillFails was inconclusive in the run: its entry is kept as it is";
+  EXPECT_TRUE(noted);
 }
 
 TEST(ExpectationsUpdate, TheCommittedFileIsUnchangedByItsOwnResults) {

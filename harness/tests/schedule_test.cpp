@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "../runner/schedule.hpp"
 
@@ -53,6 +54,38 @@ TEST(Schedule, NeverMoreShardsThanTests) {
   auto plan = plan_shards({"A.a", "A.b"}, 4, {});
   EXPECT_EQ(plan.size(), 2u);
   EXPECT_EQ(plan_shards({"A.a"}, 0, {}).size(), 1u);
+}
+
+// A test that declares it may wait long for the platform gets a suite process of its own from the
+// first run on (no other test waits behind it), beside the -j ones; once its timing shows it no
+// longer than the longest other test, it is dealt like any other.
+TEST(Schedule, ATestThatMayRunLongGetsAShardOfItsOwnUntilItsTimingShowsItShort) {
+  const std::set<std::string> long_ones{"B.d"};
+  auto first = plan_shards(six(), 2, {}, long_ones);
+  ASSERT_EQ(first.size(), 3u) << "two shards for the others, one for the long test";
+  EXPECT_EQ(first[0], (std::vector<std::string>{"A.a", "B.c", "C.f"}));
+  EXPECT_EQ(first[1], (std::vector<std::string>{"A.b", "C.e"}));
+  EXPECT_EQ(first[2], (std::vector<std::string>{"B.d"}));
+
+  // It took 35 s (Windows' loader pool): alone again, and the others are dealt by their times.
+  Timings windows{{"A.a", 2.0}, {"A.b", 0.1}, {"B.c", 2.0}, {"B.d", 35.0}, {"C.e", 0.1}, {"C.f", 0.3}};
+  auto again = plan_shards(six(), 2, windows, long_ones);
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_EQ(again.back(), (std::vector<std::string>{"B.d"}));
+  for (std::size_t i = 0; i + 1 < again.size(); ++i)
+    EXPECT_EQ(std::count(again[i].begin(), again[i].end(), "B.d"), 0);
+  EXPECT_TRUE(runs_alone("B.d", six(), windows, long_ones));
+
+  // It took 0.2 s (Wine: no loader pool), less than the longest other test: dealt like any other,
+  // no extra suite process.
+  Timings wine = windows;
+  wine["B.d"] = 0.2;
+  auto quick = plan_shards(six(), 2, wine, long_ones);
+  EXPECT_EQ(quick.size(), 2u);
+  EXPECT_EQ(quick, plan_shards(six(), 2, wine)) << "dealt exactly as without the hint";
+  EXPECT_FALSE(runs_alone("B.d", six(), wine, long_ones));
+  // A hint for a test the run does not have (a filter) changes nothing.
+  EXPECT_EQ(plan_shards(six(), 2, {}, {"Z.z"}), plan_shards(six(), 2, {}));
 }
 
 TEST(Schedule, ExactFilterNamesEveryTest) {

@@ -553,6 +553,61 @@ DWORD thread_count() {
   return n;
 }
 
+// The ids of this process's threads other than the caller, in a Toolhelp snapshot (empty if none
+// could be taken).
+std::vector<DWORD> other_threads() {
+  std::vector<DWORD> tids;
+  HANDLE snap = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+  if (snap == INVALID_HANDLE_VALUE) return tids;
+  THREADENTRY32 te{};
+  te.dwSize = sizeof te;
+  for (BOOL ok = Thread32First(snap, &te); ok; ok = Thread32Next(snap, &te))
+    if (te.th32OwnerProcessID == GetCurrentProcessId() && te.th32ThreadID != GetCurrentThreadId())
+      tids.push_back(te.th32ThreadID);
+  CloseHandle(snap);
+  return tids;
+}
+
+// become-last-thread: until ThreadAmILastThread says yes, or kLastThreadWaitMs have passed, open
+// the other threads of the snapshot with SYNCHRONIZE and wait for them all to end (the loader's
+// thread-pool workers of Windows 10 and later idle out after about 30 s); then look again, as a
+// new one may have started meanwhile. A thread listed but gone before it is opened needs no wait.
+// When the system says others remain but the snapshot lists none (one is starting or ending), it
+// looks again after 10 ms on an event nobody sets. Reports `last-thread`: `last` (yes; no at the
+// deadline; unknown when the system cannot tell), `waited_for` (the distinct threads it waited
+// for), `left` (other threads listed at the end) and `ms` (how long it took).
+void become_last_thread() {
+  const ULONGLONG start = GetTickCount64();
+  const ULONGLONG deadline = start + kLastThreadWaitMs;
+  HANDLE pause = CreateEventW(nullptr, TRUE, FALSE, nullptr);
+  std::vector<DWORD> waited_for;
+  std::string last = am_i_last_thread();
+  while (last == "no" && GetTickCount64() < deadline) {
+    std::vector<HANDLE> handles;
+    for (DWORD tid : other_threads()) {
+      if (handles.size() == MAXIMUM_WAIT_OBJECTS) break;  // the rest in the next round
+      HANDLE h = OpenThread(SYNCHRONIZE, FALSE, tid);
+      if (h == nullptr) continue;
+      handles.push_back(h);
+      if (std::find(waited_for.begin(), waited_for.end(), tid) == waited_for.end()) waited_for.push_back(tid);
+    }
+    const ULONGLONG now = GetTickCount64();
+    const DWORD remaining = now < deadline ? static_cast<DWORD>(deadline - now) : 0;
+    if (!handles.empty())
+      WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(), TRUE, remaining);
+    else if (pause)
+      WaitForSingleObject(pause, std::min<DWORD>(remaining, 10));
+    for (HANDLE h : handles) CloseHandle(h);
+    last = am_i_last_thread();
+  }
+  if (pause) CloseHandle(pause);
+  const auto left = last == "yes" ? std::size_t{0} : other_threads().size();
+  report::emit("last-thread", {{"last", last},
+                               {"waited_for", waited_for.size()},
+                               {"left", left},
+                               {"ms", GetTickCount64() - start}});
+}
+
 std::optional<DWORD> run(const Block& block);
 
 DWORD WINAPI thread_main(void* block) {
@@ -614,6 +669,9 @@ std::optional<DWORD> run(const Block& block) {
                                        {"last_thread", am_i_last_thread()}, {"threads", thread_count()}});
         TerminateThread(GetCurrentThread(), step.number);
         report::emit("error", {{"what", "TerminateThread"}, {"error", GetLastError()}});
+        break;
+      case Op::BecomeLastThread:
+        become_last_thread();
         break;
       case Op::Crash: {
         report::emit("about-to-exit", {{"how", "crash"},
@@ -738,7 +796,7 @@ std::optional<DWORD> run(const Block& block) {
   actor::usage_error("actor-console", message,
       "usage: actor-console [--report HANDLE] VERB...\n"
       "verbs: ready | mark NAME | return N | exit-process N | exit-thread N | terminate-self N\n"
-      "       terminate-thread N\n"
+      "       terminate-thread N | become-last-thread\n"
       "       crash av | crash div0 | crash raise CODE | crash stack-overflow | crash fail-fast\n"
       "       abort | unhandled-filter | thread [ VERB... ] | spawn [ VERB... ] | spawn-breakaway [ VERB... ]\n"
       "       spawn-leak-thread [ VERB... ]\n"

@@ -124,6 +124,7 @@ constexpr SimpleVerb kSimpleVerbs[] = {
     {"exit-thread", Op::ExitThread, Operand::Number},
     {"terminate-self", Op::TerminateSelf, Operand::Number},
     {"terminate-thread", Op::TerminateThreadSelf, Operand::Number},
+    {"become-last-thread", Op::BecomeLastThread, Operand::None},
     {"wait-forever", Op::WaitForever, Operand::None},
     {"wait-pid", Op::WaitPid, Operand::Number},
     {"wait-parent", Op::WaitParent, Operand::None},

@@ -188,8 +188,8 @@ const std::vector<MutantInfo>& mutants() {
       {Mutant::exitprocess_caller_signaled_first, "exitprocess-caller-signaled-first",
        "exitprocess.caller-signaled-after-detach",
        "the thread that calls ExitProcess is signaled before the DLLs get DLL_PROCESS_DETACH"},
-      {Mutant::exitprocess_status_set_first, "exitprocess-status-set-first", "exitprocess.status-set-after-detach",
-       "ExitProcess sets the exit code and signals the process before the DLLs get DLL_PROCESS_DETACH"},
+      {Mutant::exitprocess_signaled_first, "exitprocess-signaled-first", "exitprocess.signaled-after-detach",
+       "ExitProcess signals the process object before the DLLs get DLL_PROCESS_DETACH"},
       {Mutant::return_from_main_ends_only_main, "return-from-main-ends-only-main", "exitprocess.return-from-main",
        "returning from main ends only the main thread (ExitThread), the other threads run on"},
       {Mutant::exit_thread_no_detach, "exit-thread-no-detach", "thread-end.exit-thread-detach",
@@ -1162,6 +1162,27 @@ bool Model::run_micro(ThreadObj& t) {
       emit(t, "probe-sign", {{"during", m.text}, {"seen", p.sign}});
       break;
     case Micro::Kind::set_sign: p.sign = true; break;
+    case Micro::Kind::become_last: {
+      // The actor's become-last-thread: it waits for the process's other threads to end, for
+      // `ms` at most. The model starts no threads of its own (no loader pool), so only the
+      // actor's threads can keep it waiting.
+      std::size_t others = 0;
+      for (ObjectId o : p.threads)
+        if (o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated) ++others;
+      if (t.hold_until == 0) {
+        t.hold_until = now_ + m.ms;
+        t.wake_at = t.hold_until;
+        t.last_wait_others = others;
+      }
+      if (others > 0 && now_ < t.hold_until) return false;
+      emit(t, "last-thread", {{"last", others == 0 ? "yes" : "no"},
+                              {"waited_for", t.last_wait_others},
+                              {"left", others},
+                              {"ms", now_ + m.ms - t.hold_until}});
+      t.hold_until = 0;
+      t.wake_at.reset();
+      break;
+    }
     case Micro::Kind::guard_leave: t.guarded = false; break;
     case Micro::Kind::unload_probe: p.probe_loaded = false; break;
     case Micro::Kind::exit_process_locked: {
@@ -1170,8 +1191,10 @@ bool Model::run_micro(ThreadObj& t) {
       // The numbered steps of ExitProcess's remarks: 1-2, the other threads end without
       // DLL_THREAD_DETACH (exitprocess.no-thread-detach) and are signaled at once
       // (exitprocess.threads-signaled-before-detach); 3, DLL_PROCESS_DETACH; 4-8 in finish_exit: the
-      // calling thread is signaled (exitprocess.caller-signaled-after-detach), then the exit code
-      // is set and the process signaled (exitprocess.status-set-after-detach).
+      // calling thread is signaled (exitprocess.caller-signaled-after-detach), then the process
+      // (exitprocess.signaled-after-detach). The model sets the exit code with that last step, the
+      // documented order; Windows may set it before the DLLs run (at RtlExitUserProcess's first
+      // NtTerminateProcess(NULL, code)), which is why the suite only records what it reads then.
       const std::uint32_t code = m.code;
       t.micros.clear();
       log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
@@ -1194,10 +1217,7 @@ bool Model::run_micro(ThreadObj& t) {
             kill_thread(*other, mutant_ == Mutant::exitprocess_threads_code_zero ? 0 : code);
         }
       if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
-      if (mutant_ == Mutant::exitprocess_status_set_first) {
-        p.exit_code = code;
-        signal(p.id);
-      }
+      if (mutant_ == Mutant::exitprocess_signaled_first) signal(p.id);
       // The DLLs are called on this thread (the mutants: on a helper thread, or after a
       // DLL_THREAD_DETACH of the caller's own).
       ThreadObj* runner = &t;
@@ -1321,6 +1341,9 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
         for (ObjectId o : p.threads)
           if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
+      break;
+    case Op::BecomeLastThread:
+      t.micros.push_back({Micro::Kind::become_last, "", {}, "", verbs::kLastThreadWaitMs});
       break;
     case Op::TerminateThreadSelf: {
       const auto live = std::count_if(p.threads.begin(), p.threads.end(), [&](ObjectId o) {

@@ -239,6 +239,40 @@ TEST_F(Model6, GracefulTaskkillOfATreeAsksEveryProcess) {
   EXPECT_EQ(sys.exit_code(child.handle), gui_verbs::kQuitCode);
 }
 
+// become-last-thread waits for the process's other threads, in virtual time, and says how it ended:
+// at once when it is already alone; when the last other thread ends; "no" at its 45 s deadline.
+TEST_F(Model6, BecomeLastThreadWaitsForTheOtherThreadsBoundedly) {
+  auto alone = console({"become-last-thread", "ready", "wait-forever"});
+  auto at_once = of(alone, "last-thread");
+  ASSERT_EQ(at_once.size(), 1u);
+  EXPECT_EQ(at_once[0].text("last").value_or(""), "yes");
+  EXPECT_EQ(at_once[0].number("waited_for"), 0u);
+  EXPECT_EQ(at_once[0].number("ms"), 0u);
+
+  auto go = sys.create_event("worker-ends");
+  auto waits = console({"thread", "[", "wait-event", go.name, "exit-thread", "4", "]", "become-last-thread", "ready",
+                        "wait-forever"});
+  EXPECT_TRUE(of(waits, "last-thread").empty()) << "it did not wait for the worker";
+  const auto before = now();
+  sys.wait(waits.process, Deadline::in(1000ms));  // a second passes: the worker still waits
+  ASSERT_TRUE(sys.set_event(go.handle));
+  ASSERT_TRUE(sys.await(waits, "ready", Deadline::in(1000ms), 0));
+  auto after_worker = of(waits, "last-thread");
+  ASSERT_EQ(after_worker.size(), 1u);
+  EXPECT_EQ(after_worker[0].text("last").value_or(""), "yes");
+  EXPECT_EQ(after_worker[0].number("waited_for"), 1u);
+  EXPECT_GE(after_worker[0].number("ms").value_or(0), 900u) << "it did not wait the second the worker waited";
+  EXPECT_GE(now() - before, 900u);
+
+  auto stuck = console({"thread", "[", "wait-forever", "]", "become-last-thread", "ready", "wait-forever"});
+  ASSERT_TRUE(sys.await(stuck, "ready", Deadline::in(milliseconds(verbs::kLastThreadWaitMs + 1000)), 0));
+  auto deadline = of(stuck, "last-thread");
+  ASSERT_EQ(deadline.size(), 1u);
+  EXPECT_EQ(deadline[0].text("last").value_or(""), "no");
+  EXPECT_EQ(deadline[0].number("left"), 1u);
+  EXPECT_EQ(deadline[0].number("ms"), std::uint64_t{verbs::kLastThreadWaitMs});
+}
+
 TEST_F(Model6, EveryNewMutantIsListedOnce) {
   std::set<std::string_view> names;
   for (const auto& m : mutants()) {

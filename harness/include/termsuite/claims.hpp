@@ -44,10 +44,13 @@ enum class EvidenceGrade {
   windows_observed,  // the documentation does not (or only in part); the evidence entries name what
                      // shows Windows doing it: Wine/ReactOS tests that pass on Windows, conhost's
                      // source, public measurements
-  unverified,        // neither: the suite establishes it
+  clones_agree,      // nothing shows Windows doing it, but the other implementations agree: ReactOS's
+                     // and Wine's code, a re-implementation's own tests (the .NET PAL's)
+  unverified,        // none of these: the suite establishes it
 };
 
-std::string_view to_string(EvidenceGrade grade);  // "documented", "windows-observed", "unverified"
+// "documented", "windows-observed", "clones-agree", "unverified"
+std::string_view to_string(EvidenceGrade grade);
 std::optional<EvidenceGrade> parse_evidence_grade(std::string_view text);
 
 struct Claim {
@@ -57,8 +60,10 @@ struct Claim {
   std::vector<ClaimSource> sources;
   std::vector<ClaimEvidence> evidence;
   std::vector<std::string> tests;  // GoogleTest names, "Suite.Name"
-  // A POSIX claim (area "posix") names the Windows claim it is the counterpart of; empty for the others.
+  // A POSIX claim (area "posix") names the Windows claim it is the counterpart of, and says in one
+  // or two sentences what the pair shows to differ between the two systems; empty for the others.
   std::string contrasts;
+  std::string difference;
 };
 
 // Whether a platform is asked a claim: the POSIX claims (area "posix") are asked of POSIX systems

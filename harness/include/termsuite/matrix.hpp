@@ -5,7 +5,7 @@
 //
 // Rows are the claims, grouped by area in catalog order; columns are the platforms sorted by id,
 // Windows and Wine first, then the POSIX systems, the simulator last. A cell holds the claim's status on that platform, the worst outcome of its
-// tests (pass < xfail < SKIP < XPASS < TIMEOUT < FAIL), or "not run" when the platform has no
+// tests (pass < xfail < SKIP < INCONCLUSIVE < XPASS < TIMEOUT < FAIL), or "not run" when the platform has no
 // result for it, or "n/a" when the platform is not asked the claim (claim_applies: a POSIX claim on
 // Windows, a Windows claim on a POSIX system). A "Windows vs POSIX" table follows: each POSIX claim
 // beside the Windows claim it contrasts with, and their statuses. The output depends on the inputs alone (no clock, no host, no directory order),
@@ -42,7 +42,8 @@ struct MatrixColumn {
 // A claim's status on one platform: the worst outcome of its tests; nullopt when none ran there.
 std::optional<Outcome> claim_status(const MatrixColumn& column, std::string_view claim_id);
 
-// The word a status is shown with: "pass", "xfail", "FAIL", "TIMEOUT", "XPASS", "SKIP", "not run".
+// The word a status is shown with: "pass", "xfail", "FAIL", "TIMEOUT", "XPASS", "SKIP", "INCONCLUSIVE",
+// "not run".
 std::string_view status_word(std::optional<Outcome> status);
 
 // Reads every *.json directly in `results_dir` (not its subfolders), and for each the expectations

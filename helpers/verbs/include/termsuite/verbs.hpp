@@ -40,6 +40,9 @@ enum class Op {
   RemoveCtrlHandler,  // remove-ctrl-handler MODE: SetConsoleCtrlHandler(handler of `ctrl`, FALSE)
   // Ending one thread without ExitThread.
   TerminateThreadSelf,  // terminate-thread N: TerminateThread(GetCurrentThread(), N)
+  // become-last-thread: wait (kLastThreadWaitMs at most) until the running thread is the process's
+  // last one (the other threads, system-started ones too, have ended); report `last-thread`
+  BecomeLastThread,
 };
 enum class CrashKind { AccessViolation, DivideByZero, Raise, StackOverflow, FailFast };
 
@@ -52,6 +55,9 @@ enum class CtrlMode { ReturnTrue, ReturnFalse, Exit, Hold };
 
 inline constexpr std::uint32_t kCtrlExitCode = 0x43;       // ctrl-handler exit: exit(0x43)
 inline constexpr std::uint32_t kCtrlHoldMs = 20'000;       // ctrl-handler hold: the bounded wait
+// become-last-thread's deadline: Windows 10 and later start loader thread-pool workers before main,
+// which idle about 30 s before they leave.
+inline constexpr std::uint32_t kLastThreadWaitMs = 45'000;
 inline constexpr std::uint32_t kStatusControlCExit = 0xC000013A;  // STATUS_CONTROL_C_EXIT
 
 // Console control event types (the HandlerRoutine's dwCtrlType).

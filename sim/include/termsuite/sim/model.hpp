@@ -135,7 +135,7 @@ enum class Mutant {
   exitprocess_sends_thread_detach,      // exitprocess.no-thread-detach
   exitprocess_threads_signaled_late,    // exitprocess.threads-signaled-before-detach
   exitprocess_caller_signaled_first,    // exitprocess.caller-signaled-after-detach
-  exitprocess_status_set_first,         // exitprocess.status-set-after-detach
+  exitprocess_signaled_first,           // exitprocess.signaled-after-detach
   return_from_main_ends_only_main,      // exitprocess.return-from-main
   exit_thread_no_detach,                // thread-end.exit-thread-detach
   exit_thread_code_zero,                // thread-end.code-replaces-still-active
@@ -226,6 +226,7 @@ struct Micro {
     ctrl_default,         // no handler returned TRUE: the default handler, for event `code`
     ctrl_done,            // a handler returned TRUE for event `code`
     guard_leave,          // the thread leaves a guarded frame (guarded-wait): its handler has run
+    become_last,          // become-last-thread: wait (`ms` at most) until no other thread of the process runs
   };
   // Positional, as the steps are written ({kind, ev, fields, text, ms, code}); what is left out
   // is empty.
@@ -281,6 +282,7 @@ struct ThreadObj {
   std::deque<Micro> micros;               // to run before the next verb
   std::optional<std::uint64_t> wake_at;   // when a timed block (hold, wait) ends
   std::uint64_t hold_until = 0;
+  std::size_t last_wait_others = 0;       // become-last-thread: the other threads it found running
   std::string done_ev;                    // what a finished object wait reports
   nlohmann::json done_fields;
   int dll_inside_max = 0;                 // highest count of threads in DllMain during this call

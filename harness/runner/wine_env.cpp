@@ -409,7 +409,7 @@ void WineEnv::log_line(const fs::path& log, const std::string& text) const {
 
 void WineEnv::ensure_server() {
   const auto s = find_server();
-  if (s.pid) {
+  if (s.pid && !s.exe.empty()) {  // (no exe: the holder is exiting; start_server waits for it)
     std::string why;
     if (!server_is_ours(s, why)) stop_foreign_server(s, why);
     else if (accepting_clients(s.pid)) return;  // up: the common case
@@ -455,14 +455,14 @@ void WineEnv::start_server() {
     Server holder;
     poll_until(deadline, [&] {
       holder = find_server();
-      return !holder.pid || accepting_clients(holder.pid);
+      return !holder.pid || (accepting_clients(holder.pid) && !holder.exe.empty());
     });
     throw_if_interrupted();
     if (!holder.pid) {
       log_line(log, "exit 2: another server held the lock, and has exited since: starting again");
       continue;
     }
-    if (accepting_clients(holder.pid)) {
+    if (accepting_clients(holder.pid) && !holder.exe.empty()) {
       std::string why;
       log_line(log, fmt::format("exit 2: pid {} ({}) holds the lock and accepts clients: using it", holder.pid,
                                 holder.exe.string()));
@@ -524,8 +524,14 @@ void WineEnv::stop_foreign_server(const Server& s, const std::string& why) {
                      "stopping it and starting ours\n",
              prefix_.string(), why, s.pid, wine_.server.string());
   log_line(dir_ / "wineserver.log", fmt::format("pid {} runs {}, not {}: stopping it", s.pid, why, wine_.server.string()));
-  ::kill(s.pid, SIGINT);  // what `wineserver -k` sends: it ends its processes, then itself
-  if (!poll_until(Deadline::in(milliseconds(10'000)), [&] { return find_server().pid != s.pid; })) ::kill(s.pid, SIGKILL);
+  // `wineserver -k` stops whichever server holds the prefix's lock, of any Wine: it ends that
+  // server's processes, then the server itself.
+  Command k{wine_.server.string(), {"-k"}, {}, {}, {}};
+  for (auto& [key, v] : variables()) k.env[key] = v;
+  run(k, Deadline::in(milliseconds(15'000)), Output::discard);
+  if (!poll_until(Deadline::in(milliseconds(5'000)), [&] { return find_server().pid != s.pid; }) &&
+      find_server().pid == s.pid)
+    ::kill(s.pid, SIGKILL);
   poll_until(Deadline::in(milliseconds(5'000)), [&] { return find_server().pid != s.pid; });
 }
 

@@ -62,8 +62,8 @@ TEST_F(Children, JobKillOnClose) {
   ASSERT_TRUE(still_running(parent.process));
 
   sys().close(job);  // the last handle to the job
-  EXPECT_TRUE(ends(parent.process, "the parent in the closed job", milliseconds(2000)));
-  EXPECT_TRUE(ends(child.handle, "the child in the closed job", milliseconds(2000)));
+  EXPECT_TRUE(ends(parent.process, "the parent in the closed job"));
+  EXPECT_TRUE(ends(child.handle, "the child in the closed job"));
 }
 
 }  // namespace

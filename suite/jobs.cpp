@@ -149,8 +149,8 @@ TEST_F(Jobs, ClosingTheOuterJobEndsTheInnerJobsProcesses) {
   auto child = sys().open_process(child_pid);
   ASSERT_TRUE(child.handle) << "OpenProcess(child) failed: error " << child.error;
   sys().close(outer);
-  EXPECT_TRUE(ends(a.process, "the process of the inner job", milliseconds(2000)));
-  EXPECT_TRUE(ends(child.handle, "the child born in the inner job", milliseconds(2000)));
+  EXPECT_TRUE(ends(a.process, "the process of the inner job"));
+  EXPECT_TRUE(ends(child.handle, "the child born in the inner job"));
 }
 
 // Two processes of one job end one after the other: the port gets JOB_OBJECT_MSG_EXIT_PROCESS

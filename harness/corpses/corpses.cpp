@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <utility>
@@ -18,6 +19,7 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // ntdll, declared here (the SDK headers do not all carry these, and the layouts must be exact).
 
+constexpr ULONG kSystemProcessInformation = 5;
 constexpr ULONG kSystemHandleInformation = 16;
 constexpr ULONG kSystemExtendedHandleInformation = 64;
 constexpr ULONG kObjectTypeInformation = 2;
@@ -205,6 +207,98 @@ TypeAnswer object_type(NtQueryObjectFn query, HANDLE h) {
 // ---------------------------------------------------------------------------------------------
 // The scan.
 
+// Under Wine (its ntdll exports wine_get_version).
+bool under_wine() { return ntdll_function<void (*)()>("wine_get_version") != nullptr; }
+
+// Calls that reach into another process or one of its handles run on a worker thread, and the
+// scan waits for each at most `budget_ms`: a holder that is stuck, a handle whose cleanup a driver
+// holds up, must not hang the scan of a user's busy machine. A call that does not return in time
+// is left to its worker, which owns the call and everything the call writes (callers hand it
+// shared state by value); the scan says what it could not learn, and the next call gets a new
+// worker. The handoff is WaitOnAddress, so a call costs no more than the call itself.
+class Watchdog {
+ public:
+  explicit Watchdog(DWORD budget_ms) : budget_ms_(budget_ms) {}
+  ~Watchdog() { retire(); }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  DWORD budget_ms() const { return budget_ms_; }
+
+  // Runs `call` on the worker; false if it had not returned after the budget (it is then
+  // abandoned). Without a worker thread (CreateThread failed) the call runs here, unbounded.
+  bool run(std::function<void()> call) {
+    if (!worker_ && !start()) {
+      call();
+      return true;
+    }
+    Worker& w = *worker_;
+    w.call = std::move(call);
+    const LONG n = InterlockedIncrement(&w.posted);
+    WakeByAddressSingle(const_cast<LONG*>(&w.posted));
+    const ULONGLONG deadline = GetTickCount64() + budget_ms_;
+    for (;;) {
+      LONG done = InterlockedCompareExchange(&w.done, 0, 0);
+      if (done == n) return true;
+      const ULONGLONG now = GetTickCount64();
+      if (now >= deadline) {
+        retire();
+        return false;
+      }
+      WaitOnAddress(&w.done, &done, sizeof done, static_cast<DWORD>(deadline - now));
+    }
+  }
+
+ private:
+  struct Worker {
+    std::function<void()> call;
+    volatile LONG posted = 0;  // calls handed over
+    volatile LONG done = 0;    // calls returned
+    volatile LONG quit = 0;
+  };
+
+  static DWORD WINAPI loop(void* param) {
+    const std::shared_ptr<Worker> w = *static_cast<std::shared_ptr<Worker>*>(param);
+    delete static_cast<std::shared_ptr<Worker>*>(param);
+    LONG seen = 0;
+    for (;;) {
+      LONG posted;
+      while ((posted = InterlockedCompareExchange(&w->posted, 0, 0)) == seen)
+        WaitOnAddress(&w->posted, &seen, sizeof seen, INFINITE);
+      if (InterlockedCompareExchange(&w->quit, 0, 0)) return 0;
+      seen = posted;
+      w->call();
+      InterlockedExchange(&w->done, seen);
+      WakeByAddressAll(const_cast<LONG*>(&w->done));
+    }
+  }
+
+  bool start() {
+    worker_ = std::make_shared<Worker>();
+    auto* param = new std::shared_ptr<Worker>(worker_);
+    HANDLE thread = CreateThread(nullptr, 0, loop, param, 0, nullptr);
+    if (!thread) {
+      delete param;
+      worker_.reset();
+      return false;
+    }
+    CloseHandle(thread);
+    return true;
+  }
+
+  // Tells the worker to end once it is idle (at once, or when its call returns) and lets it go.
+  void retire() {
+    if (!worker_) return;
+    InterlockedExchange(&worker_->quit, 1);
+    InterlockedIncrement(&worker_->posted);
+    WakeByAddressSingle(const_cast<LONG*>(&worker_->posted));
+    worker_.reset();
+  }
+
+  DWORD budget_ms_;
+  std::shared_ptr<Worker> worker_;
+};
+
 enum class Life { alive, exited, undetermined };
 
 struct ProcState {
@@ -215,6 +309,7 @@ struct ProcState {
   std::string exit_code_error;
   std::string image, image_error;
   std::optional<std::uint64_t> creation;
+  DWORD open_error = 0;  // OpenProcess by id failed with this
 };
 
 // Whether the process behind `h` has exited. Signaled object = exited, whatever the exit code
@@ -255,11 +350,44 @@ struct HolderState {
   Owned handle;
   DWORD open_error = 0;
   std::string image, image_error;
+  bool stuck = false;  // a call into it did not answer: the rest of its handles are left alone
+};
+
+// What one handle turned out to be once duplicated into the scanner (filled on the worker).
+struct Dup {
+  HANDLE handle = nullptr;  // the duplicate, for a process or thread handle (closed by the scan)
+  DWORD error = 0;          // DuplicateHandle failed with this
+  TypeAnswer type;          // asked when the caller wanted it
+  std::uint32_t access = 0; // the duplicate's granted access (probe: the holder's, DUPLICATE_SAME_ACCESS)
+  DWORD process_error = 0, thread_error = 0;  // GetProcessId / GetThreadId on it, when its type is unknown
+  std::optional<HandleKind> kind;
+};
+
+// What a process or thread handle names (filled on the worker).
+struct Facts {
+  DWORD pid = 0, pid_error = 0;  // GetProcessId, or GetProcessIdOfThread
+  DWORD tid = 0, tid_error = 0;  // GetThreadId (threads)
+  DWORD wait = WAIT_FAILED, wait_error = 0;
+  bool times = false;
+  DWORD times_error = 0;
+  std::uint64_t exited_at = 0;  // the thread's exit time
+};
+
+// A process list entry (SYSTEM_PROCESS_INFORMATION, the fields the probe reads).
+struct ProcessListEntry {
+  ULONG NextEntryOffset;
+  ULONG NumberOfThreads;
+  LARGE_INTEGER Reserved[6];
+  CountedString ImageName;
+  LONG BasePriority;
+  HANDLE UniqueProcessId;
+  HANDLE InheritedFromUniqueProcessId;
+  ULONG HandleCount;
 };
 
 class Scanner {
  public:
-  explicit Scanner(const Options& options) : options_(options) {}
+  explicit Scanner(const Options& options) : options_(options), watch_(options.query_budget_ms) {}
 
   Scan run();
 
@@ -267,15 +395,25 @@ class Scanner {
   // Finds or adds the Unknown for (holder, kind, what, error) and counts one more handle.
   void unknown(std::uint32_t holder, const std::string& kind, std::optional<std::uint64_t> handle,
                const std::string& what, std::uint32_t error, const std::string& detail, std::uint64_t count = 1);
+  // The same for a call that did not answer in time.
+  void no_answer(std::uint32_t holder, const std::string& kind, std::optional<std::uint64_t> handle,
+                 const std::string& what);
   HolderState& holder(std::uint32_t pid);
   // State of the process with this id; `hint` is a handle to it when the caller has one.
-  ProcState& process(std::uint32_t pid, HANDLE hint, DWORD& open_error);
+  ProcState& process(std::uint32_t pid, HANDLE hint);
   void add_holder(const ProcState& st, std::uint32_t corpse_pid, Holder h);
-  void examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind, Owned dup);
+  // Duplicates `handle` out of its holder: `want` access (then the same access), or the same
+  // access and its type asked (typed). Bounded; nullopt if the call did not answer.
+  std::optional<Dup> duplicate(std::uint32_t holder_pid, HolderState& hs, std::uint64_t handle, DWORD want, bool typed);
+  void examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind, HANDLE dup);
   bool choose_list(NtQuerySystemInformationFn query);
   void learn_types(NtQueryObjectFn query_object);
+  void scan_list();
+  bool probe_tables(NtQuerySystemInformationFn query);
 
   Options options_;
+  Watchdog watch_;
+  NtQueryObjectFn query_object_ = nullptr;
   Scan s_;
   std::vector<Entry> entries_;
   HANDLE self_process_ = nullptr;  // our own handles, found in the list to learn type indexes
@@ -284,6 +422,7 @@ class Scanner {
   std::map<std::uint32_t, ProcState> processes_;
   std::map<std::uint32_t, Corpse> corpses_;
   std::map<std::uint32_t, std::map<std::string, std::uint64_t>> seen_types_;  // per-handle: index -> names
+  std::map<std::uint32_t, bool> holders_seen_;
 };
 
 void Scanner::unknown(std::uint32_t holder_pid, const std::string& kind, std::optional<std::uint64_t> handle,
@@ -307,48 +446,85 @@ void Scanner::unknown(std::uint32_t holder_pid, const std::string& kind, std::op
   it->count += count;
 }
 
+void Scanner::no_answer(std::uint32_t holder_pid, const std::string& kind, std::optional<std::uint64_t> handle,
+                        const std::string& what) {
+  unknown(holder_pid, kind, handle, what, WAIT_TIMEOUT,
+          fmt::format("the call did not return within {} ms: the handle was not examined, nor anything more of "
+                      "this holder",
+                      watch_.budget_ms()));
+}
+
 HolderState& Scanner::holder(std::uint32_t pid) {
   auto [it, inserted] = holders_.try_emplace(pid);
   HolderState& hs = it->second;
   if (!inserted) return hs;
-  HANDLE h = OpenProcess(PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
-  if (!h) h = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid);
-  if (!h) {
-    hs.open_error = GetLastError();
-    hs.image_error = fmt::format("OpenProcess failed: error {}", hs.open_error);
-    if (HANDLE q = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid)) {
-      std::tie(hs.image, hs.image_error) = image_of(q);
-      CloseHandle(q);
+  struct Opened {
+    HANDLE handle = nullptr;
+    DWORD error = 0;
+    std::string image, image_error;
+  };
+  auto r = std::make_shared<Opened>();
+  const bool answered = watch_.run([r, pid] {
+    HANDLE h = OpenProcess(PROCESS_DUP_HANDLE | PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
+    if (!h) h = OpenProcess(PROCESS_DUP_HANDLE, FALSE, pid);
+    if (!h) {
+      r->error = GetLastError();
+      r->image_error = fmt::format("OpenProcess failed: error {}", r->error);
+      if (HANDLE q = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid)) {
+        std::tie(r->image, r->image_error) = image_of(q);
+        CloseHandle(q);
+      }
+      return;
     }
+    r->handle = h;
+    std::tie(r->image, r->image_error) = image_of(h);
+  });
+  if (!answered) {
+    hs.open_error = WAIT_TIMEOUT;
+    hs.image_error = fmt::format("OpenProcess and QueryFullProcessImageName did not return within {} ms",
+                                 watch_.budget_ms());
+    hs.stuck = true;
     return hs;
   }
-  hs.handle = Owned(h);
-  std::tie(hs.image, hs.image_error) = image_of(h);
+  hs.handle = Owned(r->handle);
+  hs.open_error = r->error;
+  hs.image = r->image;
+  hs.image_error = r->image_error;
   return hs;
 }
 
-ProcState& Scanner::process(std::uint32_t pid, HANDLE hint, DWORD& open_error) {
-  open_error = 0;
+ProcState& Scanner::process(std::uint32_t pid, HANDLE hint) {
   auto it = processes_.find(pid);
   if (it != processes_.end() && it->second.life != Life::undetermined) return it->second;
   if (it == processes_.end()) it = processes_.try_emplace(pid).first;
   ProcState& st = it->second;
-  if (hint) {
-    HANDLE copy = nullptr;
-    if (DuplicateHandle(GetCurrentProcess(), hint, GetCurrentProcess(), &copy, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
-      st.handle = Owned(copy);
-      assess(st, copy);
-      if (st.life != Life::undetermined) return st;
-    }
-  }
   // By id: a handle of ours (the duplicate being examined) holds the object, so the id still names
   // it. For a thread's process the caller checks creation times as well.
-  if (HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid)) {
-    st.handle = Owned(h);
-    assess(st, h);
-  } else {
-    open_error = GetLastError();
+  auto r = std::make_shared<ProcState>();
+  // A copy of the caller's handle, made here (a handle of this process: it does not wait on
+  // anyone) and given to the call, which owns it.
+  HANDLE copy = nullptr;
+  if (hint) DuplicateHandle(GetCurrentProcess(), hint, GetCurrentProcess(), &copy, 0, FALSE, DUPLICATE_SAME_ACCESS);
+  const bool answered = watch_.run([r, pid, copy] {
+    if (copy) {
+      r->handle = Owned(copy);
+      assess(*r, copy);
+      if (r->life != Life::undetermined) return;
+    }
+    if (HANDLE h = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE, FALSE, pid)) {
+      r->handle = Owned(h);
+      assess(*r, h);
+    } else {
+      r->open_error = GetLastError();
+    }
+  });
+  if (!answered) {
+    st.life = Life::undetermined;
+    st.undetermined_why = fmt::format("asking it did not return within {} ms", watch_.budget_ms());
+    st.open_error = WAIT_TIMEOUT;
+    return st;
   }
+  st = std::move(*r);
   return st;
 }
 
@@ -365,7 +541,64 @@ void Scanner::add_holder(const ProcState& st, std::uint32_t corpse_pid, Holder h
   c.holders.push_back(std::move(h));
 }
 
-void Scanner::examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind, Owned dup) {
+std::optional<Dup> Scanner::duplicate(std::uint32_t holder_pid, HolderState& hs, std::uint64_t handle, DWORD want,
+                                      bool typed) {
+  auto r = std::make_shared<Dup>();
+  const HANDLE from = hs.handle.get();
+  const auto source = reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(handle));
+  // Wine's server detaches the process that closes a handle to a console connection (a "Device")
+  // from its own console, whoever holds the original (server/console.c,
+  // console_connection_close_handle): under Wine such a duplicate is kept, never closed.
+  const bool keep_devices = under_wine();
+  const auto query_object = query_object_;
+  const bool answered = watch_.run([r, from, source, want, typed, keep_devices, query_object] {
+    HANDLE dup = nullptr;
+    if (!typed) {
+      if (!DuplicateHandle(from, source, GetCurrentProcess(), &dup, want, FALSE, 0) &&
+          !DuplicateHandle(from, source, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+        r->error = GetLastError();
+        return;
+      }
+      r->handle = dup;
+      return;
+    }
+    if (!DuplicateHandle(from, source, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
+      r->error = GetLastError();
+      return;
+    }
+    r->type = object_type(query_object, dup);
+    if (query_object) {
+      ULONG basic[14] = {};  // OBJECT_BASIC_INFORMATION: Attributes, then GrantedAccess
+      if (query_object(dup, 0 /* ObjectBasicInformation */, basic, sizeof basic, nullptr) >= 0) r->access = basic[1];
+    }
+    if (r->type.status >= 0) {
+      if (r->type.name == "Process") r->kind = HandleKind::process;
+      else if (r->type.name == "Thread") r->kind = HandleKind::thread;
+    } else if (GetProcessId(dup)) {
+      r->kind = HandleKind::process;
+    } else {
+      r->process_error = GetLastError();
+      if (GetThreadId(dup)) r->kind = HandleKind::thread;
+      else r->thread_error = GetLastError();
+    }
+    if (r->kind) {
+      r->handle = dup;
+      return;
+    }
+    // Not a process or thread: let it go here, where a close that a driver holds up is bounded.
+    if (!(keep_devices && r->type.name == "Device")) CloseHandle(dup);
+  });
+  if (!answered) {
+    hs.stuck = true;
+    hs.handle.release();  // the abandoned call may still use it: never closed
+    return std::nullopt;
+  }
+  (void)holder_pid;
+  return *r;
+}
+
+void Scanner::examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind, HANDLE dup_handle) {
+  Owned dup(dup_handle);
   const HolderState& hs = holder(holder_pid);
   Holder h;
   h.pid = holder_pid;
@@ -375,19 +608,43 @@ void Scanner::examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind,
   h.kind = kind;
   h.granted_access = e.access;
 
-  if (kind == HandleKind::process) {
-    ++s_.process_handles;
-    const DWORD pid = GetProcessId(dup.get());
-    if (!pid) {
-      unknown(holder_pid, "process", e.handle, "GetProcessId", GetLastError(),
-              "which process the handle names is not known");
+  auto f = std::make_shared<Facts>();
+  const HANDLE target = dup.get();
+  const bool answered = watch_.run([f, target, kind] {
+    if (kind == HandleKind::process) {
+      f->pid = GetProcessId(target);
+      if (!f->pid) f->pid_error = GetLastError();
       return;
     }
-    DWORD open_error = 0;
-    ProcState& st = process(pid, dup.get(), open_error);
+    f->tid = GetThreadId(target);
+    if (!f->tid) f->tid_error = GetLastError();
+    f->pid = GetProcessIdOfThread(target);
+    if (!f->pid) f->pid_error = GetLastError();
+    f->wait = WaitForSingleObject(target, 0);
+    if (f->wait == WAIT_FAILED) f->wait_error = GetLastError();
+    FILETIME created{}, exited{}, kernel{}, user{};
+    f->times = GetThreadTimes(target, &created, &exited, &kernel, &user) != FALSE;
+    if (f->times) f->exited_at = filetime_value(exited);
+    else f->times_error = GetLastError();
+  });
+  const char* kind_text = kind == HandleKind::process ? "process" : "thread";
+  if (!answered) {
+    dup.release();  // the abandoned call may still use it
+    holders_.at(holder_pid).stuck = true;
+    no_answer(holder_pid, kind_text, e.handle, "GetProcessId/GetThreadId/WaitForSingleObject");
+    return;
+  }
+
+  if (kind == HandleKind::process) {
+    ++s_.process_handles;
+    if (!f->pid) {
+      unknown(holder_pid, "process", e.handle, "GetProcessId", f->pid_error, "which process the handle names is not known");
+      return;
+    }
+    ProcState& st = process(f->pid, dup.get());
     if (st.life == Life::undetermined) {
-      unknown(holder_pid, "process", e.handle, "exit state", open_error,
-              fmt::format("whether process {} has exited is not known: {}", pid,
+      unknown(holder_pid, "process", e.handle, "exit state", st.open_error,
+              fmt::format("whether process {} has exited is not known: {}", f->pid,
                           st.undetermined_why.empty() ? "OpenProcess by id failed" : st.undetermined_why));
       return;
     }
@@ -395,30 +652,27 @@ void Scanner::examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind,
       ++s_.live_targets;
       return;
     }
-    add_holder(st, pid, std::move(h));
+    add_holder(st, f->pid, std::move(h));
     return;
   }
 
   ++s_.thread_handles;
-  const DWORD tid = GetThreadId(dup.get());
-  const DWORD tid_error = tid ? 0 : GetLastError();
-  const DWORD pid = GetProcessIdOfThread(dup.get());
+  const DWORD tid = f->tid;
+  const DWORD pid = f->pid;
   if (!pid) {
-    unknown(holder_pid, "thread", e.handle, "GetProcessIdOfThread", GetLastError(),
+    unknown(holder_pid, "thread", e.handle, "GetProcessIdOfThread", f->pid_error,
             "which process the thread belongs to is not known");
     return;
   }
   if (tid) h.thread_id = tid;
-  else unknown(holder_pid, "thread", e.handle, "GetThreadId", tid_error, "the thread's id is not known");
-  const DWORD tw = WaitForSingleObject(dup.get(), 0);
-  const DWORD tw_error = tw == WAIT_FAILED ? GetLastError() : tw;
-  if (tw == WAIT_OBJECT_0) h.thread_exited = true;
-  else if (tw == WAIT_TIMEOUT) h.thread_exited = false;
+  else unknown(holder_pid, "thread", e.handle, "GetThreadId", f->tid_error, "the thread's id is not known");
+  const DWORD tw_error = f->wait == WAIT_FAILED ? f->wait_error : f->wait;
+  if (f->wait == WAIT_OBJECT_0) h.thread_exited = true;
+  else if (f->wait == WAIT_TIMEOUT) h.thread_exited = false;
 
-  DWORD open_error = 0;
-  ProcState& st = process(pid, nullptr, open_error);
+  ProcState& st = process(pid, nullptr);
   if (st.life == Life::undetermined) {
-    unknown(holder_pid, "thread", e.handle, open_error ? "OpenProcess(thread's process)" : "exit state", open_error,
+    unknown(holder_pid, "thread", e.handle, st.open_error ? "OpenProcess(thread's process)" : "exit state", st.open_error,
             fmt::format("whether process {} (of thread {}) has exited is not known{}{}", pid, tid,
                         st.undetermined_why.empty() ? "" : ": ", st.undetermined_why));
     return;
@@ -437,13 +691,12 @@ void Scanner::examine(std::uint32_t holder_pid, const Entry& e, HandleKind kind,
     return;
   }
   if (*h.thread_exited) {
-    FILETIME created{}, exited{}, kernel{}, user{};
-    if (!GetThreadTimes(dup.get(), &created, &exited, &kernel, &user) || !st.creation) {
-      unknown(holder_pid, "thread", e.handle, "GetThreadTimes/GetProcessTimes", GetLastError(),
+    if (!f->times || !st.creation) {
+      unknown(holder_pid, "thread", e.handle, "GetThreadTimes/GetProcessTimes", f->times ? 0 : f->times_error,
               fmt::format("cannot check that process {} opened by id is thread {}'s own process", pid, tid));
       return;
     }
-    if (*st.creation > filetime_value(exited)) {
+    if (*st.creation > f->exited_at) {
       unknown(holder_pid, "thread", e.handle, "creation/exit times", 0,
               fmt::format("process {} was created after thread {} exited: the id names another process, the "
                           "thread's own process is gone",
@@ -474,7 +727,14 @@ bool Scanner::choose_list(NtQuerySystemInformationFn query) {
   std::vector<std::string> failures;
   for (const Try& t : tries) {
     if (options_.info_class && options_.info_class != t.cls) continue;
-    List list = query_list(query, t.cls);
+    auto answer = std::make_shared<List>();
+    const ULONG cls = t.cls;
+    if (!watch_.run([answer, query, cls] { *answer = query_list(query, cls); })) {
+      failures.push_back(fmt::format("NtQuerySystemInformation({}={}) did not return within {} ms", t.name, t.cls,
+                                     watch_.budget_ms()));
+      continue;
+    }
+    List& list = *answer;
     if (!list.ok) {
       failures.push_back(fmt::format("NtQuerySystemInformation({}={}) returned {}", t.name, t.cls, status_hex(list.status)));
       continue;
@@ -557,30 +817,9 @@ void Scanner::learn_types(NtQueryObjectFn query_object) {
                                          p.value_or(0)));
 }
 
-Scan Scanner::run() {
-  const auto started = std::chrono::steady_clock::now();
-  s_.scanner_pid = GetCurrentProcessId();
-  s_.holder_filter = options_.holder;
-
-  auto query = ntdll_function<NtQuerySystemInformationFn>("NtQuerySystemInformation");
-  auto query_object = ntdll_function<NtQueryObjectFn>("NtQueryObject");
-  if (!query) {
-    s_.unavailable_reason = "ntdll.dll exports no NtQuerySystemInformation";
-    return std::move(s_);
-  }
-  // Our own process and thread handles: real handle values to find in the list.
-  DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), GetCurrentProcess(), &self_process_,
-                  PROCESS_QUERY_LIMITED_INFORMATION, FALSE, 0);
-  DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &self_thread_,
-                  THREAD_QUERY_LIMITED_INFORMATION, FALSE, 0);
-  Owned own_process(self_process_), own_thread(self_thread_);
-
-  if (!choose_list(query)) return std::move(s_);
-  learn_types(query_object);
-  s_.available = true;
-
+// The system handle list's entries, each duplicated out of its holder and examined.
+void Scanner::scan_list() {
   const bool by_index = s_.types.method == "ObjectTypeIndex";
-  std::map<std::uint32_t, bool> holders_seen;
   for (const Entry& e : entries_) {
     const auto holder_pid = static_cast<std::uint32_t>(e.pid);
     if (holder_pid == s_.scanner_pid) continue;
@@ -591,71 +830,190 @@ Scan Scanner::run() {
       else if (e.type == *s_.types.thread_index) kind = HandleKind::thread;
       else continue;
     }
+    const std::string kind_text = kind ? (*kind == HandleKind::process ? "process" : "thread") : "process-or-thread";
     HolderState& hs = holder(holder_pid);
+    if (hs.stuck) {
+      no_answer(holder_pid, kind_text, e.handle, "OpenProcess(PROCESS_DUP_HANDLE)");
+      continue;
+    }
     if (!hs.handle) {
-      unknown(holder_pid, kind ? (*kind == HandleKind::process ? "process" : "thread") : "process-or-thread",
-              kind ? std::optional<std::uint64_t>(e.handle) : std::nullopt, "OpenProcess(PROCESS_DUP_HANDLE)",
-              hs.open_error,
+      unknown(holder_pid, kind_text, kind ? std::optional<std::uint64_t>(e.handle) : std::nullopt,
+              "OpenProcess(PROCESS_DUP_HANDLE)", hs.open_error,
               kind ? "these handles were not examined" : "this holder's handles were not examined");
       continue;
     }
-    holders_seen[holder_pid] = true;
-    const auto source = reinterpret_cast<HANDLE>(static_cast<std::uintptr_t>(e.handle));
-    HANDLE dup = nullptr;
-    if (kind) {
-      const DWORD want = *kind == HandleKind::process ? (PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE)
+    holders_seen_[holder_pid] = true;
+    const DWORD want = !kind ? 0
+                       : *kind == HandleKind::process ? (PROCESS_QUERY_LIMITED_INFORMATION | SYNCHRONIZE)
                                                       : (THREAD_QUERY_LIMITED_INFORMATION | SYNCHRONIZE);
-      if (!DuplicateHandle(hs.handle.get(), source, GetCurrentProcess(), &dup, want, FALSE, 0) &&
-          !DuplicateHandle(hs.handle.get(), source, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
-        const DWORD error = GetLastError();
-        unknown(holder_pid, *kind == HandleKind::process ? "process" : "thread", e.handle, "DuplicateHandle", error,
-                std::string("the handle could not be duplicated: its target is not known") + closed_hint(error));
+    auto dup = duplicate(holder_pid, hs, e.handle, want, !kind);
+    if (!dup) {
+      no_answer(holder_pid, kind_text, e.handle, "DuplicateHandle");
+      continue;
+    }
+    if (!dup->handle && dup->error) {
+      unknown(holder_pid, kind_text, e.handle, "DuplicateHandle", dup->error,
+              std::string(kind ? "the handle could not be duplicated: its target is not known"
+                               : "the handle could not be duplicated: whether it is a process or thread handle is "
+                                 "not known") +
+                  closed_hint(dup->error));
+      continue;
+    }
+    if (!kind) {
+      if (dup->type.status >= 0)
+        ++seen_types_[e.type][fmt::format("{} (TypeIndex {})", dup->type.name, dup->type.index)];
+      kind = dup->kind;
+      if (!kind) {
+        if (dup->type.status < 0 && (dup->process_error == ERROR_ACCESS_DENIED || dup->thread_error == ERROR_ACCESS_DENIED))
+          unknown(holder_pid, "process-or-thread", e.handle, "NtQueryObject(ObjectTypeInformation)",
+                  static_cast<std::uint32_t>(dup->type.status),
+                  "type unknown and GetProcessId/GetThreadId were denied: it may be a process or thread handle");
         continue;
       }
-      examine(holder_pid, e, *kind, Owned(dup));
-      continue;
     }
-    // Per handle: duplicate and ask the object its type.
-    if (!DuplicateHandle(hs.handle.get(), source, GetCurrentProcess(), &dup, 0, FALSE, DUPLICATE_SAME_ACCESS)) {
-      const DWORD error = GetLastError();
-      unknown(holder_pid, "process-or-thread", e.handle, "DuplicateHandle", error,
-              std::string("the handle could not be duplicated: whether it is a process or thread handle is not "
-                          "known") +
-                  closed_hint(error));
-      continue;
-    }
-    Owned owned(dup);
-    const TypeAnswer a = object_type(query_object, dup);
-    if (a.status >= 0) {
-      ++seen_types_[e.type][fmt::format("{} (TypeIndex {})", a.name, a.index)];
-      if (a.name == "Process") examine(holder_pid, e, HandleKind::process, std::move(owned));
-      else if (a.name == "Thread") examine(holder_pid, e, HandleKind::thread, std::move(owned));
-      continue;
-    }
-    if (GetProcessId(dup)) {
-      examine(holder_pid, e, HandleKind::process, std::move(owned));
-      continue;
-    }
-    const DWORD perr = GetLastError();
-    if (GetThreadId(dup)) {
-      examine(holder_pid, e, HandleKind::thread, std::move(owned));
-      continue;
-    }
-    const DWORD terr = GetLastError();
-    if (perr == ERROR_ACCESS_DENIED || terr == ERROR_ACCESS_DENIED)
-      unknown(holder_pid, "process-or-thread", e.handle, "NtQueryObject(ObjectTypeInformation)",
-              static_cast<std::uint32_t>(a.status),
-              "type unknown and GetProcessId/GetThreadId were denied: it may be a process or thread handle");
+    examine(holder_pid, e, *kind, dup->handle);
   }
-  s_.holders_examined = holders_seen.size();
+}
+
+// Wine's server crashes on the system handle list whenever a process of the session has an empty
+// handle table, as each process has from its creation until its first handle (and a client that
+// has connected but not yet asked anything): server/handle.c, enum_handles, walks its table with
+// an unsigned index up to `last`, which is -1 then, past the end of the table. So under Wine the
+// list is never asked: each process's table is probed instead, every handle value up to the
+// table's size, which Wine reports as SYSTEM_PROCESS_INFORMATION.HandleCount
+// (server/process.c, list_processes: get_handle_table_count).
+bool Scanner::probe_tables(NtQuerySystemInformationFn query) {
+  struct Table {
+    std::uint32_t pid = 0;
+    std::uint32_t size = 0;
+  };
+  struct Answer {
+    LONG status = 0;
+    std::vector<Table> tables;
+  };
+  auto answer = std::make_shared<Answer>();
+  const bool answered = watch_.run([answer, query] {
+    std::vector<ULONG_PTR> buffer(256 * 1024 / sizeof(ULONG_PTR));
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      ULONG returned = 0;
+      const ULONG bytes = static_cast<ULONG>(buffer.size() * sizeof(ULONG_PTR));
+      answer->status = query(kSystemProcessInformation, buffer.data(), bytes, &returned);
+      if (answer->status == kStatusInfoLengthMismatch || answer->status == kStatusBufferTooSmall) {
+        buffer.assign(std::max<std::size_t>(std::size_t{bytes} * 2, std::size_t{returned} + 64 * 1024) / sizeof(ULONG_PTR) + 1, 0);
+        continue;
+      }
+      if (answer->status < 0) return;
+      const auto* base = reinterpret_cast<const unsigned char*>(buffer.data());
+      for (std::size_t offset = 0;;) {
+        const auto* p = reinterpret_cast<const ProcessListEntry*>(base + offset);
+        answer->tables.push_back(Table{static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(p->UniqueProcessId)),
+                                       p->HandleCount});
+        if (!p->NextEntryOffset) break;
+        offset += p->NextEntryOffset;
+        if (offset + sizeof(ProcessListEntry) > bytes) break;
+      }
+      return;
+    }
+  });
+  if (!answered || answer->status < 0) {
+    s_.unavailable_reason = answered ? fmt::format("NtQuerySystemInformation(SystemProcessInformation=5) returned {}",
+                                                   status_hex(answer->status))
+                                     : fmt::format("NtQuerySystemInformation(SystemProcessInformation=5) did not "
+                                                   "return within {} ms",
+                                                   watch_.budget_ms());
+    return false;
+  }
+  s_.source.info_class = 0;
+  s_.source.info_class_name = "per-process probe";
+  s_.source.notes.push_back(
+      "under Wine the system handle list is not asked: Wine's server crashes on it while any process has an empty "
+      "handle table (server/handle.c, enum_handles); each process's table is probed instead, every handle value up "
+      "to the table's size (SYSTEM_PROCESS_INFORMATION.HandleCount, which Wine fills with it)");
+  s_.types.method = "per-handle";
+  s_.types.notes.push_back("each handle found is duplicated and asked its type (NtQueryObject)");
+  for (const Table& t : answer->tables) {
+    if (t.pid == 0 || t.pid == s_.scanner_pid) continue;
+    if (options_.holder && t.pid != *options_.holder) continue;
+    HolderState& hs = holder(t.pid);
+    if (hs.stuck) {
+      no_answer(t.pid, "process-or-thread", std::nullopt, "OpenProcess(PROCESS_DUP_HANDLE)");
+      continue;
+    }
+    if (!hs.handle) {
+      unknown(t.pid, "process-or-thread", std::nullopt, "OpenProcess(PROCESS_DUP_HANDLE)", hs.open_error,
+              "this holder's handles were not examined");
+      continue;
+    }
+    holders_seen_[t.pid] = true;
+    std::uint64_t found = 0;
+    for (std::uint64_t value = 4; value <= std::uint64_t{t.size} * 4 && !hs.stuck; value += 4) {
+      auto dup = duplicate(t.pid, hs, value, 0, true);
+      if (!dup) {
+        no_answer(t.pid, "process-or-thread", value, "DuplicateHandle");
+        break;
+      }
+      if (!dup->handle && dup->error) {
+        if (dup->error != ERROR_INVALID_HANDLE)  // no handle with that value: a free entry
+          unknown(t.pid, "process-or-thread", value, "DuplicateHandle", dup->error,
+                  "the handle could not be duplicated: whether it is a process or thread handle is not known");
+        continue;
+      }
+      ++found;
+      if (dup->type.status >= 0) ++seen_types_[0][dup->type.name.empty() ? "(no type name)" : dup->type.name];
+      if (!dup->kind) continue;
+      examine(t.pid, Entry{t.pid, value, dup->access, 0}, *dup->kind, dup->handle);
+    }
+    s_.source.handles += found;
+    if (found == 0) ++s_.empty_tables;
+  }
+  return true;
+}
+
+Scan Scanner::run() {
+  const auto started = std::chrono::steady_clock::now();
+  s_.scanner_pid = GetCurrentProcessId();
+  s_.holder_filter = options_.holder;
+
+  auto query = ntdll_function<NtQuerySystemInformationFn>("NtQuerySystemInformation");
+  query_object_ = ntdll_function<NtQueryObjectFn>("NtQueryObject");
+  if (!query) {
+    s_.unavailable_reason = "ntdll.dll exports no NtQuerySystemInformation";
+    return std::move(s_);
+  }
+  if (under_wine()) {
+    if (options_.info_class) {
+      s_.unavailable_reason = fmt::format(
+          "under Wine the system handle list (class {}) is not asked: Wine's server crashes on it while any process "
+          "has an empty handle table (server/handle.c, enum_handles)",
+          options_.info_class);
+      return std::move(s_);
+    }
+    if (!probe_tables(query)) return std::move(s_);
+    s_.available = true;
+  } else {
+    // Our own process and thread handles: real handle values to find in the list.
+    DuplicateHandle(GetCurrentProcess(), GetCurrentProcess(), GetCurrentProcess(), &self_process_,
+                    PROCESS_QUERY_LIMITED_INFORMATION, FALSE, 0);
+    DuplicateHandle(GetCurrentProcess(), GetCurrentThread(), GetCurrentProcess(), &self_thread_,
+                    THREAD_QUERY_LIMITED_INFORMATION, FALSE, 0);
+    Owned own_process(self_process_), own_thread(self_thread_);
+    if (!choose_list(query)) return std::move(s_);
+    learn_types(query_object_);
+    s_.available = true;
+    scan_list();
+  }
+  s_.holders_examined = holders_seen_.size();
   if (!seen_types_.empty()) {
     std::string map;
     for (const auto& [index, names] : seen_types_)
-      for (const auto& [name, n] : names) map += fmt::format("{}{} = {} x{}", map.empty() ? "" : ", ", index, name, n);
-    s_.types.notes.push_back("the list's ObjectTypeIndex, and what NtQueryObject named those handles: " + map);
+      for (const auto& [name, n] : names)
+        map += s_.source.info_class ? fmt::format("{}{} = {} x{}", map.empty() ? "" : ", ", index, name, n)
+                                    : fmt::format("{}{} x{}", map.empty() ? "" : ", ", name, n);
+    s_.types.notes.push_back(s_.source.info_class
+                                 ? "the list's ObjectTypeIndex, and what NtQueryObject named those handles: " + map
+                                 : "what NtQueryObject named the handles found: " + map);
   }
-  if (options_.holder && std::none_of(entries_.begin(), entries_.end(),
-                                      [&](const Entry& e) { return e.pid == *options_.holder; }))
+  if (options_.holder && !holders_.contains(*options_.holder))
     s_.source.notes.push_back(fmt::format("the list holds no handle of process {}: no such process, or it holds none",
                                           *options_.holder));
 
@@ -701,6 +1059,7 @@ nlohmann::ordered_json to_json(const Scan& s) {
   types["notes"] = s.types.notes;
   j["types"] = types;
   j["examined"] = {{"holders", s.holders_examined},
+                   {"tables_without_handles", s.empty_tables},
                    {"process_handles", s.process_handles},
                    {"thread_handles", s.thread_handles},
                    {"to_running_processes", s.live_targets}};
@@ -758,14 +1117,18 @@ std::string to_text(const Scan& s) {
                           ? fmt::format("types by ObjectTypeIndex (Process {}, Thread {})", *s.types.process_index,
                                         *s.types.thread_index)
                           : std::string("types asked of each duplicated handle");
-  line(fmt::format("handle list: {} ({}), {} handles; {}", s.source.info_class_name, s.source.info_class,
-                   s.source.handles, types));
+  if (s.source.info_class)
+    line(fmt::format("handle list: {} ({}), {} handles; {}", s.source.info_class_name, s.source.info_class,
+                     s.source.handles, types));
+  else
+    line(fmt::format("handle tables: probed per process, {} handles found; {}", s.source.handles, types));
   for (const auto& n : s.source.notes) line("  note: " + n);
   for (const auto& n : s.types.notes) line("  note: " + n);
-  line(fmt::format("examined {} process and {} thread handles in {} process{}{} ({} to running processes); this "
+  line(fmt::format("examined {} process and {} thread handles in {} process{}{}{} ({} to running processes); this "
                    "scanner (pid {}) is left out",
                    s.process_handles, s.thread_handles, s.holders_examined, s.holders_examined == 1 ? "" : "es",
                    s.holder_filter ? fmt::format(" (holder {} only)", *s.holder_filter) : std::string(),
+                   s.empty_tables ? fmt::format(", {} of them with no handle at all", s.empty_tables) : std::string(),
                    s.live_targets, s.scanner_pid));
   line(fmt::format("{} corpse{}", s.corpses.size(), s.corpses.size() == 1 ? "" : "s"));
   for (const Corpse& c : s.corpses) {

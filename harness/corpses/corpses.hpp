@@ -6,8 +6,10 @@
 // A scan reads the system handle list (NtQuerySystemInformation, SystemExtendedHandleInformation
 // or SystemHandleInformation), keeps the handles whose object is a process or a thread, duplicates
 // each one out of its holder and asks the object which process it is (for a thread: the thread's
-// process) and whether that process has exited. What it cannot establish is listed as unknown,
-// with the step that failed and the error: it never guesses.
+// process) and whether that process has exited. Under Wine, whose server crashes on that list
+// while a process has no handle yet, it probes each process's handle table instead. Every call
+// into another process or one of its handles is given a bounded time. What it cannot establish is
+// listed as unknown, with the step that failed and the error: it never guesses.
 #include <windows.h>
 
 #include "termsuite/win32.hpp"
@@ -81,8 +83,9 @@ struct Types {
 
 struct Options {
   std::optional<std::uint32_t> holder;  // only handles held by this process
-  std::uint32_t info_class = 0;         // 64 or 16 only; 0: 64, falling back to 16
+  std::uint32_t info_class = 0;         // 64 or 16 only; 0: 64, falling back to 16 (never under Wine)
   bool per_handle = false;              // ask each duplicated handle its type, even if ObjectTypeIndex would do
+  std::uint32_t query_budget_ms = 5000; // how long one call into another process or handle may take
 };
 
 struct Scan {
@@ -96,6 +99,7 @@ struct Scan {
   std::uint64_t process_handles = 0;    // process handles examined
   std::uint64_t thread_handles = 0;     // thread handles examined
   std::uint64_t live_targets = 0;       // of those, handles to a process still running
+  std::uint64_t empty_tables = 0;       // probed tables (Wine) that held no handle at all
   std::vector<Corpse> corpses;          // by pid
   std::vector<Unknown> unknowns;
   double elapsed_ms = 0;

@@ -46,6 +46,8 @@ class Deadline {
 
 using Handle = termsuite::corpses::Owned;
 
+bool under_wine() { return GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr; }
+
 std::wstring bin_dir() {
   std::wstring path(32768, L'\0');
   DWORD n = GetModuleFileNameW(nullptr, path.data(), static_cast<DWORD>(path.size()));
@@ -304,8 +306,15 @@ TEST(corpses, finds_the_leaked_children_and_names_the_leaker) {
   {
     SCOPED_TRACE("SystemHandleInformation (16) only");
     const corpses::Scan basic = corpses::scan({.holder = a.actor.pid, .info_class = 16});
-    EXPECT_EQ(basic.source.info_class, 16u);
-    ASSERT_NO_FATAL_FAILURE(check_the_leak(basic, a));
+    if (under_wine()) {
+      // Wine's server crashes on the system handle list while a process has no handle yet: the
+      // scan refuses to ask it, saying why, rather than bring down the user's Wine session.
+      EXPECT_FALSE(basic.available);
+      EXPECT_NE(basic.unavailable_reason.find("crashes"), std::string::npos) << basic.unavailable_reason;
+    } else {
+      EXPECT_EQ(basic.source.info_class, 16u);
+      ASSERT_NO_FATAL_FAILURE(check_the_leak(basic, a));
+    }
   }
   {
     SCOPED_TRACE("types asked of each duplicated handle");

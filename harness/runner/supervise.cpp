@@ -11,6 +11,9 @@
 #include <fstream>
 #include <sstream>
 #include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <memory>
 #include <future>
 #include <mutex>
 #include <set>
@@ -119,11 +122,21 @@ Finished finish(bp::child& child, Deadline d) {
 
 }  // namespace
 
-Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
+Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log,
+             LogMode mode) {
   auto program = resolve_program(c.program);
   auto env = child_environment(c);
   std::error_code ec;
   auto cwd = c.cwd.empty() ? std::filesystem::current_path() : c.cwd;
+  if (log && mode == LogMode::append) {
+    // O_APPEND: every writer adds at the end, so two runs writing one log keep both texts.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(log->c_str(), "ae"), &std::fclose);
+    if (!file) throw EnvError(fmt::format("cannot open {}: {}", log->string(), std::strerror(errno)));
+    bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > file.get(),
+                    bp::std_in < bp::null, UnblockSignals{}, dies_with_runner(), ec);
+    if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
+    return finish(child, d);
+  }
   if (log) {
     empty_log(*log);
     bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > log->string(),

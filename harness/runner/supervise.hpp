@@ -42,12 +42,15 @@ struct Finished {
 
 enum class Output { inherit, capture, discard };
 
-// Runs to completion or deadline. `log` (if set, emptied first) receives stdout and stderr.
-// Never throws for how the child ended: callers check Finished, and throw_if_interrupted()
-// on the main thread between steps. The child dies with the runner (SIGKILL); a process it
-// forks does not (the kernel clears the death signal on fork).
+// What run() does with a log file that exists: empty it first, or add to its end.
+enum class LogMode { replace, append };
+
+// Runs to completion or deadline. `log` (if set, emptied first unless `mode` is append)
+// receives stdout and stderr. Never throws for how the child ended: callers check Finished, and
+// throw_if_interrupted() on the main thread between steps. The child dies with the runner
+// (SIGKILL); a process it forks does not (the kernel clears the death signal on fork).
 Finished run(const Command& c, Deadline d, Output out = Output::capture,
-             const std::optional<std::filesystem::path>& log = std::nullopt);
+             const std::optional<std::filesystem::path>& log = std::nullopt, LogMode mode = LogMode::replace);
 
 // Starts without waiting (Xvfb, the guard of a run). Returns the pid. stdout/stderr go to `log`
 // (emptied first).

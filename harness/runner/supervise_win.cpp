@@ -17,6 +17,8 @@
 #include <windows.h>
 
 #include <atomic>
+#include <cstdio>
+#include <memory>
 
 #include "supervise.hpp"
 #include "supervise_child.hpp"
@@ -108,7 +110,8 @@ BOOL WINAPI on_console_event(DWORD event) {
 
 }  // namespace
 
-Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
+Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log,
+             LogMode mode) {
   auto program = resolve_program(c.program);
   auto env = child_environment(c);
   std::error_code ec;
@@ -118,6 +121,13 @@ Finished run(const Command& c, Deadline d, Output out, const std::optional<std::
     if (ec) throw EnvError(fmt::format("cannot start {}: {}", program, ec.message()));
     return finish(child, job, d);
   };
+  if (log && mode == LogMode::append) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(_wfopen(log->c_str(), L"ab"), &std::fclose);
+    if (!file) throw EnvError(fmt::format("cannot open {}", log->string()));
+    bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > file.get(),
+                    bp::std_in < bp::null, job, ec);
+    return started(child);
+  }
   if (log) {
     bp::child child(program, bp::args(c.args), env, bp::start_dir(cwd.string()), (bp::std_out & bp::std_err) > log->string(),
                     bp::std_in < bp::null, job, ec);

@@ -8,9 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -119,6 +122,74 @@ std::vector<int> all_pids() {
   return pids;
 }
 
+// The process holding the write lock on `lock` (fcntl F_GETLK, as `wineserver -k` finds the server
+// it stops), 0 if none or no such file.
+int lock_holder(const fs::path& lock) {
+  const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct flock fl{};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 1;
+  const int r = ::fcntl(fd, F_GETLK, &fl);
+  ::close(fd);
+  return r == 0 && fl.l_type != F_UNLCK ? static_cast<int>(fl.l_pid) : 0;
+}
+
+// Whether the process has a listening Unix socket: a wineserver does from the moment it has the
+// lock until it begins to shut down (it then closes its master socket, keeping the lock until it
+// exits). /proc/net/unix flags 0x10000 is __SO_ACCEPTCON, a listening socket.
+bool accepting_clients(int pid) {
+  std::set<std::string> listening;
+  std::istringstream table(read_file("/proc/net/unix"));
+  std::string line;
+  std::getline(table, line);  // the header
+  while (std::getline(table, line)) {
+    std::istringstream f(line);
+    std::string num, refs, protocol, flags, type, state, inode;
+    if (!(f >> num >> refs >> protocol >> flags >> type >> state >> inode)) continue;
+    if (std::strtoul(flags.c_str(), nullptr, 16) & 0x10000) listening.insert("socket:[" + inode + "]");
+  }
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator(fmt::format("/proc/{}/fd", pid), ec)) {
+    std::error_code e;
+    if (listening.contains(fs::read_symlink(fd.path(), e).string())) return true;
+  }
+  return false;
+}
+
+bool is_elf(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  char magic[4] = {};
+  in.read(magic, 4);
+  return in && std::string_view(magic, 4) == "\x7f" "ELF";
+}
+
+std::string cmdline_of(int pid) {
+  auto text = read_file(fmt::format("/proc/{}/cmdline", pid));
+  while (!text.empty() && text.back() == '\0') text.pop_back();
+  std::replace(text.begin(), text.end(), '\0', ' ');
+  return text;
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", text, ms);
+}
+
+// `program --version`'s first line, within a short deadline: a Wine answers at once.
+std::string version_line(const fs::path& program) {
+  auto f = run(Command{program.string(), {"--version"}, {{"WINEDEBUG", "-all"}}, {}, {}}, Deadline::in(milliseconds(10'000)));
+  return f.ok() ? trimmed(f.output.substr(0, f.output.find('\n'))) : std::string();
+}
+
 }  // namespace
 
 WineEnv::ProcessId WineEnv::ProcessId::of(int pid) {
@@ -198,28 +269,37 @@ std::vector<int> WineEnv::xvfb_processes() const {
   return processes_with_env(fmt::format("{}={}", kDisplayFileVariable, (dir_ / "xvfb.display").string()), "Xvfb");
 }
 
-int WineEnv::server_pid() const {
-  // The wineserver of a prefix works in a folder named server-<dev>-<inode> after the prefix
-  // folder's device and inode (under /tmp/.wine-<uid>/ or a private /tmp/wine-XXXXXX/, as the
-  // build decides), so find the wineserver process whose working directory has that name.
+// The server folder is named after the prefix folder's device and inode, server-<dev>-<inode>
+// (Wine's server/request.c, create_server_dir). Upstream Wine puts it in /tmp/.wine-<uid>/;
+// Debian's Wine (its temporary-directory patch) in /run/user/<uid>/wine/ when that folder exists,
+// else in a folder of $TMPDIR (or /tmp) whose name it keeps in the prefix's file `wineserver`.
+std::vector<fs::path> WineEnv::server_dirs() const {
   struct stat st{};
-  if (::stat(prefix_.c_str(), &st) != 0) return 0;
-  const auto want = fmt::format("server-{:x}-{:x}", static_cast<unsigned long long>(st.st_dev),
+  if (::stat(prefix_.c_str(), &st) != 0) return {};
+  const auto name = fmt::format("server-{:x}-{:x}", static_cast<unsigned long long>(st.st_dev),
                                 static_cast<unsigned long long>(st.st_ino));
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
-    const auto name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::error_code e1, e2;
-    auto cwd = fs::read_symlink(entry.path() / "cwd", e1);
-    if (e1 || cwd.filename() != want) continue;
-    auto exe = fs::read_symlink(entry.path() / "exe", e2).filename().string();
-    if (!e2 && exe.find("wineserver") != std::string::npos) return std::stoi(name);
-  }
-  return 0;
+  const auto uid = ::getuid();
+  std::vector<fs::path> dirs{fs::path(fmt::format("/run/user/{}/wine", uid)) / name};
+  if (auto named = trimmed(read_file(prefix_ / "wineserver")); !named.empty() && named.find('\n') == std::string::npos)
+    dirs.push_back(fs::path(env_or("TMPDIR", "/tmp")) / named / name);
+  dirs.push_back(fs::path(fmt::format("/tmp/.wine-{}", uid)) / name);
+  return dirs;
 }
 
-bool WineEnv::server_running() const { return server_pid() != 0; }
+// The server is the process that holds the lock of the server folder, for its whole life (Wine's
+// server/request.c, acquire_lock): not a process found by its working directory, which the server
+// leaves for the prefix each time it saves the registry (every 30 s, and as it exits).
+WineEnv::Server WineEnv::find_server() const {
+  for (const auto& dir : server_dirs()) {
+    if (int pid = lock_holder(dir / "lock")) {
+      std::error_code ec;
+      return Server{pid, dir, fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec)};
+    }
+  }
+  return {};
+}
+
+bool WineEnv::server_running() const { return find_server().pid != 0; }
 
 void WineEnv::up(Lifetime lifetime) {
   DirLock lock(dir_ / "lock");
@@ -256,7 +336,7 @@ void WineEnv::up_locked(Lifetime lifetime) {
   }
   if (!need_display) display_ = user_display;
   if (!fs::exists(dir_ / "prefix.ready")) create_prefix();
-  if (!server_running()) start_server();
+  ensure_server();
   // A prefix made by an older version gets the newer settings, through the running server.
   if (read_file(dir_ / "prefix.ready").find(kPrefixSettingsVersion) == std::string::npos) configure_prefix();
   save_state();
@@ -318,25 +398,141 @@ void WineEnv::configure_prefix() {
   std::ofstream(dir_ / "prefix.ready") << kPrefixSettingsVersion << "\n";
 }
 
+void WineEnv::log_line(const fs::path& log, const std::string& text) const {
+  // One write with O_APPEND: lines of concurrent writers do not interleave.
+  const auto line = fmt::format("== {} pid {}: {}\n", utc_now(), ::getpid(), text);
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  [[maybe_unused]] auto written = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
+
+void WineEnv::ensure_server() {
+  const auto s = find_server();
+  if (s.pid && !s.exe.empty()) {  // (no exe: the holder is exiting; start_server waits for it)
+    std::string why;
+    if (!server_is_ours(s, why)) stop_foreign_server(s, why);
+    else if (accepting_clients(s.pid)) return;  // up: the common case
+    // Otherwise it is starting or shutting down: start_server waits for it to be one or the other.
+  }
+  start_server();
+}
+
+// Who holds the lock when ours is refused: a server that a Wine process started by itself (one
+// that finds no server starts one), one that is shutting down (its last process gone 30 s ago, or
+// stopped), or our own from a moment ago. The lock decides, as it does for Wine: a second server
+// exits with status 2, silently (Wine's server/request.c, acquire_lock). Then the holder is
+// watched until it accepts clients (a server is up: this run uses it, if it is ours) or lets the
+// lock go (it has exited: ours is started again), within the start's deadline.
 void WineEnv::start_server() {
   const auto server = wine_.server.string();
-  // Without -f the server forks and its first process returns once the socket is ready.
+  const auto log = dir_ / "wineserver.log";
   Command c{server, {fmt::format("-p{}", kServerIdleSeconds)}, {}, {}, {}};
   for (auto& [k, v] : variables()) c.env[k] = v;
-  auto f = run(c, Deadline::in(milliseconds(30'000)), Output::discard, dir_ / "wineserver.log");
-  throw_if_interrupted();
-  if (!f.ok() && !server_running())
-    throw EnvError(fmt::format("the wineserver {} did not start (exit {}); see {}", server, f.exit_code,
-                               (dir_ / "wineserver.log").string()));
+  const auto deadline = Deadline::in(milliseconds(30'000));
+  const auto who = fmt::format("{} (parent pid {}: {})", cmdline_of(::getpid()), ::getppid(), comm_of(::getppid()));
+  for (int attempt = 1;; ++attempt) {
+    // Each start is kept: several runs and ctest's parallel tests share this log.
+    log_line(log, fmt::format("{} starts `{} -p{}` (attempt {}) for {}", who, server, kServerIdleSeconds, attempt,
+                              prefix_.string()));
+    auto f = run(c, deadline, Output::discard, log, LogMode::append);
+    throw_if_interrupted();
+    if (f.ok()) {
+      // What our start ran as, to know our server by later (server_is_ours).
+      const auto ours = find_server();
+      log_line(log, fmt::format("started: pid {} ({}) holds the lock", ours.pid, ours.exe.string()));
+      if (ours.pid) {
+        nlohmann::json j{{"server", fs::absolute(wine_.server).string()}, {"binary", ours.exe.string()}};
+        std::ofstream(dir_ / "wineserver.json") << j.dump(2) << "\n";
+      }
+      break;
+    }
+    const auto status = f.timed_out ? std::string("it passed its deadline")
+                        : f.signal  ? fmt::format("signal {}", f.signal)
+                                    : fmt::format("exit {}", f.exit_code);
+    if (f.exit_code != 2 || f.timed_out)
+      throw EnvError(fmt::format("the wineserver {} did not start ({}); see {}", server, status, log.string()));
+    Server holder;
+    poll_until(deadline, [&] {
+      holder = find_server();
+      return !holder.pid || (accepting_clients(holder.pid) && !holder.exe.empty());
+    });
+    throw_if_interrupted();
+    if (!holder.pid) {
+      log_line(log, "exit 2: another server held the lock, and has exited since: starting again");
+      continue;
+    }
+    if (accepting_clients(holder.pid) && !holder.exe.empty()) {
+      std::string why;
+      log_line(log, fmt::format("exit 2: pid {} ({}) holds the lock and accepts clients: using it", holder.pid,
+                                holder.exe.string()));
+      if (server_is_ours(holder, why)) break;
+      stop_foreign_server(holder, why);
+      continue;
+    }
+    log_line(log, fmt::format("exit 2: pid {} ({}) still holds the lock and accepts no clients", holder.pid,
+                              holder.exe.string()));
+    throw EnvError(fmt::format("the wineserver {} did not start: pid {} ({}) holds the lock of {} and accepted no "
+                               "clients within 30 s; see {}",
+                               server, holder.pid, holder.exe.string(), holder.dir.string(), log.string()));
+  }
   // The first Windows process of a server session starts Wine's services, and they inherit its
   // stdout and stderr. Start them here with a log file, so that no pipe of a test (or of ctest)
   // is held open by a service.
   auto wine = wine_program();
   Command boot{wine, {"wineboot"}, c.env, {}, {}};
-  auto b = run(boot, Deadline::in(milliseconds(60'000)), Output::discard, dir_ / "wineboot.log");
+  const auto boot_log = dir_ / "wineboot.log";
+  log_line(boot_log, fmt::format("{} runs `{} wineboot`", who, wine));
+  auto b = run(boot, Deadline::in(milliseconds(60'000)), Output::discard, boot_log, LogMode::append);
   throw_if_interrupted();
   if (!b.ok())
-    throw EnvError(fmt::format("wineboot failed (exit {}); see {}", b.exit_code, (dir_ / "wineboot.log").string()));
+    throw EnvError(fmt::format("wineboot failed (exit {}); see {}", b.exit_code, boot_log.string()));
+}
+
+// The server under test runs as its own file, or, when that is a script (Debian's /usr/bin/
+// wineserver execs /usr/lib/wine/wineserver64), as the binary our last start of it ran as
+// (wineserver.json). Without that record, the versions decide.
+bool WineEnv::server_is_ours(const Server& s, std::string& why) const {
+  const auto running = s.exe.string();
+  std::error_code ec;
+  const auto chosen = fs::canonical(wine_.server, ec);
+  if (running.ends_with(" (deleted)")) {
+    why = fmt::format("{}, whose file has been deleted or replaced since it started", running);
+    return false;
+  }
+  if (!ec && is_elf(chosen)) {
+    if (fs::equivalent(s.exe, chosen, ec)) return true;
+    why = running;
+    return false;
+  }
+  auto j = nlohmann::json::parse(read_file(dir_ / "wineserver.json"), nullptr, false);
+  if (j.is_object() && j.value("server", "") == fs::absolute(wine_.server).string()) {
+    if (j.value("binary", "") == running) return true;
+    why = running;
+    return false;
+  }
+  const auto theirs = version_line(s.exe);
+  if (!theirs.empty() && theirs == version_line(wine_.server)) return true;
+  why = fmt::format("{} ({})", running, theirs.empty() ? "no version" : theirs);
+  return false;
+}
+
+// A server of another Wine for our prefix (someone ran their own Wine on it): it is not what the
+// suite tests, and its prefix is ours. It is stopped, said in one line, and ours takes its place.
+void WineEnv::stop_foreign_server(const Server& s, const std::string& why) {
+  fmt::print(stderr, "termsuite: the wineserver running for {} is {} (pid {}), not the one under test ({}): "
+                     "stopping it and starting ours\n",
+             prefix_.string(), why, s.pid, wine_.server.string());
+  log_line(dir_ / "wineserver.log", fmt::format("pid {} runs {}, not {}: stopping it", s.pid, why, wine_.server.string()));
+  // `wineserver -k` stops whichever server holds the prefix's lock, of any Wine: it ends that
+  // server's processes, then the server itself.
+  Command k{wine_.server.string(), {"-k"}, {}, {}, {}};
+  for (auto& [key, v] : variables()) k.env[key] = v;
+  run(k, Deadline::in(milliseconds(15'000)), Output::discard);
+  if (!poll_until(Deadline::in(milliseconds(5'000)), [&] { return find_server().pid != s.pid; }) &&
+      find_server().pid == s.pid)
+    ::kill(s.pid, SIGKILL);
+  poll_until(Deadline::in(milliseconds(5'000)), [&] { return find_server().pid != s.pid; });
 }
 
 void WineEnv::start_xvfb(Lifetime lifetime, const std::string& why) {
@@ -439,7 +635,7 @@ std::vector<std::string> WineEnv::down() {
 
 WineEnv::Stopped WineEnv::stop_locked() {
   Stopped out;
-  if (int pid = server_pid()) {
+  if (int pid = find_server().pid) {
     out.asked.push_back(fmt::format("wineserver (pid {})", pid));
     Command k{wine_.server.string(), {"-k"}, {}, {}, {}};
     for (auto& [key, v] : variables()) k.env[key] = v;

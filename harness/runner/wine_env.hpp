@@ -57,6 +57,13 @@ class WineEnv {
   std::string wine_program() const;
   const std::filesystem::path& state_dir() const { return dir_; }
   bool server_running() const;
+  // The wineserver of this prefix: the process holding the lock of its server folder.
+  struct Server {
+    int pid = 0;                       // 0: none (the lock is free)
+    std::filesystem::path dir;         // its server folder (`lock`, `socket`)
+    std::filesystem::path exe;         // the binary it runs (/proc/<pid>/exe)
+  };
+  Server find_server() const;
 
  private:
   // One process, told apart from a later one with the same pid (after a reboot or pid reuse).
@@ -76,14 +83,23 @@ class WineEnv {
   Stopped stop_locked();
   void create_prefix();
   void configure_prefix();
+  // A server of the Wine under test for the prefix, accepting clients: the one running if it is
+  // ours, else one started here.
+  void ensure_server();
   void start_server();
+  // Whether `s` runs the wineserver under test; if not, `why` says what it runs instead.
+  bool server_is_ours(const Server& s, std::string& why) const;
+  void stop_foreign_server(const Server& s, const std::string& why);
+  // Where Wine puts the server folder of this prefix (wine_env.cpp says which Wine does what).
+  std::vector<std::filesystem::path> server_dirs() const;
+  // A line in a log that several starts share: who writes, and when.
+  void log_line(const std::filesystem::path& log, const std::string& text) const;
   void start_xvfb(Lifetime lifetime, const std::string& why);  // why: "DISPLAY is not set", ...
   void start_guard();
   bool xvfb_alive() const;
   std::vector<int> xvfb_processes() const;  // every Xvfb this state folder started
   void load_state();
   void save_state() const;
-  int server_pid() const;  // the pid holding the server lock for this prefix, 0 if none
 
   WineUnderTest wine_;
   std::filesystem::path dir_;

@@ -625,7 +625,11 @@ void start_thread(const Block& body) {
   remember_thread(tid, h);
   report::emit("thread-started", {{"thread", tid}});
   ResumeThread(h);
-  CloseHandle(h);
+  // The handle is never closed: it keeps the thread object, so the id of `thread-started` names
+  // this thread for as long as the process lives, even once the thread has ended. The harness
+  // opens a worker by that id (OpenThread), and a worker that ends at once (`exit-thread`) may be
+  // gone before it asks; with the object kept it finds the ended thread, never an error 87 or a
+  // thread that reused the id. The process's end closes the handle with every other.
 }
 
 void wait_forever() {

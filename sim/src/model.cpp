@@ -1364,6 +1364,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       break;
     case Op::Thread: {
       ObjectId nt = new_thread(p, &s.body, false);
+      add_handle(p, nt);  // the actor keeps its handle to the thread for its life (docs/actors.md)
       push_thread_init(threads_.at(nt));
       log(fmt::format("{} created", describe(nt)));
       emit(t, "thread-started", {{"thread", threads_.at(nt).tid}});

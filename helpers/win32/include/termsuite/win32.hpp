@@ -26,6 +26,7 @@ class OwnedHandle {
   }
   ~OwnedHandle() { reset(); }
   HANDLE get() const { return h_; }
+  HANDLE release() { return std::exchange(h_, nullptr); }  // no longer closed here
   explicit operator bool() const { return h_ != nullptr; }
   void reset() {
     if (h_) CloseHandle(h_);

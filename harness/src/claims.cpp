@@ -527,12 +527,25 @@ std::string collapse_whitespace(std::string_view text) {
   return out;
 }
 
-std::optional<std::filesystem::path> quote_sources_dir(const char* from_environment,
-                                                       const std::filesystem::path& fallback) {
-  if (from_environment != nullptr && *from_environment != '\0') return std::filesystem::path(from_environment);
-  std::error_code ec;
-  if (!fallback.empty() && std::filesystem::is_directory(fallback, ec)) return fallback;
-  return std::nullopt;
+std::vector<std::filesystem::path> quote_sources_dirs(const char* from_environment,
+                                                     const std::vector<std::filesystem::path>& fallbacks) {
+  std::vector<std::filesystem::path> dirs;
+  if (from_environment != nullptr && *from_environment != '\0') {
+    std::string_view list = from_environment;
+    while (!list.empty()) {
+      const auto colon = list.find(':');
+      const auto one = list.substr(0, colon);
+      if (!one.empty()) dirs.emplace_back(std::string(one));
+      if (colon == std::string_view::npos) break;
+      list.remove_prefix(colon + 1);
+    }
+    return dirs;
+  }
+  for (const auto& fallback : fallbacks) {
+    std::error_code ec;
+    if (!fallback.empty() && std::filesystem::is_directory(fallback, ec)) dirs.push_back(fallback);
+  }
+  return dirs;
 }
 
 namespace {
@@ -567,22 +580,33 @@ bool assign_files(const std::vector<std::set<std::size_t>>& candidates, const st
 
 std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir,
                                       std::vector<std::string>* without_text) {
+  return check_quotes(catalog, std::vector<std::filesystem::path>{sources_dir}, without_text);
+}
+
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::vector<std::filesystem::path>& sources_dirs,
+                                      std::vector<std::string>* without_text) {
   namespace fs = std::filesystem;
   std::vector<std::string> problems;
-  const std::string dir = sources_dir.string();
+  std::string dir;
+  for (const auto& d : sources_dirs) dir += (dir.empty() ? "" : " and ") + d.string();
+  if (sources_dirs.empty()) return {"no folder of the documents' texts was given"};
 
-  std::error_code ec;
-  if (!fs::is_directory(sources_dir, ec)) return {dir + ": not a folder (the documents' texts were expected there)"};
   std::vector<fs::path> files;
-  for (auto it = fs::directory_iterator(sources_dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string upper = it->path().filename().string();
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-    if (upper.rfind("README", 0) == 0) continue;  // describes the folder, is none of the documents
-    files.push_back(it->path());
+  for (const auto& folder : sources_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(folder, ec)) return {folder.string() + ": not a folder (the documents' texts were expected there)"};
+    std::vector<fs::path> here;
+    for (auto it = fs::directory_iterator(folder, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string upper = it->path().filename().string();
+      std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+      if (upper.rfind("README", 0) == 0) continue;  // describes the folder, is none of the documents
+      here.push_back(it->path());
+    }
+    if (ec) return {folder.string() + ": cannot be listed: " + ec.message()};
+    std::sort(here.begin(), here.end());
+    files.insert(files.end(), here.begin(), here.end());
   }
-  if (ec) return {dir + ": cannot be listed: " + ec.message()};
-  std::sort(files.begin(), files.end());
   std::vector<SourceText> texts;
   for (const auto& file : files) {
     bool ok = true;
@@ -629,9 +653,14 @@ std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::f
   }
   // A document none of whose quotes is anywhere has no text in the folder: named in
   // *without_text when asked, instead of a problem per quote.
+  // A file named after the document (<document-id>.txt) is its text, whatever its quotes say: a
+  // quote missing from it is a problem even if every quote of the document is.
+  const auto has_named_text = [&](std::size_t d) {
+    return std::any_of(texts.begin(), texts.end(), [&](const SourceText& t) { return t.name == documents[d].id + ".txt"; });
+  };
   std::set<std::size_t> absent;
   for (const auto& [d, problem] : nowhere)
-    if (without_text != nullptr && found[d].empty()) absent.insert(d);
+    if (without_text != nullptr && found[d].empty() && !has_named_text(d)) absent.insert(d);
   for (const std::size_t d : absent) without_text->push_back(documents[d].id);
   for (const auto& [d, problem] : nowhere)
     if (absent.count(d) == 0) problems.push_back(problem);

@@ -403,17 +403,40 @@ TEST(QuoteCheck, ReadsNoReadmeAndNeedsAFolderOfTexts) {
   EXPECT_NE(problems[0].find("holds no text file of the documents"), std::string::npos) << problems[0];
 }
 
-TEST(QuoteCheck, FindsTheFolderFromTheEnvironmentOrTheFallback) {
+TEST(QuoteCheck, FindsTheFoldersFromTheEnvironmentOrTheFallbacks) {
   TempDir dir;
   const fs::path missing = dir.path() / "missing";
+  using Dirs = std::vector<fs::path>;
   // Asked for by the environment: checked, even where nothing is (so a typo fails loudly).
-  EXPECT_EQ(termsuite::quote_sources_dir(missing.string().c_str(), dir.path()), missing);
-  EXPECT_EQ(termsuite::quote_sources_dir(dir.path().string().c_str(), missing), dir.path());
-  // Not asked for: the fallback when it is a folder, else nothing (the check is skipped).
-  EXPECT_EQ(termsuite::quote_sources_dir(nullptr, dir.path()), dir.path());
-  EXPECT_EQ(termsuite::quote_sources_dir("", dir.path()), dir.path());
-  EXPECT_EQ(termsuite::quote_sources_dir(nullptr, missing), std::nullopt);
-  EXPECT_EQ(termsuite::quote_sources_dir("", fs::path()), std::nullopt);
+  EXPECT_EQ(termsuite::quote_sources_dirs(missing.string().c_str(), {dir.path()}), Dirs{missing});
+  EXPECT_EQ(termsuite::quote_sources_dirs(dir.path().string().c_str(), {missing}), Dirs{dir.path()});
+  EXPECT_EQ(termsuite::quote_sources_dirs((dir.path().string() + ":" + missing.string()).c_str(), {}),
+            (Dirs{dir.path(), missing}));
+  // Not asked for: each fallback that is a folder, else nothing (the check is skipped).
+  EXPECT_EQ(termsuite::quote_sources_dirs(nullptr, {dir.path()}), Dirs{dir.path()});
+  EXPECT_EQ(termsuite::quote_sources_dirs("", {missing, dir.path()}), Dirs{dir.path()});
+  EXPECT_EQ(termsuite::quote_sources_dirs(nullptr, {missing}), Dirs{});
+  EXPECT_EQ(termsuite::quote_sources_dirs("", {fs::path()}), Dirs{});
+}
+
+TEST(QuoteCheck, ReadsSeveralFoldersAndAFileNamedAfterItsDocumentIsItsText) {
+  TempDir first, second;
+  first.write("a.txt", "Terminating a process has the following results:");
+  second.write("doc-b.txt", "Document B says something else entirely.");
+  // The two folders' texts are pooled: each document finds its own file.
+  std::vector<std::string> without_text;
+  auto problems = termsuite::check_quotes(
+      quoting({{"doc-a", "Terminating a process"}, {"doc-b", "says something else"}}), {first.path(), second.path()},
+      &without_text);
+  EXPECT_TRUE(problems.empty()) << join(problems);
+  EXPECT_TRUE(without_text.empty());
+  // doc-b's only quote is altered: its file is named after it, so this is a problem, not a document
+  // without a text.
+  problems = termsuite::check_quotes(quoting({{"doc-a", "Terminating a process"}, {"doc-b", "says nothing else"}}),
+                                     {first.path(), second.path()}, &without_text);
+  ASSERT_EQ(problems.size(), 1u) << join(problems);
+  EXPECT_NE(problems[0].find("says nothing else"), std::string::npos) << problems[0];
+  EXPECT_TRUE(without_text.empty());
 }
 
 // ---- the real catalog ---------------------------------------------------------------------------
@@ -473,27 +496,31 @@ TEST(ClaimsCatalogFile, NoClaimQuotesATranslation) {
 }
 
 TEST(ClaimsCatalogFile, EveryQuoteIsVerbatimInItsDocument) {
-  const auto dir = termsuite::quote_sources_dir(std::getenv("TERMSUITE_SOURCES_DIR"), TERMSUITE_SOURCES_DIR);
-  if (!dir) {
+  // The build's default folders (TERMSUITE_SOURCES_DIR, ':'-separated), read as the environment's.
+  const auto defaults = termsuite::quote_sources_dirs(nullptr, termsuite::quote_sources_dirs(TERMSUITE_SOURCES_DIR, {}));
+  const auto dirs = termsuite::quote_sources_dirs(std::getenv("TERMSUITE_SOURCES_DIR"), defaults);
+  if (dirs.empty()) {
     GTEST_SKIP() << "quote check skipped: no folder of the documents' texts (set TERMSUITE_SOURCES_DIR, or put them in "
                  << TERMSUITE_SOURCES_DIR << ")";
   }
+  std::string where;
+  for (const auto& d : dirs) where += (where.empty() ? "" : " and ") + d.string();
   const auto catalog = ClaimsCatalog::load(TERMSUITE_CLAIMS_CATALOG);
   std::vector<std::string> without_text;
-  const auto problems = termsuite::check_quotes(catalog, *dir, &without_text);
-  EXPECT_TRUE(problems.empty()) << problems.size() << " quote problem(s) against " << dir->string() << ":"
+  const auto problems = termsuite::check_quotes(catalog, dirs, &without_text);
+  EXPECT_TRUE(problems.empty()) << problems.size() << " quote problem(s) against " << where << ":"
                                 << join(problems);
   if (!without_text.empty()) {
     std::string ids;
     for (const auto& id : without_text) ids += (ids.empty() ? "" : ", ") + id;
-    std::cout << "quote check: " << dir->string() << " holds no text of " << without_text.size()
+    std::cout << "quote check: " << where << " holds no text of " << without_text.size()
               << " document(s), their quotes are not checked: " << ids << "\n";
   }
   // Some documents are checked: a folder of unrelated texts must not pass for a check.
   std::set<std::string> quoted;
   for (const auto& claim : catalog.claims())
     for (const auto& source : claim.sources) quoted.insert(source.document);
-  EXPECT_LT(without_text.size(), quoted.size()) << "no quote of any document is in " << dir->string();
+  EXPECT_LT(without_text.size(), quoted.size()) << "no quote of any document is in " << where;
 }
 
 TEST(QuoteCheck, NamesDocumentsWithoutATextAndChecksTheOthers) {

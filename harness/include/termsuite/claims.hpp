@@ -103,20 +103,24 @@ class ClaimsCatalog {
 // Every run of whitespace becomes one space; leading and trailing whitespace is dropped.
 std::string collapse_whitespace(std::string_view text);
 
-// The folder of the documents' texts to check the quotes against: `from_environment` (the value of
-// TERMSUITE_SOURCES_DIR) when it is set and not empty, whether or not it exists (asked for, so
-// checked); otherwise `fallback` if it is a folder; otherwise none (the check is skipped).
-std::optional<std::filesystem::path> quote_sources_dir(const char* from_environment,
-                                                       const std::filesystem::path& fallback);
+// The folders of the documents' texts to check the quotes against: those `from_environment` (the
+// value of TERMSUITE_SOURCES_DIR, folders separated by ':') names when it is set and not empty,
+// whether or not they exist (asked for, so checked); otherwise each of `fallbacks` that is a folder;
+// none when there is none (the check is skipped).
+std::vector<std::filesystem::path> quote_sources_dirs(const char* from_environment,
+                                                     const std::vector<std::filesystem::path>& fallbacks);
 
-// Checks every quote against a folder holding one text file per document (any name; README* files,
-// which describe the folder, are not read). A quote must appear verbatim (both sides
+// Checks every quote against folders holding one text file per document (any name; README* files,
+// which describe a folder, are not read). A quote must appear verbatim (both sides
 // whitespace-collapsed) in some file; all the quotes citing one document must appear in one and the
 // same file; and no two documents may need the same file. One line per problem (a folder that
 // cannot be read or holds no text, a quote found nowhere, a document whose quotes are spread over
 // several files, documents that can only be matched to one file between them). Empty when every
-// quote checks out. With `without_text`, a document none of whose quotes is in any file (the folder
-// does not hold its text) is no problem: its id is appended there, and the others are checked.
+// quote checks out. With `without_text`, a document none of whose quotes is in any file (the folders
+// do not hold its text) is no problem: its id is appended there, and the others are checked. A
+// file named `<document-id>.txt` is that document's text: its quotes are always checked.
+std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::vector<std::filesystem::path>& sources_dirs,
+                                      std::vector<std::string>* without_text = nullptr);
 std::vector<std::string> check_quotes(const ClaimsCatalog& catalog, const std::filesystem::path& sources_dir,
                                       std::vector<std::string>* without_text = nullptr);
 

@@ -12,10 +12,12 @@
 
 #include "commands.hpp"
 #include "new_platform.hpp"
+#include "preflight_run.hpp"
 #include "report_command.hpp"
 #include "progress.hpp"
 #include "results_file.hpp"
 #include "run_lock.hpp"
+#include "run_settings.hpp"
 #include "schedule.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
@@ -86,6 +88,7 @@ Description split_description(std::string_view text) {
   if (!d.platform_line.empty() && d.platform_line.back() == '\r') d.platform_line.pop_back();
   if (end == std::string_view::npos) return d;
   text.remove_prefix(end + 1);
+  if (text.starts_with("{\"preflight\"")) text.remove_prefix(std::min(text.size(), text.find('\n') + 1));  // preflight_run.hpp
   auto check_end = text.find('\n');  // the check's line
   if (check_end != std::string_view::npos) d.listing = std::string(text.substr(check_end + 1));
   return d;
@@ -97,6 +100,7 @@ Description split_description(std::string_view text) {
 struct Described {
   Finished run;
   Platform platform;
+  preflight::Report preflight;  // the suite's preflight line
   std::vector<std::string> names;
 };
 Described describe_suite(const Command& describe, std::string_view what) {
@@ -111,6 +115,7 @@ Described describe_suite(const Command& describe, std::string_view what) {
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("the {}'s platform line is unreadable: {}", what, e.what()));
   }
+  d.preflight = read_preflight_line(d.run.output, what);
   d.names = parse_test_list(description.listing);
   return d;
 }
@@ -294,6 +299,14 @@ int conform(const ConformOptions& o) {
   const auto wine_under_test = choose_wine(o.wine);
 #endif
   if (!o.expectations_from.empty()) check_expectations_source(o.expectations_dir, o.expectations_from);
+  // The preflight (preflight.hpp): a setting an earlier, killed run left changed is put back
+  // first; the Linux runner's own checks; then the suite's answer, in its description.
+  RunSettings::recover();
+  std::vector<preflight::Finding> findings;
+#ifndef _WIN32
+  findings = preflight::judge_host(host_facts(wine_under_test));
+#endif
+  const auto preflight_file = o.run_dir / "preflight.json";  // what the suite processes read
   const auto suite = o.build_dir / "bin" / "termsuite-live.exe";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   auto catalog = ClaimsCatalog::load(o.source_dir / "docs" / "claims.json");
@@ -304,6 +317,7 @@ int conform(const ConformOptions& o) {
     Command c{suite.string(), std::move(args), {}, {}, o.build_dir / "bin"};
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
     if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
+    c.env["TERMSUITE_PREFLIGHT"] = fs::absolute(preflight_file).string();  // written before the shards start
     return c;
   };
 #else
@@ -328,6 +342,7 @@ int conform(const ConformOptions& o) {
     for (auto& [k, v] : wine.variables()) c.env[k] = v;
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
     if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
+    c.env["TERMSUITE_PREFLIGHT"] = fs::absolute(preflight_file).string();  // written before the shards start
     return c;
   };
 #endif
@@ -345,6 +360,15 @@ int conform(const ConformOptions& o) {
   if (!described.run.ok()) throw EnvError(last_line(described.run.output));  // the check's reason
   auto names = std::move(described.names);
   if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
+  // The settings the findings ask for, for this run only (restored when `settings` goes, and by
+  // its guard if this runner is killed); the suite processes follow the findings after them.
+  RunSettings settings;
+  for (auto& f : settings.apply(std::move(described.preflight.findings))) {
+    if (f.applied)
+      fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
+    findings.push_back(std::move(f));
+  }
+  write_preflight_file(preflight_file, preflight::Report{described.preflight.facts, findings});
 
   // 3. Run the suite in shards, each streaming its results line by line, each given its tests by
   // name: the longest first to the least loaded, by the last runs' timings (schedule.hpp).
@@ -383,6 +407,7 @@ int conform(const ConformOptions& o) {
   // 4. Merge. A listed test with no result line was lost: say why.
   RunResults results;
   results.platform = platform;
+  results.preflight = preflight::changed_the_run(findings);
   std::set<std::string> seen;
   std::vector<std::string> problems;
   for (int i = 0; i < shards; ++i) {
@@ -407,6 +432,7 @@ int conform(const ConformOptions& o) {
   save_timings(timings_path, updated_timings(load_timings(timings_path), results.tests));  // next run's plan
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   print_summary(results, catalog, seconds, shards, written.path, junit_path);
+  print_changes(findings);
   if (written.partial) print_partial_note(o, platform.id);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 

@@ -129,6 +129,36 @@ TEST_F(Settings, AnOldValueComesBackByteForByte) {
   EXPECT_TRUE(read_value(L"Neighbour").value) << "the key stays: it held other values before the run";
 }
 
+// Keys the run's processes may write (Wine's conhost under HKCU\Console): back as they were.
+TEST_F(Settings, AKeyTheRunsProcessesWriteComesBackAsItWas) {
+  preflight::Finding f;
+  f.check = "scratch";
+  f.keeps = {kKey};
+  auto write = [](const wchar_t* name, DWORD data) {
+    HKEY k = nullptr;
+    ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, kKeyW, 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
+    RegSetValueExW(k, name, 0, REG_DWORD, reinterpret_cast<const BYTE*>(&data), sizeof data);
+    RegCloseKey(k);
+  };
+  {
+    runner::RunSettings settings;
+    settings.apply({f});
+    write(L"Written", 1);  // as conhost saves its defaults
+    EXPECT_TRUE(read_value(L"Written").value) << "the control: the value was written";
+  }
+  EXPECT_FALSE(read_value(L"Written").key) << "a key that was not there before the run is gone";
+  write(L"Old", 7);
+  const RegValue old = read_value(L"Old");
+  {
+    runner::RunSettings settings;
+    settings.apply({f});
+    write(L"Old", 8);
+    write(L"Written", 1);
+  }
+  EXPECT_EQ(read_value(L"Old"), old) << "a value that was there comes back";
+  EXPECT_FALSE(read_value(L"Written").value) << "a value the run's processes added is gone";
+}
+
 // The run is this program with --hold-setting: it applies the setting and waits; the test kills it
 // (TerminateProcess, as SIGKILL of `wine` looks to the wineserver). Its guard restores.
 TEST_F(Settings, TheGuardRestoresWhenTheRunIsKilled) {

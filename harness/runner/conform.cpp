@@ -368,6 +368,7 @@ int conform(const ConformOptions& o) {
       fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
     findings.push_back(std::move(f));
   }
+  std::fflush(stdout);  // said before the suite starts, also when stdout is a file
   write_preflight_file(preflight_file, preflight::Report{described.preflight.facts, findings});
 
   // 3. Run the suite in shards, each streaming its results line by line, each given its tests by

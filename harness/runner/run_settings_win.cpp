@@ -3,6 +3,7 @@
 // cannot.
 #include <windows.h>
 
+#include <algorithm>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -30,10 +31,23 @@ struct Saved {
   std::vector<unsigned char> data;
 };
 
+// A key the run's processes may write (preflight::Finding::keeps), as it was before the run.
+struct Kept {
+  std::string key;
+  bool existed = false;
+  struct Value {
+    std::string name;
+    DWORD type = 0;
+    std::vector<unsigned char> data;
+  };
+  std::vector<Value> values;
+};
+
 struct Journal {
   DWORD owner_pid = 0;
   std::uint64_t owner_start = 0;  // the run's creation time: tells it from a later process with its pid
   std::vector<Saved> saved;
+  std::vector<Kept> kept;
 };
 
 // TERMSUITE_SETTINGS_JOURNAL names another journal (the live ctest's, so that it never meets a run's).
@@ -85,6 +99,16 @@ std::optional<Journal> read_journal(const fs::path& path) {
       v.data = unhex(s.at("bytes").get<std::string>());
       out.saved.push_back(std::move(v));
     }
+    if (auto kept = j.find("kept"); kept != j.end())
+      for (const auto& k : *kept) {
+        Kept v;
+        v.key = k.at("key").get<std::string>();
+        v.existed = k.at("existed").get<bool>();
+        for (const auto& value : k.at("values"))
+          v.values.push_back({value.at("name").get<std::string>(), value.at("type").get<DWORD>(),
+                              unhex(value.at("bytes").get<std::string>())});
+        out.kept.push_back(std::move(v));
+      }
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("{} is unreadable ({}): restore the settings it names by hand, then delete it", path.string(),
                                e.what()));
@@ -103,6 +127,12 @@ void write_journal(const fs::path& path, const Journal& journal) {
     j["saved"].push_back({{"key", s.setting.key}, {"value", s.setting.value}, {"data", s.setting.data},
                           {"key_existed", s.key_existed}, {"value_existed", s.value_existed}, {"type", s.type},
                           {"bytes", hex(s.data)}});
+  j["kept"] = nlohmann::ordered_json::array();
+  for (const auto& k : journal.kept) {
+    nlohmann::ordered_json values = nlohmann::ordered_json::array();
+    for (const auto& v : k.values) values.push_back({{"name", v.name}, {"type", v.type}, {"bytes", hex(v.data)}});
+    j["kept"].push_back({{"key", k.key}, {"existed", k.existed}, {"values", std::move(values)}});
+  }
   fs::create_directories(path.parent_path());
   auto tmp = path;
   tmp += ".tmp";
@@ -178,8 +208,65 @@ void restore(const Saved& s) {
   if (!s.key_existed && empty) RegDeleteKeyW(HKEY_CURRENT_USER, path.c_str());
 }
 
+std::string narrow(const std::wstring& w) {
+  int n = WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), nullptr, 0, nullptr, nullptr);
+  std::string out(static_cast<std::size_t>(n > 0 ? n : 0), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, w.data(), static_cast<int>(w.size()), out.data(), n, nullptr, nullptr);
+  return out;
+}
+
+// Every value of the key (not its subkeys: what Wine's programs write there are values).
+Kept keep(const std::string& key_path) {
+  Kept k;
+  k.key = key_path;
+  HKEY key = nullptr;
+  if (RegOpenKeyExW(HKEY_CURRENT_USER, win32::widen(key_path).c_str(), 0, KEY_QUERY_VALUE, &key) != ERROR_SUCCESS) return k;
+  k.existed = true;
+  for (DWORD i = 0;; ++i) {
+    wchar_t name[16384];
+    DWORD name_len = 16384, type = 0, size = 0;
+    if (RegEnumValueW(key, i, name, &name_len, nullptr, &type, nullptr, &size) != ERROR_SUCCESS) break;
+    Kept::Value v{narrow(std::wstring(name, name_len)), type, std::vector<unsigned char>(size)};
+    name_len = 16384;
+    if (RegEnumValueW(key, i, name, &name_len, nullptr, &type, v.data.data(), &size) == ERROR_SUCCESS) {
+      v.data.resize(size);
+      k.values.push_back(std::move(v));
+    }
+  }
+  RegCloseKey(key);
+  return k;
+}
+
+// The key as it was: gone if it was not there; else its values exactly (added ones removed).
+void restore(const Kept& k) {
+  const auto path = win32::widen(k.key);
+  if (!k.existed) {
+    RegDeleteTreeW(HKEY_CURRENT_USER, path.c_str());
+    RegDeleteKeyW(HKEY_CURRENT_USER, path.c_str());
+    return;
+  }
+  HKEY key = nullptr;
+  if (RegCreateKeyExW(HKEY_CURRENT_USER, path.c_str(), 0, nullptr, 0, KEY_QUERY_VALUE | KEY_SET_VALUE, nullptr, &key,
+                      nullptr) != ERROR_SUCCESS)
+    return;
+  std::vector<std::wstring> added;
+  for (DWORD i = 0;; ++i) {
+    wchar_t name[16384];
+    DWORD name_len = 16384;
+    if (RegEnumValueW(key, i, name, &name_len, nullptr, nullptr, nullptr, nullptr) != ERROR_SUCCESS) break;
+    std::wstring n(name, name_len);
+    if (std::none_of(k.values.begin(), k.values.end(), [&](const Kept::Value& v) { return win32::widen(v.name) == n; }))
+      added.push_back(n);
+  }
+  for (const auto& n : added) RegDeleteValueW(key, n.c_str());
+  for (const auto& v : k.values)
+    RegSetValueExW(key, win32::widen(v.name).c_str(), 0, v.type, v.data.data(), static_cast<DWORD>(v.data.size()));
+  RegCloseKey(key);
+}
+
 void restore_all(const Journal& j) {
   for (auto it = j.saved.rbegin(); it != j.saved.rend(); ++it) restore(*it);
+  for (const auto& k : j.kept) restore(k);
 }
 
 // The guard: this executable again, waiting on an inheritable handle to this process. Outside the
@@ -235,7 +322,8 @@ void RunSettings::recover() {
   if (alive(*j)) {
     std::vector<std::string> what;
     for (const auto& s : j->saved) what.push_back(s.setting.describe());
-    throw EnvError(fmt::format("another termsuite run (pid {}) has set {} for its run and restores it when it ends; wait "
+    for (const auto& k : j->kept) what.push_back("HKCU\\" + k.key);
+    throw EnvError(fmt::format("another termsuite run (pid {}) keeps {} for its run and restores it when it ends; wait "
                                "for it (its journal: {})",
                                j->owner_pid, fmt::join(what, ", "), path.string()));
   }
@@ -244,6 +332,9 @@ void RunSettings::recover() {
   for (const auto& s : j->saved)
     fmt::print("termsuite: restored HKCU\\{}\\{} as it was before a run (pid {}) that ended without restoring it\n",
                s.setting.key, s.setting.value, j->owner_pid);
+  for (const auto& k : j->kept)
+    fmt::print("termsuite: restored HKCU\\{} as it was before a run (pid {}) that ended without restoring it\n", k.key,
+               j->owner_pid);
 }
 
 std::vector<preflight::Finding> RunSettings::apply(std::vector<preflight::Finding> findings) {
@@ -254,9 +345,13 @@ std::vector<preflight::Finding> RunSettings::apply(std::vector<preflight::Findin
   state->journal = journal_path();
   state->saved.owner_pid = GetCurrentProcessId();
   state->saved.owner_start = creation_time(GetCurrentProcess());
-  for (const auto& f : findings)
+  for (const auto& f : findings) {
     if (wanted(f)) state->saved.saved.push_back(save(*f.setting));
-  if (state->saved.saved.empty()) return findings;
+    for (const auto& key : f.keeps)
+      if (std::none_of(state->saved.kept.begin(), state->saved.kept.end(), [&](const Kept& k) { return k.key == key; }))
+        state->saved.kept.push_back(keep(key));
+  }
+  if (state->saved.saved.empty() && state->saved.kept.empty()) return findings;
   try {
     // The old values are safe (the journal) and watched (the guard) before anything changes.
     write_journal(state->journal, state->saved);

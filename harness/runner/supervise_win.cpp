@@ -265,10 +265,21 @@ std::optional<Finished> run_with_unix_stderr(const Command& c, Deadline d, const
 }  // namespace
 
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log) {
-  // Under Wine, a suite process writes Wine's messages into its log, not the user's terminal.
-  // (Only the suite binary is run with a log here, and it knows the handover.)
-  if (log)
+  // Under Wine, a suite process writes Wine's messages into its log (or its captured output), not
+  // the user's terminal. (Only the suite binary is run here with its output to a file, and it
+  // knows the handover.)
+  if (log) {
     if (auto f = run_with_unix_stderr(c, d, *log)) return *f;
+  } else if (out == Output::capture && wine_loader()) {
+    auto tmp = std::filesystem::temp_directory_path() /
+               fmt::format("termsuite-capture-{}-{}", GetCurrentProcessId(), GetCurrentThreadId());
+    if (auto f = run_with_unix_stderr(c, d, tmp)) {
+      f->output = read_text_file(tmp);
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return *f;
+    }
+  }
   auto program = resolve_program(c.program);
   auto env = child_environment(c);
   std::error_code ec;

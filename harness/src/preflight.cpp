@@ -196,6 +196,7 @@ Finding check_post_mortem_debugger(const WindowsFacts& f, Context context) {
     return r;
   }
   const bool winedbg = !a.debugger || contains_ci(*a.debugger, "winedbg");
+  if (winedbg) r.keeps = {"Software\\Wine\\WineDbg"};  // made by winedbg when it starts (winedbg.c)
   const std::string which = a.debugger ? describe_aedebug(a, "") : std::string("AeDebug Debugger unset (winedbg --auto)");
   if (!winedbg) {
     r.verdict = Verdict::skip;
@@ -312,6 +313,9 @@ Finding check_console_host(const WindowsFacts& f, Context) {
   r.check = "console-host";
   if (f.under_wine()) {
     r.found = "Wine's conhost hosts new consoles (no default-terminal delegation)";
+    // programs/conhost/window.c: the first console window it opens without a configured font saves
+    // its defaults under HKCU\Console (save_config): the runner puts the key back as it was.
+    r.keeps = {"Console"};
     return r;
   }
   auto is = [](const std::optional<std::string>& v, std::string_view clsid) { return v && lower(*v) == lower(clsid); };
@@ -525,6 +529,7 @@ ojson Finding::to_json() const {
   j["skips"] = std::string(skips_name(skips));
   if (setting) j["setting"] = ojson{{"key", setting->key}, {"value", setting->value}, {"data", setting->data}};
   if (applied) j["applied"] = true;
+  if (!keeps.empty()) j["keeps"] = keeps;
   return j;
 }
 
@@ -542,6 +547,7 @@ Finding Finding::from_json(const nlohmann::json& j) {
   if (auto s = j.find("setting"); s != j.end() && s->is_object())
     f.setting = Setting{s->at("key").get<std::string>(), s->at("value").get<std::string>(), s->at("data").get<std::uint32_t>()};
   f.applied = j.value("applied", false);
+  if (auto k = j.find("keeps"); k != j.end() && k->is_array()) f.keeps = k->get<std::vector<std::string>>();
   return f;
 }
 

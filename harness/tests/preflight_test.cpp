@@ -79,6 +79,14 @@ TEST(Preflight, DefaultWinePrefixWithADisplayNeedsTheCrashDialogOffForTheRun) {
   EXPECT_EQ(skip_reason({applied}, "console", kCrashAv), "");
 }
 
+TEST(Preflight, UnderWineTheKeysWinesProgramsWriteAreKept) {
+  auto findings = judge_windows(wine_default_prefix(), Context::runner);
+  EXPECT_EQ(find(findings, "post-mortem-debugger").keeps, std::vector<std::string>{"Software\\Wine\\WineDbg"});
+  EXPECT_EQ(find(findings, "console-host").keeps, std::vector<std::string>{"Console"});
+  EXPECT_EQ(changed_the_run(findings).size(), 1u) << "keeping a key changes no outcome: not in the results";
+  for (const auto& f : judge_windows(windows_11(), Context::runner)) EXPECT_TRUE(f.keeps.empty()) << f.check;
+}
+
 TEST(Preflight, TheSuiteAloneSaysWhoWouldSetIt) {
   auto f = find(judge_windows(wine_default_prefix(), Context::suite_alone), "post-mortem-debugger");
   EXPECT_EQ(f.verdict, Verdict::skip);

@@ -67,6 +67,11 @@ struct Finding {
   // keeps the run from leaving a trace of what it finds (winedbg's own registry key).
   std::optional<Setting> setting;
   bool applied = false;  // the runner set `setting` for this run (and restores it)
+  // Keys of the current user's hive that the run's processes may write although the run sets
+  // nothing there (Wine's conhost saves its default settings under HKCU\Console when it first
+  // opens a console window; winedbg makes HKCU\Software\Wine\WineDbg): the runner puts them
+  // back as they were, with the settings.
+  std::vector<std::string> keeps;
 
   nlohmann::ordered_json to_json() const;
   static Finding from_json(const nlohmann::json& j);  // throws nlohmann::json::exception

@@ -325,14 +325,7 @@ int conform(const ConformOptions& o) {
     fmt::print("termsuite: Wine under test: {} ({}), from {}\n", wine_under_test.launcher.string(),
                wine_under_test.version, wine_under_test.chosen_by);
   WineEnv wine(o.build_dir / "wine", wine_under_test);
-  struct Down {  // stop Wine and Xvfb however this function ends
-    WineEnv& env;
-    bool keep;
-    ~Down() {
-      if (keep) return;
-      for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
-    }
-  } down{wine, o.keep_wine};
+  DownOnExit down{wine, o.keep_wine};  // stop Wine and Xvfb however this function ends
   // Owned by this run (dies with it, even on SIGKILL), unless it is to be kept afterwards.
   wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
 

@@ -46,12 +46,7 @@ int doctor(const DoctorOptions& o) {
   const auto wine_under_test = choose_wine(o.wine);
   findings = preflight::judge_host(host_facts(wine_under_test));
   WineEnv wine(o.build_dir / "wine", wine_under_test);
-  struct Down {
-    WineEnv& env;
-    ~Down() {
-      for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
-    }
-  } down{wine};
+  DownOnExit down{wine};
   wine.up(Lifetime::run);
   c = Command{wine.wine_program(), {suite.string(), "--termsuite-preflight"}, {}, {}, o.build_dir / "bin"};
   for (auto& [k, v] : wine.variables()) c.env[k] = v;

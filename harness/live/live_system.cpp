@@ -49,7 +49,14 @@ constexpr DWORD kReapExitCode = 0x7E5A;  // what reap() terminates leftovers wit
 
 class LiveSystem final : public System {
  public:
-  LiveSystem() : actor_dir_(win32::module_dir()) { sandbox_ = create_job(JobOptions{.kill_on_close = true}); }
+  LiveSystem() : actor_dir_(win32::module_dir()) {
+    // The suite's error mode, which its actors (and taskkill) inherit: no crash dialog, and no
+    // Windows Error Reporting, which is what starts a registered post-mortem debugger (SetErrorMode,
+    // "Enabling Postmortem Debugging"). Wine's winetest does the same for its tests
+    // (programs/winetest/main.c). Each actor sets it again for itself.
+    SetErrorMode(GetErrorMode() | SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+    sandbox_ = create_job(JobOptions{.kill_on_close = true});
+  }
 
   ~LiveSystem() override {
     if (!reaped_) reap();

@@ -37,4 +37,6 @@ Platform backend_platform() {
 
 std::string backend_path(std::string_view path) { return std::string(path); }
 
+std::optional<preflight::WindowsFacts> backend_machine_facts() { return std::nullopt; }
+
 }  // namespace termsuite

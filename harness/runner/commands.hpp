@@ -34,6 +34,12 @@ struct ConformOptions {
   std::string expectations_from;           // --expectations-from: a new platform's first expectations
 };
 
+// `termsuite doctor` (doctor.cpp): the preflight alone.
+struct DoctorOptions {
+  std::filesystem::path build_dir;  // the mingw build (Linux) or the unpacked bundle (Windows)
+  std::string wine;                 // --wine, as conform's (Linux)
+};
+
 struct TestOptions {
   std::filesystem::path source_dir;
   std::filesystem::path native_build;
@@ -49,6 +55,8 @@ struct BundleTestOptions {
 
 // Each returns the process exit code: 0 all good, 1 failures, 2 usage or environment error.
 int conform(const ConformOptions& o);
+// 0 every test can run on this machine, 1 some would be skipped, 2 an environment error.
+int doctor(const DoctorOptions& o);
 int run_tests(const TestOptions& o);
 // Runs the simulator suite against every mutant; prints "mutants killed: K/N".
 int mutants(const MutantsOptions& o);

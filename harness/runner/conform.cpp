@@ -13,10 +13,12 @@
 
 #include "commands.hpp"
 #include "new_platform.hpp"
+#include "preflight_run.hpp"
 #include "report_command.hpp"
 #include "progress.hpp"
 #include "results_file.hpp"
 #include "run_lock.hpp"
+#include "run_settings.hpp"
 #include "schedule.hpp"
 #include "supervise.hpp"
 #include "termsuite/claims.hpp"
@@ -89,6 +91,7 @@ Description split_description(std::string_view text) {
   if (!d.platform_line.empty() && d.platform_line.back() == '\r') d.platform_line.pop_back();
   if (end == std::string_view::npos) return d;
   text.remove_prefix(end + 1);
+  if (text.starts_with("{\"preflight\"")) text.remove_prefix(std::min(text.size(), text.find('\n') + 1));  // preflight_run.hpp
   auto check_end = text.find('\n');  // the check's line
   if (check_end == std::string_view::npos) return d;
   text.remove_prefix(check_end + 1);
@@ -109,6 +112,7 @@ Description split_description(std::string_view text) {
 struct Described {
   Finished run;
   Platform platform;
+  preflight::Report preflight;  // the suite's preflight line
   std::vector<std::string> names;
   std::set<std::string> may_run_long;  // tests the suite says may wait long for the platform
 };
@@ -124,6 +128,7 @@ Described describe_suite(const Command& describe, std::string_view what) {
   } catch (const std::exception& e) {
     throw EnvError(fmt::format("the {}'s platform line is unreadable: {}", what, e.what()));
   }
+  d.preflight = read_preflight_line(d.run.output, what);
   d.names = parse_test_list(description.listing);
   for (const auto& line : description.hint_lines) {
     try {
@@ -330,6 +335,14 @@ int conform(const ConformOptions& o) {
   const auto wine_under_test = choose_wine(o.wine);
 #endif
   if (!o.expectations_from.empty()) check_expectations_source(o.expectations_dir, o.expectations_from);
+  // The preflight (preflight.hpp): a setting an earlier, killed run left changed is put back
+  // first; the Linux runner's own checks; then the suite's answer, in its description.
+  RunSettings::recover();
+  std::vector<preflight::Finding> findings;
+#ifndef _WIN32
+  findings = preflight::judge_host(host_facts(wine_under_test));
+#endif
+  const auto preflight_file = o.run_dir / "preflight.json";  // what the suite processes read
   const auto suite = o.build_dir / "bin" / "termsuite-live.exe";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   auto catalog = ClaimsCatalog::load(o.source_dir / "docs" / "claims.json");
@@ -340,6 +353,7 @@ int conform(const ConformOptions& o) {
     Command c{suite.string(), std::move(args), {}, {}, o.build_dir / "bin"};
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
     if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
+    c.env["TERMSUITE_PREFLIGHT"] = fs::absolute(preflight_file).string();  // written before the shards start
     return c;
   };
 #else
@@ -347,14 +361,7 @@ int conform(const ConformOptions& o) {
     fmt::print("termsuite: Wine under test: {} ({}), from {}\n", wine_under_test.launcher.string(),
                wine_under_test.version, wine_under_test.chosen_by);
   WineEnv wine(o.build_dir / "wine", wine_under_test);
-  struct Down {  // stop Wine and Xvfb however this function ends
-    WineEnv& env;
-    bool keep;
-    ~Down() {
-      if (keep) return;
-      for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
-    }
-  } down{wine, o.keep_wine};
+  DownOnExit down{wine, o.keep_wine};  // stop Wine and Xvfb however this function ends
   // Owned by this run (dies with it, even on SIGKILL), unless it is to be kept afterwards.
   wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
 
@@ -364,6 +371,7 @@ int conform(const ConformOptions& o) {
     for (auto& [k, v] : wine.variables()) c.env[k] = v;
     c.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
     if (!o.platform_id.empty()) c.env["TERMSUITE_PLATFORM_ID"] = o.platform_id;  // the suite's xfails and check use it
+    c.env["TERMSUITE_PREFLIGHT"] = fs::absolute(preflight_file).string();  // written before the shards start
     return c;
   };
 #endif
@@ -381,6 +389,16 @@ int conform(const ConformOptions& o) {
   if (!described.run.ok()) throw EnvError(last_line(described.run.output));  // the check's reason
   auto names = std::move(described.names);
   if (names.empty()) throw EnvError(o.filter.empty() ? "the suite has no tests" : "the filter selects no test");
+  // The settings the findings ask for, for this run only (restored when `settings` goes, and by
+  // its guard if this runner is killed); the suite processes follow the findings after them.
+  RunSettings settings;
+  for (auto& f : settings.apply(std::move(described.preflight.findings))) {
+    if (f.applied)
+      fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
+    findings.push_back(std::move(f));
+  }
+  std::fflush(stdout);  // said before the suite starts, also when stdout is a file
+  write_preflight_file(preflight_file, preflight::Report{described.preflight.facts, findings});
 
   // 3. Run the suite in shards, each streaming its results line by line, each given its tests by
   // name: the longest first to the least loaded, by the last runs' timings (schedule.hpp).
@@ -419,6 +437,7 @@ int conform(const ConformOptions& o) {
   // 4. Merge. A listed test with no result line was lost: say why.
   RunResults results;
   results.platform = platform;
+  results.preflight = preflight::changed_the_run(findings);
   std::set<std::string> seen;
   std::vector<std::string> problems;
   for (int i = 0; i < shards; ++i) {
@@ -443,6 +462,7 @@ int conform(const ConformOptions& o) {
   save_timings(timings_path, updated_timings(load_timings(timings_path), results.tests));  // next run's plan
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   print_summary(results, catalog, seconds, shards, written.path, junit_path);
+  print_changes(findings);
   if (written.partial) print_partial_note(o, platform.id);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 

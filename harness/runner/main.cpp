@@ -3,6 +3,7 @@
 // only: the suite runs directly (no Wine), from the folder the bundle was unpacked into.
 //
 //   conform    run the live suite, compare with the platform's expectations, write results
+//   doctor     the preflight alone: one line per check of this machine (doctor.cpp)
 //   test       every test of both builds
 //   report     the conformance matrix of every results file: results/report.html, results/MATRIX.md
 //   mutants    the simulator's suite against every mutant: "mutants killed: K/N"
@@ -10,6 +11,7 @@
 //   expectations update      a platform's expectations file brought in line with its last full run
 //   wine-up / wine-down / wine-exec    the Wine environment (wine-exec is the CMake emulator)
 //   wine-guard (hidden; conform and test start it)    stops what a run killed outright left
+//   settings-guard (hidden, Windows; conform starts it)    restores a per-run setting a killed run left
 //
 // Exit codes: 0 good, 1 failures (regression or unexpected pass), 2 usage or environment error.
 #include <CLI/CLI.hpp>
@@ -17,6 +19,7 @@
 
 #include "commands.hpp"
 #include "report_command.hpp"
+#include "run_settings.hpp"
 #include "compare.hpp"
 #include "expectations_update.hpp"
 #include "supervise.hpp"
@@ -71,6 +74,24 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--expectations-from", co.expectations_from,
                           "start a new platform's expectations as a copy of this platform's")
       ->check(platform_id_check);
+  // The preflight alone, on Linux and in the Windows bundle alike.
+  DoctorOptions dop;
+  auto* doctor_cmd = app.add_subcommand("doctor", "check this machine for what would change the suite's verdicts "
+                                                  "(exit 1 if some tests would be skipped)");
+  dop.build_dir = co.build_dir;
+#ifdef _WIN32
+  doctor_cmd->add_option("--build", dop.build_dir, "the folder of bin/termsuite-live.exe")->capture_default_str();
+  // Started by conform (not for users): restores a per-run setting if conform ends without doing so.
+  std::filesystem::path guard_journal;
+  unsigned long long guard_owner = 0;
+  auto* settings_guard_cmd = app.add_subcommand("settings-guard", "")->group("");
+  settings_guard_cmd->add_option("--journal", guard_journal)->required();
+  settings_guard_cmd->add_option("--owner", guard_owner)->required();
+#else
+  doctor_cmd->add_option("--build", dop.build_dir, "the mingw build folder")->capture_default_str();
+  doctor_cmd->add_option("--wine", dop.wine, "the Wine to check: a wine launcher or the top of a Wine build tree "
+                                             "(default: $WINE, else wine on PATH)");
+#endif
   // The everyday tools, on Linux and in the Windows bundle alike.
   CompareOptions cmp;
   auto* compare_cmd = app.add_subcommand("compare", "what changed between two results files, or two folders of them "
@@ -171,11 +192,15 @@ int main(int argc, char** argv) {
       return 0;
     }
 #endif
+#ifdef _WIN32
+    if (*settings_guard_cmd) return RunSettings::guard(guard_journal, guard_owner);
+#endif
     if (*report_cmd) return report(ro);
     if (*compare_cmd) return compare_command(cmp);
     if (*update_cmd) return expectations_update_command(uo);
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
+    if (*doctor_cmd) return doctor(dop);
 #ifndef _WIN32
     if (*test_cmd) return run_tests(to);
     if (*mutants_cmd) return mutants(mo);

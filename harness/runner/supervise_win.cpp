@@ -16,12 +16,18 @@
 #include <fmt/format.h>
 #include <windows.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
+#include <cwctype>
+#include <map>
 #include <memory>
+#include <optional>
 
 #include "supervise.hpp"
 #include "supervise_child.hpp"
+#include "termsuite/win32.hpp"
 
 namespace bp = boost::process;
 
@@ -108,10 +114,175 @@ BOOL WINAPI on_console_event(DWORD event) {
   }
 }
 
+// --- Under Wine: the suite's Unix standard error into its log -------------------------------
+//
+// A Windows process under Wine writes Wine's own messages ("wine: Unhandled page fault ...
+// starting debugger...", err: lines) to its Unix standard error, which is its Unix parent's: Wine
+// maps only standard input and output to a child's handles (dlls/ntdll/unix/process.c,
+// spawn_process). A crashing actor's messages would so reach the terminal of whoever ran `wine
+// termsuite.exe`. So, under Wine, a suite process whose output goes to a file is started as the
+// Linux runner starts it: through /bin/sh, its Unix standard error joined to its standard output
+// (CreateProcess of a Unix program: fork_and_exec, same file). Wine returns no handle for a Unix
+// program; the suite process hands itself over instead (TERMSUITE_HANDOVER, suite_context.hpp):
+// it names its pid and waits until this runner has put it into its job. On Windows none of this
+// applies.
+
+struct WineLoader {
+  std::wstring sh;      // /bin/sh as Windows names it
+  std::wstring loader;  // WINELOADER: the Unix path of the Wine that runs this process
+};
+
+const std::optional<WineLoader>& wine_loader() {
+  static const std::optional<WineLoader> found = []() -> std::optional<WineLoader> {
+    if (!GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version")) return std::nullopt;
+    wchar_t loader[MAX_PATH] = {};
+    DWORD n = GetEnvironmentVariableW(L"WINELOADER", loader, MAX_PATH);
+    if (n == 0 || n >= MAX_PATH) return std::nullopt;
+    using ToDos = WCHAR*(CDECL*)(const char*);
+    auto to_dos = reinterpret_cast<ToDos>(
+        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_dos_file_name")));
+    if (!to_dos) return std::nullopt;
+    WCHAR* sh = to_dos("/bin/sh");
+    if (!sh) return std::nullopt;
+    WineLoader w{sh, loader};
+    HeapFree(GetProcessHeap(), 0, sh);
+    if (GetFileAttributesW(w.sh.c_str()) == INVALID_FILE_ATTRIBUTES) return std::nullopt;
+    return w;
+  }();
+  return found;
+}
+
+// This process's environment with the command's changes, as a CreateProcessW block.
+std::wstring environment_block(const Command& c, const std::wstring& handover) {
+  std::map<std::wstring, std::wstring, std::less<>> vars;  // by upper-case name, as Windows compares them
+  auto upper = [](std::wstring s) {
+    for (auto& ch : s) ch = static_cast<wchar_t>(towupper(ch));
+    return s;
+  };
+  if (wchar_t* block = GetEnvironmentStringsW()) {
+    for (const wchar_t* p = block; *p; p += wcslen(p) + 1) {
+      std::wstring entry(p);
+      auto eq = entry.find(L'=', 1);
+      if (eq != std::wstring::npos) vars[upper(entry.substr(0, eq))] = entry;
+    }
+    FreeEnvironmentStringsW(block);
+  }
+  for (const auto& name : c.unset) vars.erase(upper(win32::widen(name)));
+  for (const auto& [k, v] : c.env) vars[upper(win32::widen(k))] = win32::widen(k) + L"=" + win32::widen(v);
+  vars[L"TERMSUITE_HANDOVER"] = L"TERMSUITE_HANDOVER=" + handover;
+  // Wine does not pass WINEDLLOVERRIDES on to a Unix program (dlls/ntdll/unix/env.c, build_envp):
+  // the shell gives it back to the Wine it starts.
+  if (auto it = vars.find(L"WINEDLLOVERRIDES"); it != vars.end())
+    vars[L"TERMSUITE_WINEDLLOVERRIDES"] = L"TERMSUITE_WINEDLLOVERRIDES=" + it->second.substr(it->second.find(L'=') + 1);
+  std::wstring out;
+  for (const auto& [k, entry] : vars) {
+    out += entry;
+    out += L'\0';
+  }
+  out += L'\0';
+  return out;
+}
+
+// Runs `c` under Wine with its Unix standard error and standard output in `file`. nullopt when
+// this is not Wine, or the shell could not be started (run() then starts it the usual way).
+std::optional<Finished> run_with_unix_stderr(const Command& c, Deadline d, const std::filesystem::path& file) {
+  const auto& wine = wine_loader();
+  if (!wine) return std::nullopt;
+  static std::atomic<unsigned> counter{0};
+  const auto name = fmt::format("termsuite-handover-{}-{}", GetCurrentProcessId(), counter++);
+  auto named = [&](const char* what) { return win32::widen(fmt::format("Local\\{}-{}", name, what)); };
+  win32::OwnedHandle ready(CreateEventW(nullptr, TRUE, FALSE, named("ready").c_str()));
+  win32::OwnedHandle go(CreateEventW(nullptr, TRUE, FALSE, named("go").c_str()));
+  win32::OwnedHandle pid_map(
+      CreateFileMappingW(INVALID_HANDLE_VALUE, nullptr, PAGE_READWRITE, 0, sizeof(DWORD), named("pid").c_str()));
+  SECURITY_ATTRIBUTES sa{sizeof sa, nullptr, TRUE};
+  win32::OwnedHandle out(CreateFileW(file.wstring().c_str(), GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa,
+                                     CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr));
+  win32::OwnedHandle in(CreateFileW(L"NUL", GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, &sa, OPEN_EXISTING, 0, nullptr));
+  if (!ready || !go || !pid_map || !out || !in) return std::nullopt;
+
+  std::wstring line;
+  win32::append_quoted(line, wine->sh);
+  win32::append_quoted(line, L"-c");
+  win32::append_quoted(line, L"if [ -n \"${TERMSUITE_WINEDLLOVERRIDES+x}\" ]; then WINEDLLOVERRIDES=$TERMSUITE_WINEDLLOVERRIDES; "
+                   L"export WINEDLLOVERRIDES; unset TERMSUITE_WINEDLLOVERRIDES; fi; exec \"$0\" \"$@\" 2>&1");
+  win32::append_quoted(line, wine->loader);
+  win32::append_quoted(line, win32::widen(c.program));
+  for (const auto& a : c.args) win32::append_quoted(line, win32::widen(a));
+  auto env = environment_block(c, win32::widen(name));
+  const auto cwd = (c.cwd.empty() ? std::filesystem::current_path() : c.cwd).wstring();
+  STARTUPINFOW si{};
+  si.cb = sizeof si;
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = in.get();
+  si.hStdOutput = out.get();
+  si.hStdError = out.get();
+  PROCESS_INFORMATION pi{};
+  if (!CreateProcessW(wine->sh.c_str(), line.data(), nullptr, nullptr, FALSE, CREATE_UNICODE_ENVIRONMENT, env.data(),
+                      cwd.c_str(), &si, &pi))
+    return std::nullopt;
+  if (pi.hProcess) CloseHandle(pi.hProcess);  // none for a Unix program; closed should Wine give one
+  if (pi.hThread) CloseHandle(pi.hThread);
+
+  Finished f;
+  // It names itself, waits to be taken over; the runner puts it in its job and lets it go on.
+  HANDLE started[2] = {ready.get(), interrupt_event()};
+  DWORD r = WaitForMultipleObjects(2, started, FALSE, std::min<DWORD>(d.remaining_ms(), 60'000));
+  if (r != WAIT_OBJECT_0) {
+    f.interrupted = r == WAIT_OBJECT_0 + 1;
+    if (!f.interrupted)
+      throw EnvError(fmt::format("{} did not start within 60 s under Wine (see {})", c.program, file.string()));
+    return f;
+  }
+  DWORD pid = 0;
+  if (void* view = MapViewOfFile(pid_map.get(), FILE_MAP_READ, 0, 0, sizeof(DWORD))) {
+    std::memcpy(&pid, view, sizeof pid);
+    UnmapViewOfFile(view);
+  }
+  win32::OwnedHandle process(OpenProcess(SYNCHRONIZE | PROCESS_TERMINATE | PROCESS_QUERY_LIMITED_INFORMATION |
+                                             PROCESS_SET_QUOTA,
+                                         FALSE, pid));
+  if (!process) throw EnvError(fmt::format("cannot open the suite process {} that {} started: error {}", pid, c.program,
+                                           GetLastError()));
+  if (!AssignProcessToJobObject(runner_job(), process.get())) {
+    const DWORD error = GetLastError();
+    TerminateProcess(process.get(), 1);
+    throw EnvError(fmt::format("cannot put a child into the runner's job: AssignProcessToJobObject failed: error {}", error));
+  }
+  SetEvent(go.get());
+  HANDLE objects[2] = {process.get(), interrupt_event()};
+  r = WaitForMultipleObjects(2, objects, FALSE, d.remaining_ms());
+  if (r != WAIT_OBJECT_0) {
+    f.timed_out = r == WAIT_TIMEOUT;
+    TerminateProcess(process.get(), 1);
+    WaitForSingleObject(process.get(), 10'000);
+  }
+  DWORD code = 0;
+  GetExitCodeProcess(process.get(), &code);
+  f.exit_code = static_cast<int>(code);
+  f.interrupted = g_interrupted.load() && !f.timed_out;
+  return f;
+}
+
 }  // namespace
 
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log,
              LogMode mode) {
+  // Under Wine, a suite process writes Wine's messages into its log (or its captured output), not
+  // the user's terminal. (Only the suite binary is run here with its output to a file, and it
+  // knows the handover.)
+  if (log && mode != LogMode::append) {
+    if (auto f = run_with_unix_stderr(c, d, *log)) return *f;
+  } else if (out == Output::capture && wine_loader()) {
+    auto tmp = std::filesystem::temp_directory_path() /
+               fmt::format("termsuite-capture-{}-{}", GetCurrentProcessId(), GetCurrentThreadId());
+    if (auto f = run_with_unix_stderr(c, d, tmp)) {
+      f->output = read_text_file(tmp);
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return *f;
+    }
+  }
   auto program = resolve_program(c.program);
   auto env = child_environment(c);
   std::error_code ec;

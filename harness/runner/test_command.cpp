@@ -68,12 +68,7 @@ int run_tests(const TestOptions& o) {
   rc |= run_ctest(o.native_build, "host tools and unit tests", o.jobs, total);
   {
     WineEnv wine(o.mingw_build / "wine", choose_wine());  // WINE and WINESERVER, as ctest's wine-exec reads them
-    struct Down {
-      WineEnv& env;
-      ~Down() {
-        for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
-      }
-    } down{wine};
+    DownOnExit down{wine};
     // This run owns the environment: up here, so that what it starts dies with the runner even
     // if it is killed outright. The ctest fixture wine.up then finds it up, and wine.down stops it.
     wine.up(Lifetime::run);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "wine_under_test.hpp"
 
 namespace termsuite::runner {
@@ -108,6 +110,17 @@ class WineEnv {
   int xvfb_pid_ = 0;
   ProcessId owner_;      // the process the environment lives for; pid 0: none recorded
   int guard_pipe_ = -1;  // the runner's end of its guard's pipe (Lifetime::run)
+};
+
+// Stops an environment (down()) when it goes, however the scope that brought it up ends, and says
+// on stderr what had to be killed; `keep` leaves it up (conform --keep-wine).
+struct DownOnExit {
+  WineEnv& env;
+  bool keep = false;
+  ~DownOnExit() {
+    if (keep) return;
+    for (const auto& line : env.down()) fmt::print(stderr, "termsuite: {}\n", line);
+  }
 };
 
 // Processes whose environment names this WINEPREFIX (Linux /proc scan).

@@ -103,6 +103,13 @@ std::string stable_json(const RunResults& r) {
   // two machines' files differ for the same behaviour. It stays in the stream, the JUnit file and
   // the run's summary.
   j["platform"].erase("host");
+  if (!r.preflight.empty()) {
+    ojson pf = ojson::array();
+    for (const auto& f : r.preflight)
+      pf.push_back(ojson{{"check", f.check}, {"verdict", std::string(preflight::to_string(f.verdict))}, {"found", f.found},
+                         {"affects", f.affects}, {"action", f.action}});
+    j["preflight"] = std::move(pf);
+  }
   ojson tests = ojson::array();
   for (const auto* t : sorted(r)) {
     ojson e;
@@ -124,6 +131,8 @@ RunResults parse_stable_json(std::string_view text, std::string_view origin) {
   try {
     RunResults r;
     r.platform = Platform::from_json(j.at("platform"));
+    if (auto pf = j.find("preflight"); pf != j.end() && pf->is_array())
+      for (const auto& f : *pf) r.preflight.push_back(preflight::Finding::from_json(f));
     for (const auto& t : j.at("tests")) r.tests.push_back(test_from_json(t));
     return r;
   } catch (const std::exception& e) {
@@ -175,6 +184,10 @@ std::string junit_xml(const RunResults& r) {
   for (const auto& [k, v] : platform.items())
     platform_properties += fmt::format("      <property name=\"platform.{}\" value=\"{}\"/>\n", xml_escape(k),
                                        xml_escape(v.get<std::string>()));
+  for (const auto& f : r.preflight)  // what the preflight did to the run (preflight.hpp)
+    platform_properties += fmt::format("      <property name=\"preflight.{}\" value=\"{}: {}{}\"/>\n", xml_escape(f.check),
+                                       preflight::to_string(f.verdict), xml_escape(f.found),
+                                       f.action.empty() ? std::string() : xml_escape("; this run: " + f.action));
   platform_properties += "    </properties>\n";
   for (const auto& [suite, tests] : suites) {
     double secs = 0;

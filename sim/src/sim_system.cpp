@@ -410,6 +410,9 @@ Platform backend_platform() {
 
 std::string backend_path(std::string_view path) { return std::string(path); }
 
+// The simulator runs on no machine's Windows: nothing for a preflight to find.
+std::optional<preflight::WindowsFacts> backend_machine_facts() { return std::nullopt; }
+
 std::string_view backend_name() { return "sim"; }
 
 }  // namespace termsuite

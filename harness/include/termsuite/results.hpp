@@ -18,6 +18,7 @@
 
 #include "termsuite/outcome.hpp"
 #include "termsuite/platform.hpp"
+#include "termsuite/preflight.hpp"
 
 namespace termsuite {
 
@@ -37,6 +38,10 @@ struct TestResult {
 struct RunResults {
   Platform platform;
   std::vector<TestResult> tests;
+  // What the preflight did to the run (preflight.hpp): each finding that neutralised a setting or
+  // skipped tests, in check order. In the stable file only when there is one, so two clean
+  // machines still write the same bytes.
+  std::vector<preflight::Finding> preflight{};
 };
 
 std::string stream_platform_line(const Platform& p);

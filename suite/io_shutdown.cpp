@@ -57,6 +57,9 @@ TEST_F(Shutdown, ParametersRoundTrip) {
     EXPECT_EQ(hex(now->level), hex(level));
     EXPECT_EQ(hex(now->flags), hex(flags));
   }
+  // The parameters are the harness process's own: put them back, so that a test after this one
+  // in the same process (a repeated or shuffled run) starts from the default too.
+  EXPECT_EQ(sys().set_shutdown_parameters(initial->level, initial->flags), 0u);
 }
 
 // The documented levels run from 0x000 to 0x4FF (0x100-0x3FF for applications); the

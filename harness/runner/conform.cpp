@@ -215,11 +215,15 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
                    t->name, claim);
   int total = 0;  // the claims this platform is asked (a POSIX system: the POSIX claims)
   for (const auto& c : catalog.claims()) total += claim_applies(c, p);
-  const int pass = counts[Outcome::pass], xfail = counts[Outcome::xfail], inconclusive = counts[Outcome::inconclusive];
-  fmt::print("\n  {} claims of the catalog asked of {}: {} checked here ({} pass, {} known deviation, {} inconclusive, {} failing), "
+  const int pass = counts[Outcome::pass], xfail = counts[Outcome::xfail], inconclusive = counts[Outcome::inconclusive],
+            skipped = counts[Outcome::skip];
+  // A claim whose worst test was skipped is not failing: this machine could not ask it (the
+  // preflight says why).
+  const std::string skipped_part = skipped ? fmt::format(", {} skipped", skipped) : std::string();
+  fmt::print("\n  {} claims of the catalog asked of {}: {} checked here ({} pass, {} known deviation, {} inconclusive{}, {} failing), "
              "{} not covered yet\n",
-             total, is_posix_platform(p) ? "a POSIX system" : "Windows", covered, pass, xfail, inconclusive,
-             covered - pass - xfail - inconclusive, total - covered);
+             total, is_posix_platform(p) ? "a POSIX system" : "Windows", covered, pass, xfail, inconclusive, skipped_part,
+             covered - pass - xfail - inconclusive - skipped, total - covered);
   // The gate accepts an inconclusive test (the platform did nothing wrong that it could see), but it
   // proved nothing here: each is named with what its control saw.
   std::vector<const TestResult*> unsure;

@@ -29,10 +29,26 @@ namespace {
 
 using preflight::Verdict;
 
-// A scratch key of the current user's hive: every test leaves it as it found it (absent).
-constexpr const char* kKey = "Software\\termsuite-live-test\\Scratch";
-constexpr const wchar_t* kKeyW = L"Software\\termsuite-live-test\\Scratch";
+// A scratch key of the current user's hive: every test leaves it as it found it (absent). ctest
+// runs these tests in parallel, one process each, so each process has a key (and a journal) of
+// its own, named by its pid; the run it starts (--hold-setting) inherits the name.
 constexpr const wchar_t* kParentW = L"Software\\termsuite-live-test";
+
+const std::string& scratch_id() {
+  static const std::string id = [] {
+    char inherited[32] = {};
+    if (GetEnvironmentVariableA("TERMSUITE_LIVE_TEST_SCRATCH", inherited, sizeof inherited) > 0) return std::string(inherited);
+    auto own = std::to_string(GetCurrentProcessId());
+    SetEnvironmentVariableA("TERMSUITE_LIVE_TEST_SCRATCH", own.c_str());
+    return own;
+  }();
+  return id;
+}
+std::string scratch_key() { return "Software\\termsuite-live-test\\Scratch-" + scratch_id(); }
+std::wstring scratch_key_w() {
+  const auto narrow = scratch_key();
+  return std::wstring(narrow.begin(), narrow.end());
+}
 
 fs::path exe_path() {
   wchar_t path[MAX_PATH] = {};
@@ -44,7 +60,7 @@ fs::path exe_path() {
 fs::path journal() {
   wchar_t tmp[MAX_PATH] = {};
   GetTempPathW(MAX_PATH, tmp);
-  return fs::path(tmp) / "termsuite-live-test" / fmt::format("journal-{}.json", GetCurrentProcessId());
+  return fs::path(tmp) / ("termsuite-live-test-" + scratch_id()) / "journal.json";
 }
 
 struct RegValue {
@@ -57,7 +73,7 @@ struct RegValue {
 RegValue read_value(const wchar_t* name) {
   RegValue v;
   HKEY k = nullptr;
-  if (RegOpenKeyExW(HKEY_CURRENT_USER, kKeyW, 0, KEY_QUERY_VALUE, &k) != ERROR_SUCCESS) return v;
+  if (RegOpenKeyExW(HKEY_CURRENT_USER, scratch_key_w().c_str(), 0, KEY_QUERY_VALUE, &k) != ERROR_SUCCESS) return v;
   v.key = true;
   DWORD size = 0;
   if (RegQueryValueExW(k, name, nullptr, &v.type, nullptr, &size) == ERROR_SUCCESS) {
@@ -69,7 +85,7 @@ RegValue read_value(const wchar_t* name) {
 }
 
 void clean_scratch() {
-  RegDeleteKeyW(HKEY_CURRENT_USER, kKeyW);
+  RegDeleteKeyW(HKEY_CURRENT_USER, scratch_key_w().c_str());
   RegDeleteKeyW(HKEY_CURRENT_USER, kParentW);
 }
 
@@ -78,7 +94,7 @@ std::vector<preflight::Finding> wanting(const char* value, std::uint32_t data) {
   f.check = "scratch";
   f.verdict = Verdict::skip;
   f.skips = preflight::Skips::crash;
-  f.setting = preflight::Setting{kKey, value, data};
+  f.setting = preflight::Setting{scratch_key(), value, data};
   return {f};
 }
 
@@ -114,7 +130,7 @@ TEST_F(Settings, AnAbsentKeyIsAbsentAgainAfterTheRun) {
 
 TEST_F(Settings, AnOldValueComesBackByteForByte) {
   HKEY k = nullptr;
-  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, kKeyW, 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
+  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, scratch_key_w().c_str(), 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
   const wchar_t old[] = L"not a number";
   RegSetValueExW(k, L"Probe", 0, REG_SZ, reinterpret_cast<const BYTE*>(old), sizeof old);
   RegSetValueExW(k, L"Neighbour", 0, REG_SZ, reinterpret_cast<const BYTE*>(old), sizeof old);
@@ -133,10 +149,10 @@ TEST_F(Settings, AnOldValueComesBackByteForByte) {
 TEST_F(Settings, AKeyTheRunsProcessesWriteComesBackAsItWas) {
   preflight::Finding f;
   f.check = "scratch";
-  f.keeps = {kKey};
+  f.keeps = {scratch_key()};
   auto write = [](const wchar_t* name, DWORD data) {
     HKEY k = nullptr;
-    ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, kKeyW, 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
+    ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, scratch_key_w().c_str(), 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
     RegSetValueExW(k, name, 0, REG_DWORD, reinterpret_cast<const BYTE*>(&data), sizeof data);
     RegCloseKey(k);
   };
@@ -199,7 +215,7 @@ TEST_F(Settings, TheNextRunRestoresWhatADeadRunLeftAndWaitsForALiveOne) {
   }
   // Forge a dead run's journal: this process's pid with another start time.
   HKEY k = nullptr;
-  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, kKeyW, 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
+  ASSERT_EQ(RegCreateKeyExW(HKEY_CURRENT_USER, scratch_key_w().c_str(), 0, nullptr, 0, KEY_SET_VALUE, nullptr, &k, nullptr), ERROR_SUCCESS);
   DWORD zero = 0;
   RegSetValueExW(k, L"Probe", 0, REG_DWORD, reinterpret_cast<const BYTE*>(&zero), sizeof zero);
   RegCloseKey(k);
@@ -207,11 +223,15 @@ TEST_F(Settings, TheNextRunRestoresWhatADeadRunLeftAndWaitsForALiveOne) {
   std::ofstream(journal()) << fmt::format(
       R"({{"owner_pid": {}, "owner_start": "1", "saved": [{{"key": "{}", "value": "Probe", "data": 0, "key_existed": false,
          "value_existed": false, "type": 0, "bytes": ""}}]}})",
-      GetCurrentProcessId(), "Software\\\\termsuite-live-test\\\\Scratch");
+      GetCurrentProcessId(), [] {
+        std::string escaped;
+        for (char c : scratch_key()) escaped += c == '\\' ? std::string("\\\\") : std::string(1, c);
+        return escaped;
+      }());
   testing::internal::CaptureStdout();
   runner::RunSettings::recover();
   const auto said = testing::internal::GetCapturedStdout();
-  EXPECT_NE(said.find("restored HKCU\\Software\\termsuite-live-test\\Scratch\\Probe"), std::string::npos) << said;
+  EXPECT_NE(said.find("restored HKCU\\" + scratch_key() + "\\Probe"), std::string::npos) << said;
   EXPECT_FALSE(read_value(L"Probe").key);
   EXPECT_FALSE(fs::exists(journal()));
 }

@@ -345,6 +345,8 @@ int conform(const ConformOptions& o) {
   std::vector<preflight::Finding> findings;
 #ifndef _WIN32
   findings = preflight::judge_host(host_facts(wine_under_test));
+#else
+  if (auto f = wine_address_space_finding()) findings.push_back(std::move(*f));
 #endif
   const auto preflight_file = o.run_dir / "preflight.json";  // what the suite processes read
   const auto suite = o.build_dir / "bin" / "termsuite-live.exe";

@@ -52,6 +52,7 @@ int doctor(const DoctorOptions& o) {
   for (auto& [k, v] : wine.variables()) c.env[k] = v;
 #else
   RunSettings::recover();  // what a killed run left changed, put back first (said on stdout)
+  if (auto f = wine_address_space_finding()) findings.push_back(std::move(*f));
 #endif
   auto answered = run(c, Deadline::in(std::chrono::milliseconds(60'000)));
   throw_if_interrupted();

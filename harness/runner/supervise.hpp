@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "termsuite/deadline.hpp"
+#include "termsuite/preflight.hpp"
 
 namespace termsuite::runner {
 
@@ -79,5 +80,12 @@ std::string find_program(const std::string& name);
 void install_interrupt_handling();
 bool interrupted();
 void throw_if_interrupted();  // throws Interrupted after Ctrl+C
+
+#ifdef _WIN32
+// Under Wine, termsuite.exe's address-space finding (preflight.hpp, address_space.hpp): whether
+// the Wine that runs it has its preloader, and if not, that the suite processes start under
+// `setarch -R`. nullopt on Windows.
+std::optional<preflight::Finding> wine_address_space_finding();
+#endif
 
 }  // namespace termsuite::runner

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <cwctype>
 #include <map>
@@ -204,8 +205,13 @@ std::optional<Finished> run_with_unix_stderr(const Command& c, Deadline d, const
   std::wstring line;
   win32::append_quoted(line, wine->sh);
   win32::append_quoted(line, L"-c");
+  // A Wine without its preloader starts the suite without address randomisation, which its actors
+  // inherit (address_space.hpp on the Linux side; wine_address_space_finding below says so).
   win32::append_quoted(line, L"if [ -n \"${TERMSUITE_WINEDLLOVERRIDES+x}\" ]; then WINEDLLOVERRIDES=$TERMSUITE_WINEDLLOVERRIDES; "
-                   L"export WINEDLLOVERRIDES; unset TERMSUITE_WINEDLLOVERRIDES; fi; exec \"$0\" \"$@\" 2>&1");
+                   L"export WINEDLLOVERRIDES; unset TERMSUITE_WINEDLLOVERRIDES; fi; "
+                   L"d=${0%/*}; if [ ! -e \"$d/wine64-preloader\" ] && [ ! -e \"$d/wine-preloader\" ] && "
+                   L"setarch \"$(uname -m)\" -R true 2>/dev/null; then exec setarch \"$(uname -m)\" -R \"$0\" \"$@\" 2>&1; fi; "
+                   L"exec \"$0\" \"$@\" 2>&1");
   win32::append_quoted(line, wine->loader);
   win32::append_quoted(line, win32::widen(c.program));
   for (const auto& a : c.args) win32::append_quoted(line, win32::widen(a));
@@ -265,6 +271,54 @@ std::optional<Finished> run_with_unix_stderr(const Command& c, Deadline d, const
 }
 
 }  // namespace
+
+std::optional<preflight::Finding> wine_address_space_finding() {
+  const auto& wine = wine_loader();
+  if (!wine) return std::nullopt;
+  using ToDos = WCHAR*(CDECL*)(const char*);
+  auto to_dos = reinterpret_cast<ToDos>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_dos_file_name")));
+  auto unix_exists = [&](const std::string& path) {
+    WCHAR* dos = to_dos ? to_dos(path.c_str()) : nullptr;
+    if (!dos) return false;
+    const bool exists = GetFileAttributesW(dos) != INVALID_FILE_ATTRIBUTES;
+    HeapFree(GetProcessHeap(), 0, dos);
+    return exists;
+  };
+  std::string loader;
+  for (wchar_t ch : wine->loader) loader += ch < 0x80 ? static_cast<char>(ch) : '?';  // a Unix path; '?' never exists
+  const auto dir = loader.substr(0, loader.rfind('/'));
+  preflight::HostFacts h;
+  for (const char* name : {"/wine64-preloader", "/wine-preloader"})
+    if (h.preloader.empty() && unix_exists(dir + name)) h.preloader = dir + name;
+  // A Unix file's first line, read through Wine's Z: drive (this process is a Unix process too).
+  auto unix_line = [&](const std::string& path) {
+    std::string text;
+    WCHAR* dos = to_dos ? to_dos(path.c_str()) : nullptr;
+    if (!dos) return text;
+    HANDLE f = CreateFileW(dos, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, 0, nullptr);
+    HeapFree(GetProcessHeap(), 0, dos);
+    if (f == INVALID_HANDLE_VALUE) return text;
+    char buf[64] = {};
+    DWORD n = 0;
+    if (ReadFile(f, buf, sizeof buf - 1, &n, nullptr)) text.assign(buf, n);
+    CloseHandle(f);
+    return text;
+  };
+  if (h.preloader.empty()) {
+    // Off already when whoever started this process asked for it (setarch -R, the Linux runner),
+    // which this process and the suite processes inherit, or when the system never randomises.
+    const auto personality = unix_line("/proc/self/personality");
+    const bool inherited = !personality.empty() && (std::strtoul(personality.c_str(), nullptr, 16) & 0x0040000);
+    if (inherited || unix_line("/proc/sys/kernel/randomize_va_space").rfind('0', 0) == 0)
+      h.randomisation = "already-off";
+    else
+      h.randomisation = unix_exists("/usr/bin/setarch") || unix_exists("/bin/setarch")
+                            ? "off-for-run"
+                            : "refused: setarch (util-linux) is not installed";
+  }
+  return preflight::judge_address_space(h);
+}
 
 Finished run(const Command& c, Deadline d, Output out, const std::optional<std::filesystem::path>& log,
              LogMode mode) {

@@ -1,5 +1,7 @@
 #include "wine_env.hpp"
 
+#include "address_space.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -213,6 +215,9 @@ bool WineEnv::ProcessId::alive() const {
 
 WineEnv::WineEnv(const fs::path& state_root, WineUnderTest wine)
     : wine_(std::move(wine)), dir_(fs::absolute(state_root) / wine_.key()), prefix_(dir_ / "prefix") {
+  // Every Wine process of this environment is started by this process or by a Wine process it
+  // started: all inherit what this sets (address_space.hpp).
+  fix_wine_address_space(wine_);
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw EnvError(fmt::format("cannot create {}: {}", dir_.string(), ec.message()));

@@ -493,6 +493,41 @@ Finding check_wineserver(const HostFacts& h) {
   return r;
 }
 
+// address_space.hpp: a Wine without its preloader fails a process start now and then unless the
+// run's processes start without address randomisation.
+}  // namespace
+
+Finding judge_address_space(const HostFacts& h) {
+  Finding r;
+  r.check = "address-space";
+  if (!h.preloader.empty()) {
+    r.found = fmt::format("Wine's preloader {} reserves the addresses its loader needs", h.preloader);
+    return r;
+  }
+  const std::string why =
+      "this Wine has no preloader (wine64-preloader beside its loader): with address randomisation its loader's heap "
+      "can cover the shared user data page at 0x7ffe0000, and that process exits before it starts (CreateProcess: "
+      "error 1359)";
+  r.affects = "any test, at random: about 1 Wine process start in 5000";
+  if (h.randomisation == "off-for-run" || h.randomisation == "already-off") {
+    r.verdict = Verdict::neutralised;
+    r.found = why;
+    // One text whether this runner turned it off or whoever started it already had: the two
+    // runners of one run (bundle-test) must report the same finding.
+    r.action = "the run's Wine processes start without address randomisation (personality ADDR_NO_RANDOMIZE, as "
+               "setarch -R)";
+    return r;
+  }
+  r.verdict = Verdict::note;
+  r.found = fmt::format("{}; turning randomisation off was refused ({})", why,
+                        h.randomisation.empty() ? "unknown" : h.randomisation);
+  r.action = "none: a test may fail with error 1359 though the platform did nothing wrong";
+  r.fix = "allow personality(ADDR_NO_RANDOMIZE) (a container's seccomp profile), or use a Wine built with its preloader";
+  return r;
+}
+
+namespace {
+
 Finding check_display(const HostFacts& h) {
   Finding r;
   r.check = "display";
@@ -608,7 +643,7 @@ std::vector<Finding> judge_windows(const WindowsFacts& f, Context context) {
 }
 
 std::vector<Finding> judge_host(const HostFacts& h) {
-  return {check_wine(h), check_wineserver(h), check_display(h)};
+  return {check_wine(h), check_wineserver(h), judge_address_space(h), check_display(h)};
 }
 
 Finding neutralised_by_setting(Finding f) {

@@ -285,11 +285,14 @@ TEST(Preflight, WhichGuiActorsCreateAWindow) {
 }
 
 TEST(Preflight, HostChecks) {
-  HostFacts h{"/usr/bin/wine", "wine-8.0", "PATH", "/usr/bin/wineserver", "", false, "/usr/bin/Xvfb"};
+  HostFacts h{"/usr/bin/wine", "wine-8.0", "PATH", "/usr/bin/wineserver", "", false, "/usr/bin/Xvfb",
+              "/usr/lib/wine/wine64-preloader", ""};
   auto findings = judge_host(h);
-  ASSERT_EQ(findings.size(), 3u);
+  ASSERT_EQ(findings.size(), 4u);
   EXPECT_EQ(findings[0].check, "wine");
   EXPECT_EQ(findings[1].check, "wineserver");
+  EXPECT_EQ(findings[2].check, "address-space");
+  EXPECT_EQ(findings[2].verdict, Verdict::ok);
   EXPECT_EQ(find(findings, "display").verdict, Verdict::ok);
   EXPECT_NE(find(findings, "display").found.find("private Xvfb"), std::string::npos);
   h.display = ":5";
@@ -300,6 +303,23 @@ TEST(Preflight, HostChecks) {
   auto f = find(judge_host(h), "display");
   EXPECT_EQ(f.verdict, Verdict::skip);
   EXPECT_NE(f.found.find("does not answer"), std::string::npos) << f.found;
+}
+
+// A Wine without its preloader (Debian's wine64): randomisation off for the run is a neutralised
+// finding; where it was refused the run goes on, said as a note with the fix.
+TEST(Preflight, AWineWithoutItsPreloader) {
+  HostFacts h{"/usr/bin/wine", "wine-8.0", "PATH", "/usr/bin/wineserver", ":5", true, "", "", "off-for-run"};
+  auto f = find(judge_host(h), "address-space");
+  EXPECT_EQ(f.verdict, Verdict::neutralised);
+  EXPECT_NE(f.found.find("0x7ffe0000"), std::string::npos) << f.found;
+  EXPECT_NE(f.action.find("ADDR_NO_RANDOMIZE"), std::string::npos) << f.action;
+  h.randomisation = "already-off";
+  EXPECT_EQ(find(judge_host(h), "address-space").verdict, Verdict::neutralised);
+  h.randomisation = "refused: Operation not permitted";
+  f = find(judge_host(h), "address-space");
+  EXPECT_EQ(f.verdict, Verdict::note);
+  EXPECT_NE(f.found.find("Operation not permitted"), std::string::npos) << f.found;
+  EXPECT_NE(f.fix.find("preloader"), std::string::npos) << f.fix;
 }
 
 TEST(Preflight, LinesSayWhatWasFoundWhatItAffectsAndTheFix) {

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "address_space.hpp"
 #include "display_check.hpp"
 #include "new_platform.hpp"
 #include "run_lock.hpp"
@@ -102,6 +104,57 @@ TEST(WineUnderTest, ALaunchersServerIsItsTreesOrItsSibling) {
   fs::create_directories(links);
   fs::create_symlink(bin / "wine", links / "wine");
   EXPECT_EQ(matching_server(links / "wine"), bin / "wineserver");
+}
+
+// Wine's preloader is found beside the loader: the launcher's folder, the file it resolves to, or
+// a loader its script names (Debian's /usr/bin/wine names /usr/lib/wine/wine64).
+TEST(AddressSpace, ThePreloaderIsFoundBesideTheLoader) {
+  Scratch s;
+  const auto lib = s.dir() / "lib" / "wine";
+  write_executable(lib / "wine64", "#!/bin/sh\n");
+  const auto bin = s.dir() / "bin";
+  write_executable(bin / "wine", fmt::format("#!/bin/sh\nwine64={}\nexec $wine64 \"$@\"\n", (lib / "wine64").string()));
+  WineUnderTest wine{bin / "wine", bin / "wineserver", "wine-8.0", "PATH"};
+  EXPECT_EQ(find_wine_preloader(wine), fs::path()) << "none anywhere";
+  write_executable(lib / "wine64-preloader", "");
+  EXPECT_EQ(find_wine_preloader(wine), lib / "wine64-preloader") << "beside the loader the script names";
+  const auto opt = s.dir() / "opt" / "bin";
+  write_executable(opt / "wine", "");
+  write_executable(opt / "wine-preloader", "");
+  fs::create_directories(s.dir() / "links");
+  fs::create_symlink(opt / "wine", s.dir() / "links" / "wine");
+  EXPECT_EQ(find_wine_preloader(WineUnderTest{s.dir() / "links" / "wine", {}, "", ""}), opt / "wine-preloader")
+      << "beside the file a link resolves to";
+}
+
+// Without a preloader, the processes the runner starts from then on run without address
+// randomisation (personality ADDR_NO_RANDOMIZE, 0x0040000, which /proc/self/personality shows).
+TEST(AddressSpace, AWineWithoutAPreloaderStartsWithoutRandomisation) {
+  auto child_personality = [] {
+    auto f = run(Command{"cat", {"/proc/self/personality"}, {}, {}, {}}, Deadline::in(std::chrono::seconds(10)));
+    EXPECT_EQ(f.exit_code, 0) << f.output;
+    return std::stoul(f.output, nullptr, 16);
+  };
+  const unsigned long before = child_personality();
+  Scratch s;
+  write_executable(s.dir() / "wine", "#!/bin/sh\n");
+  const auto& space = fix_wine_address_space(WineUnderTest{s.dir() / "wine", {}, "wine-8.0", "PATH"});
+  EXPECT_TRUE(space.preloader.empty());
+  switch (space.randomisation) {
+    case AddressSpace::Randomisation::off_for_run:
+      EXPECT_EQ(before & ADDR_NO_RANDOMIZE, 0u) << "the control: children were randomised before";
+      EXPECT_NE(child_personality() & ADDR_NO_RANDOMIZE, 0u);
+      break;
+    case AddressSpace::Randomisation::already_off:
+      break;  // started under setarch -R, or randomize_va_space is 0: nothing to turn off
+    case AddressSpace::Randomisation::refused:
+      EXPECT_FALSE(space.error.empty());
+      EXPECT_EQ(child_personality() & ADDR_NO_RANDOMIZE, 0u);
+      break;
+    case AddressSpace::Randomisation::kept:
+      ADD_FAILURE() << "a Wine without a preloader cannot keep randomisation";
+  }
+  EXPECT_EQ(&fix_wine_address_space(WineUnderTest{}), &space) << "once per process";
 }
 
 TEST(WineUnderTest, VersionsAreReadFromTheLaunchersAndTheServersLines) {

@@ -130,6 +130,10 @@ struct HostFacts {
   std::string display;             // $DISPLAY
   bool display_answers = false;    // something listens there
   std::string xvfb;                // Xvfb on PATH (empty: none)
+  std::string preloader;           // Wine's preloader beside its loader (empty: none)
+  // Without a preloader, what the runner did about address randomisation (address_space.hpp):
+  // "off-for-run", "already-off", or "refused: <why>".
+  std::string randomisation;
 };
 
 // Who applies per-run settings. The runners do (conform, then restores); a suite binary run by
@@ -139,8 +143,11 @@ enum class Context { runner, suite_alone };
 // The Windows-side checks, in order: post-mortem-debugger, error-reporting, desktop,
 // console-host, job, loader-threads, c-runtime, administrator, windows-version.
 std::vector<Finding> judge_windows(const WindowsFacts& f, Context context);
-// The Linux runner's own checks: wine, wineserver, display.
+// The Linux runner's own checks: wine, wineserver, address-space, display.
 std::vector<Finding> judge_host(const HostFacts& h);
+// Its address-space check alone, which termsuite.exe under Wine also makes (from its loader's
+// folder and whether setarch is there; the runner's shell starts the suite processes under it).
+Finding judge_address_space(const HostFacts& h);
 
 // The finding once the runner has applied its setting: a skip becomes neutralised; a note says it.
 Finding neutralised_by_setting(Finding f);

@@ -513,7 +513,7 @@ TEST(ClaimsCatalogFile, EveryQuoteIsVerbatimInItsDocument) {
   if (!without_text.empty()) {
     std::string ids;
     for (const auto& id : without_text) ids += (ids.empty() ? "" : ", ") + id;
-    std::cout << "quote check: " << where << " holds no text of " << without_text.size()
+    std::cout << "quote check: " << where << (dirs.size() > 1 ? " hold" : " holds") << " no text of " << without_text.size()
               << " document(s), their quotes are not checked: " << ids << "\n";
   }
   // Some documents are checked: a folder of unrelated texts must not pass for a check.

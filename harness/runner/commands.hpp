@@ -18,9 +18,10 @@ struct ConformOptions {
   std::filesystem::path native_build;      // the native build (bin/termsuite-sim)
   std::filesystem::path source_dir;        // the repository (docs/, results/)
   std::filesystem::path build_dir;         // the mingw build (bin/termsuite-live.exe, wine/)
-  std::filesystem::path results_dir;       // where <platform-id>.json is written
+  std::filesystem::path results_dir;       // where a full run writes <platform-id>.json, sim.json and the matrix
   std::filesystem::path expectations_dir;  // where <platform-id>.json is read
-  std::filesystem::path run_dir;           // the run's JUnit file and the shards' streams and logs
+  std::filesystem::path run_dir;           // the run's JUnit file, the shards' streams and logs, and a
+                                           // partial run's results and matrix
   // Suite processes in parallel. One more than the 2 cores it was measured on: the live tests
   // spend much of their time waiting (on Wine's process starts, on their deadlines), and a third
   // process cut a warm run by a quarter where a fourth gained little.
@@ -64,13 +65,14 @@ int mutants(const MutantsOptions& o);
 // and outcomes as the Linux runner's conform.
 int bundle_test(const BundleTestOptions& o);
 
-// One run of the simulator's suite (natively, no Wine), optionally with a mutant.
+// One run of the simulator's suite (natively, no Wine), optionally with a mutant, optionally of the
+// tests a GoogleTest filter selects (a filtered conform's).
 struct SimRun {
   Finished finished;
   RunResults results;
   std::vector<std::string> problems;
 };
 SimRun run_sim_suite(const std::filesystem::path& native_build, const std::string& mutant,
-                     const std::filesystem::path& stream);
+                     const std::filesystem::path& stream, const std::string& filter = {});
 
 }  // namespace termsuite::runner

@@ -238,6 +238,18 @@ void print_summary(const RunResults& r, const ClaimsCatalog& catalog, double sec
   fmt::print("  results: {}\n  junit:   {}\n", json_path.string(), junit_path.string());
 }
 
+// Where a run's stable results go (results_file.hpp): results/<name>.json when the run is whole,
+// else <run folder>/<name>.partial.json (README.md, "Partial runs").
+ResultsWritten write_conform_results(const ConformOptions& o, const std::string& name, const std::string& text,
+                                     bool complete) {
+  try {
+    return write_run_results(o.results_dir, o.run_dir, name, text, complete);
+  } catch (const std::runtime_error& e) {
+    throw EnvError(e.what());
+  }
+}
+
+#ifndef _WIN32
 // The simulator's stream names its platform itself; keep it, or describe it if it did not.
 Platform backend_sim_platform(Platform p) {
   if (p.id.empty()) {
@@ -247,24 +259,12 @@ Platform backend_sim_platform(Platform p) {
   return p;
 }
 
-// A filtered run, or one that lost a result or could not read a stream, is partial: it never replaces
-// the baseline results/<platform-id>.json (README.md, "Partial runs").
-ResultsWritten write_conform_results(const ConformOptions& o, const std::string& id, const std::string& text,
-                                     bool every_result_arrived) {
-  try {
-    return write_run_results(o.results_dir, o.run_dir, id, text, o.filter.empty() && every_result_arrived);
-  } catch (const std::runtime_error& e) {
-    throw EnvError(e.what());
-  }
+// A backend this partial run did not run leaves no earlier run's partial file to mislead.
+void remove_stale_partial(const ConformOptions& o, const std::string& name) {
+  std::error_code ec;
+  fs::remove(o.run_dir / (name + ".partial.json"), ec);
 }
 
-void print_partial_note(const ConformOptions& o, const std::string& id) {
-  fmt::print("  a partial run ({}): {} is left as it was\n",
-             o.filter.empty() ? "results were lost" : "--filter '" + o.filter + "'",
-             (o.results_dir / (id + ".json")).string());
-}
-
-#ifndef _WIN32
 // The simulator's run saw every test: it ended by itself and every stream line was readable.
 bool sim_run_complete(const SimRun& r) {
   return !r.finished.timed_out && !r.finished.interrupted && r.problems.empty() && !r.results.tests.empty();
@@ -415,8 +415,9 @@ int conform(const ConformOptions& o) {
   const int shards = static_cast<int>(plan.size());
 #ifndef _WIN32
   // The simulator's run (natively, well under a second) and the POSIX suite's (natively, a second
-  // or two) go alongside the live shards.
-  auto sim_future = std::async(std::launch::async, [&] { return run_sim_suite(o.native_build, "", out_dir / "sim.jsonl"); });
+  // or two) go alongside the live shards, each of the tests the filter selects.
+  auto sim_future =
+      std::async(std::launch::async, [&] { return run_sim_suite(o.native_build, "", out_dir / "sim.jsonl", o.filter); });
   auto posix_future = std::async(std::launch::async, [&] { return run_posix_suite(o, catalog, out_dir, o.timeout_seconds); });
 #endif
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
@@ -460,81 +461,120 @@ int conform(const ConformOptions& o) {
                  fmt::format("the suite run passed its {} s deadline", o.timeout_seconds),
                  "the suite process ended before this test reported (see shard logs)");
 
-  // 5. Write and report.
+  // 5. Is the run whole? Only a run of every test, each of whose results arrived (the live suite's,
+  // the simulator's, the POSIX suite's), writes the committed results and their matrix; any other
+  // writes all of them into the run folder and leaves results/ as it was, so that the files there
+  // always come from one full run.
+  std::vector<std::string> partial_because;
+  if (!o.filter.empty()) partial_because.push_back("--filter '" + o.filter + "'");
+  else if (results.tests.size() != seen.size() || !problems.empty())
+    partial_because.push_back("live results were lost");
+#ifndef _WIN32
+  auto simrun = sim_future.get();
+  auto posixrun = posix_future.get();
+  throw_if_interrupted();
+  if (o.filter.empty() && !sim_run_complete(simrun)) partial_because.push_back("the simulator's results were lost");
+  if (o.filter.empty() && posixrun.ran &&
+      (posixrun.reported != posixrun.names.size() || !posixrun.problems.empty() || posixrun.finished.timed_out))
+    partial_because.push_back("the POSIX suite's results were lost");
+#endif
+  const bool complete = partial_because.empty();
+  std::vector<MatrixColumn> columns;  // this run's results, for a partial run's matrix
+
+  // 6. Write and report.
   const auto junit_path = out_dir / (platform.id + ".junit.xml");
-  const auto written = write_conform_results(o, platform.id, stable_json(results),
-                                             results.tests.size() == seen.size() && problems.empty());
+  const auto written = write_conform_results(o, platform.id, stable_json(results), complete);
+  columns.push_back({written.path.filename().string(), {}, results, expectations});
   write_file(junit_path, junit_xml(results));
   save_timings(timings_path, updated_timings(load_timings(timings_path), results.tests));  // next run's plan
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   print_summary(results, catalog, seconds, shards, written.path, junit_path);
   print_changes(findings);
-  if (written.partial) print_partial_note(o, platform.id);
   for (const auto& p : problems) fmt::print("  problem: {}\n", p);
 
-  // 6. The simulator: the documents, executable. It runs the same scenarios (natively, in
-  // milliseconds) and must pass them all; where the live platform differs, say where. The
-  // Windows bundle has no simulator: ./termsuite conform on Linux runs it.
+  // 7. The simulator: the documents, executable. It runs the same scenarios (natively, in
+  // milliseconds; the same filter) and must pass them all; where the live platform differs, say
+  // where. The Windows bundle has no simulator: ./termsuite conform on Linux runs it.
   int sim_bad = 0, posix_bad = 0;
   std::string posix_platform, posix_origin;  // the POSIX suite's platform, when it ran
   std::size_t posix_deviations = 0;
 #ifndef _WIN32
-  auto simrun = sim_future.get();
-  throw_if_interrupted();
   simrun.results.platform = backend_sim_platform(simrun.results.platform);
-  const auto sim_path = write_run_results(o.results_dir, out_dir, "sim", stable_json(simrun.results),
-                                          sim_run_complete(simrun)).path;
-  std::map<std::string, const TestResult*> sim_by_name;
   // The simulator is the documents, executable: each of its tests must tell, so an inconclusive
   // one counts against it too.
   auto sim_wrong = [](Outcome o) { return !gate_accepts(o) || o == Outcome::inconclusive; };
-  for (const auto& t : simrun.results.tests) {
-    sim_bad += sim_wrong(t.outcome);
-    sim_by_name[t.name] = &t;
+  if (simrun.results.tests.empty() && !o.filter.empty() && simrun.finished.ok() && simrun.problems.empty()) {
+    remove_stale_partial(o, "sim");
+    fmt::print("\n  simulator: the filter selects none of its tests\n");
+  } else {
+    const auto sim_path = write_conform_results(o, "sim", stable_json(simrun.results), complete).path;
+    std::map<std::string, const TestResult*> sim_by_name;
+    for (const auto& t : simrun.results.tests) {
+      sim_bad += sim_wrong(t.outcome);
+      sim_by_name[t.name] = &t;
+    }
+    if (simrun.results.tests.empty()) ++sim_bad;
+    std::vector<std::string> differ;
+    int both = 0;
+    for (const auto& t : results.tests) {
+      auto it = sim_by_name.find(t.name);
+      if (it == sim_by_name.end()) continue;
+      ++both;
+      if (t.outcome != it->second->outcome)
+        differ.push_back(fmt::format("{}: live {}, sim {}{}", t.name, to_string(t.outcome), to_string(it->second->outcome),
+                                     t.outcome == Outcome::xfail ? " (a known deviation of the live platform)" : ""));
+    }
+    fmt::print("\n  simulator: {} tests ({} simulator-only), {} failing; results: {}\n", simrun.results.tests.size(),
+               simrun.results.tests.size() - static_cast<std::size_t>(both), sim_bad, sim_path.string());
+    fmt::print("  live and simulator agree on {} of the {} tests they share\n", both - static_cast<int>(differ.size()), both);
+    for (const auto& d : differ) fmt::print("    differs: {}\n", d);
+    for (const auto& t : simrun.results.tests)
+      if (sim_wrong(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
+    columns.push_back({sim_path.filename().string(), {}, simrun.results,
+                       Expectations::load_for(o.expectations_dir, simrun.results.platform)});
   }
-  if (simrun.results.tests.empty()) ++sim_bad;
-  std::vector<std::string> differ;
-  int both = 0;
-  for (const auto& t : results.tests) {
-    auto it = sim_by_name.find(t.name);
-    if (it == sim_by_name.end()) continue;
-    ++both;
-    if (t.outcome != it->second->outcome)
-      differ.push_back(fmt::format("{}: live {}, sim {}{}", t.name, to_string(t.outcome), to_string(it->second->outcome),
-                                   t.outcome == Outcome::xfail ? " (a known deviation of the live platform)" : ""));
+  for (const auto& p : simrun.problems) {
+    fmt::print("  problem: {}\n", p);
+    problems.push_back(p);
   }
-  fmt::print("\n  simulator: {} tests ({} simulator-only), {} failing; results: {}\n", simrun.results.tests.size(),
-             simrun.results.tests.size() - static_cast<std::size_t>(both), sim_bad, sim_path.string());
-  fmt::print("  live and simulator agree on {} of the {} tests they share\n", both - static_cast<int>(differ.size()), both);
-  for (const auto& d : differ) fmt::print("    differs: {}\n", d);
-  for (const auto& t : simrun.results.tests)
-    if (sim_wrong(t.outcome)) fmt::print("    simulator {}: {}: {}\n", status_word(t.outcome), t.name, t.detail);
-  for (const auto& p : simrun.problems) problems.push_back(p);
 
-  // 7. The POSIX system this runs on: its own column, its own expectations, the same gate.
-  auto posixrun = posix_future.get();
-  throw_if_interrupted();
+  // 8. The POSIX system this runs on: its own column, its own expectations, the same gate.
   if (posixrun.ran) {
     const auto& pid = posixrun.results.platform.id;
-    const bool complete = o.filter.empty() && posixrun.reported == posixrun.names.size() && posixrun.problems.empty() &&
-                          !posixrun.finished.timed_out;
     const auto posix_written = write_conform_results(o, pid, stable_json(posixrun.results), complete);
     const auto posix_junit = out_dir / (pid + ".junit.xml");
     write_file(posix_junit, junit_xml(posixrun.results));
     print_summary(posixrun.results, catalog, posixrun.seconds, 1, posix_written.path, posix_junit);
-    if (posix_written.partial) print_partial_note(o, pid);
     posix_bad = gate_mismatches(posixrun.results, posixrun.expectations, !o.filter.empty());
-    for (const auto& p : posixrun.problems) problems.push_back(p);
+    for (const auto& p : posixrun.problems) {
+      fmt::print("  problem: {}\n", p);
+      problems.push_back(p);
+    }
     posix_platform = pid;
     posix_deviations = posixrun.expectations.deviations().size();
     posix_origin = posixrun.expectations.from_file()
                        ? fs::relative(posixrun.expectations.origin(), o.source_dir).string()
                        : std::string("no file");
+    columns.insert(columns.begin() + 1, {posix_written.path.filename().string(), {}, posixrun.results, posixrun.expectations});
   } else {
+    if (!posixrun.results.platform.id.empty()) remove_stale_partial(o, posixrun.results.platform.id);
     fmt::print("\n  POSIX suite: the filter selects none of its tests\n");
   }
 #endif
-  report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}});  // the matrix of every results file
+  // 9. The conformance matrix: of every committed results file after a full run; of this run's
+  // results alone, in the run folder, after a partial one.
+  std::error_code ec;
+  if (complete) {
+    report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}});
+    for (const char* stale : {"report.html", "MATRIX.md"}) fs::remove(out_dir / stale, ec);  // a partial run's
+  } else {
+    const auto files = write_matrix(catalog, columns, out_dir);
+    fmt::print("  report:  {}\n  matrix:  {}\n", files.html.string(), files.markdown.string());
+    std::string why;
+    for (const auto& w : partial_because) why += (why.empty() ? "" : ", ") + w;
+    fmt::print("\n  a partial run ({}): the results in {} are left as they were; this run's results and matrix are in {}\n", why,
+               o.results_dir.string(), out_dir.string());
+  }
   int bad = sim_bad + posix_bad;
   bad += gate_mismatches(results, expectations, !o.filter.empty());
   const std::string posix_too = posix_platform.empty() ? std::string() : " and " + posix_platform;

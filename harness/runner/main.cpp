@@ -60,13 +60,16 @@ int main(int argc, char** argv) {
 #else
   conform_cmd->add_option("--build", co.build_dir, "the mingw build folder")->capture_default_str();
 #endif
-  conform_cmd->add_option("--results", co.results_dir, "where <platform>.json is written")->capture_default_str();
+  conform_cmd->add_option("--results", co.results_dir,
+                          "where a full run writes <platform>.json, sim.json and the matrix (a partial run: its run folder)")
+      ->capture_default_str();
   conform_cmd->add_option("--expectations", co.expectations_dir, "where <platform>.json expectations are read")
       ->capture_default_str();
   conform_cmd->add_option("-j,--jobs", co.jobs, "suite processes in parallel")->check(CLI::Range(1, 64))->capture_default_str();
   conform_cmd->add_option("--timeout", co.timeout_seconds, "deadline for the whole suite, in seconds")
       ->check(CLI::Range(1, 86400))->capture_default_str();
-  conform_cmd->add_option("--filter", co.filter, "a GoogleTest filter (e.g. 'ExitCode.*')");
+  conform_cmd->add_option("--filter", co.filter,
+                          "a GoogleTest filter (e.g. 'ExitCode.*'): a partial run, whose results go to its run folder");
   const CLI::Validator platform_id_check(
       [](std::string& id) { return platform_id_problem(id); }, "PLATFORM-ID");
   conform_cmd->add_option("--platform-id", co.platform_id, "the platform's id instead of the detected one")

@@ -18,12 +18,14 @@ namespace fs = std::filesystem;
 
 namespace termsuite::runner {
 
-SimRun run_sim_suite(const fs::path& native_build, const std::string& mutant, const fs::path& stream) {
+SimRun run_sim_suite(const fs::path& native_build, const std::string& mutant, const fs::path& stream,
+                     const std::string& filter) {
   const auto suite = native_build / "bin" / "termsuite-sim";
   if (!fs::exists(suite)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", suite.string()));
   std::error_code ec;
   fs::remove(stream, ec);
   Command c{suite.string(), {"--termsuite-results=" + stream.string(), "--gtest_brief=1"}, {}, {}, {}};
+  if (!filter.empty()) c.args.push_back("--gtest_filter=" + filter);
   if (mutant.empty()) c.unset.push_back("TERMSUITE_SIM_MUTANT");
   else c.env["TERMSUITE_SIM_MUTANT"] = mutant;
   SimRun r;

@@ -700,7 +700,10 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
 MatrixFiles write_matrix(const fs::path& catalog_file, const fs::path& results_dir, const fs::path& expectations_dir,
                          const fs::path& out_dir) {
   auto catalog = ClaimsCatalog::load(catalog_file);
-  auto columns = load_matrix_columns(results_dir, expectations_dir);
+  return write_matrix(catalog, load_matrix_columns(results_dir, expectations_dir), out_dir);
+}
+
+MatrixFiles write_matrix(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const fs::path& out_dir) {
   MatrixFiles files{out_dir / "report.html", out_dir / "MATRIX.md"};
   std::error_code ec;
   fs::create_directories(out_dir, ec);

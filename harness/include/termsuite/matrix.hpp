@@ -69,4 +69,10 @@ struct MatrixFiles {
 MatrixFiles write_matrix(const std::filesystem::path& catalog_file, const std::filesystem::path& results_dir,
                          const std::filesystem::path& expectations_dir, const std::filesystem::path& out_dir);
 
+// Writes both files of these columns (in this order) into `out_dir` (created if missing): the
+// matrix of one run's results that are in no results folder (a partial run's). MatrixError when a
+// file cannot be written.
+MatrixFiles write_matrix(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns,
+                         const std::filesystem::path& out_dir);
+
 }  // namespace termsuite

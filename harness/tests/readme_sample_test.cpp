@@ -1,7 +1,7 @@
 // README.md shows what `./termsuite conform` prints and counts the suite in its prose; a newcomer
 // compares the first run with it. This test reads those numbers back and checks each against the
-// committed results (results/*.json), the catalog (docs/claims.json) and the expectations
-// (results/expectations/), so the README fails here as soon as it drifts from them. Only numbers
+// committed results (results/*.json), the catalog (docs/claims.json), the expectations
+// (results/expectations/) and the simulator's mutants, so the README fails here as soon as it drifts from them. Only numbers
 // and words that the committed files decide are checked: timings, shard counts and host names
 // belong to the machine the sample was taken on.
 #include <algorithm>
@@ -22,6 +22,7 @@
 #include "termsuite/matrix.hpp"
 #include "termsuite/outcome.hpp"
 #include "termsuite/results.hpp"
+#include "termsuite/sim/model.hpp"
 
 namespace fs = std::filesystem;
 
@@ -304,6 +305,10 @@ TEST_F(ReadmeSample, TheProseCountsTheSuite) {
   EXPECT_EQ(std::stoul(m[2]), sim.tests.size()) << m[0];
   EXPECT_EQ(std::stoul(m[3]), posix.tests.size()) << m[0];
   EXPECT_EQ(std::stoul(m[4]), catalog_.claims().size()) << m[0];
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(of N runs: (\d+) tests in [\d.]+ s, and (\d+) mutants in [\d.]+ s)")))
+      << "\"Speed\": the simulator's suite and its mutants";
+  EXPECT_EQ(std::stoul(m[1]), sim.tests.size()) << m[0];
+  EXPECT_EQ(std::stoul(m[2]), sim::mutants().size()) << m[0];
   ASSERT_TRUE(std::regex_search(text, m, std::regex(R"(The POSIX suite \(`suite/posix/`, (\d+) tests\))"))) << "\"The POSIX column\"";
   EXPECT_EQ(std::stoul(m[1]), posix.tests.size()) << m[0];
   ASSERT_TRUE(std::regex_search(text, m, std::regex(R"((\d+) claims of the catalog's `posix` area)"))) << "\"The POSIX column\"";

@@ -26,7 +26,7 @@ TEST_F(Children, SurviveTheirParent) {
   auto orphaned = expect_event(parent, "mark", kExitBudget, child_pid);
   ASSERT_TRUE(orphaned) << "the child did not run after its parent ended";
   EXPECT_TRUE(still_running(child.handle)) << "the child ended with its parent";
-  EXPECT_EQ(hex(sys().exit_code(child.handle)), hex(259));
+  EXPECT_EQ(hex(sys().exit_code(child.handle)), hex(kStillActive));
   // Orphans are not re-parented: the recorded parent id names the dead parent (Wine's
   // test_Toolhelp checks the same on Windows).
   EXPECT_EQ(sys().parent_pid(child_pid).value_or(0), parent.pid);
@@ -45,7 +45,7 @@ TEST_F(Children, SurviveAParentThatExits) {
   EXPECT_EQ(hex(sys().exit_code(parent.process)), hex(4));
   for (auto h : descendants) {
     EXPECT_TRUE(still_running(h, milliseconds(200))) << "a descendant ended with the parent that exited";
-    EXPECT_EQ(hex(sys().exit_code(h)), hex(259));
+    EXPECT_EQ(hex(sys().exit_code(h)), hex(kStillActive));
   }
 }
 

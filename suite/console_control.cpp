@@ -41,11 +41,6 @@ class Ctrl : public ClaimTest {
   // The ctrl-event records of `a` (its own process only).
   std::vector<Event> ctrl_events(const Actor& a) { return records(a, "ctrl-event", a.pid); }
 
-  static bool flag(const Event& e, std::string_view key) {
-    auto it = e.fields.find(std::string(key));
-    return it != e.fields.end() && it->is_boolean() && it->get<bool>();
-  }
-
   // A console actor in the harness's console and group whose handler returns TRUE: its record
   // shows that an event was delivered, and when.
   Actor witness() { return start({"ctrl-handler", "true", "ready", "wait-forever"}); }
@@ -97,8 +92,8 @@ TEST_F(Ctrl, HandlerRunsOnANewThread) {
   EXPECT_EQ(e->number("type").value_or(99), kCtrlCEvent);
   EXPECT_NE(e->number("thread").value_or(0), e->number("main_thread").value_or(0))
       << "the handler ran on the main thread";
-  EXPECT_FALSE(flag(*e, "known_thread")) << "the handler ran on a thread that existed before the event: "
-                                         << e->describe();
+  EXPECT_EQ(e->flag("known_thread"), false) << "the handler ran on a thread that existed before the event: "
+                                                 << e->describe();
   // The handler returned TRUE: the event is handled and the process goes on.
   EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although its handler returned TRUE";
 }
@@ -153,7 +148,7 @@ TEST_F(Ctrl, HandlersRunLastRegisteredFirstOnOneThread) {
   EXPECT_EQ(events[0].number("thread").value_or(0), events[1].number("thread").value_or(1))
       << "the two handlers of one event ran on different threads: " << events[0].describe() << " / "
       << events[1].describe();
-  EXPECT_FALSE(flag(events[0], "known_thread")) << events[0].describe();
+  EXPECT_EQ(events[0].flag("known_thread"), false) << events[0].describe();
   // The second handler returned TRUE: the default handler is not reached.
   EXPECT_TRUE(still_running(a.process, kQuietWatch)) << "the process ended although a handler returned TRUE";
 }
@@ -181,7 +176,7 @@ class CtrlClose : public Ctrl {
     auto events = ctrl_events(a);
     ASSERT_FALSE(events.empty()) << "no handler ran when the console was closed";
     EXPECT_EQ(events.front().number("type").value_or(99), kCtrlCloseEvent) << events.front().describe();
-    EXPECT_FALSE(flag(events.front(), "known_thread")) << events.front().describe();
+    EXPECT_EQ(events.front().flag("known_thread"), false) << events.front().describe();
   }
 };
 

@@ -11,8 +11,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kErrorInvalidParameter = 87;
-constexpr std::uint32_t kErrorAccessDenied = 5;
 // Windows promises no prompt release: Wine's test_Toolhelp marks a failure after 2 s as
 // acceptable on some Windows versions, ReactOS's TerminateProcess apitest allows 10 s, and the
 // console host holds a handle to each of its clients until they disconnect.

@@ -9,8 +9,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kStillActive = 259;
-
 class ExitProcessSteps : public ClaimTest {
  protected:
   // An actor whose worker is blocked when the main thread calls ExitProcess(3), with the probe's

@@ -18,7 +18,7 @@ class Loader : public ClaimTest {
     auto sign = expect_event(a, "probe-sign");
     ASSERT_TRUE(sign) << "the probe did not report on the thread it created";
     EXPECT_EQ(sign->text("during").value_or("?"), during);
-    EXPECT_EQ(sign->fields.value("seen", true), false) << "the new thread ran while DllMain was still running";
+    EXPECT_EQ(sign->flag("seen"), false) << "the new thread ran while DllMain was still running";
     auto running = expect_event(a, "probe-thread-running");
     ASSERT_TRUE(running) << "the thread created in DllMain never ran";
     std::optional<std::uint64_t> returned;

@@ -9,8 +9,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kErrorFileNotFound = 2;
-
 class Handles : public ClaimTest {};
 class Objects : public ClaimTest {
  protected:

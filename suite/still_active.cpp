@@ -5,8 +5,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kStillActive = 259;  // STILL_ACTIVE
-
 class StillActive : public ClaimTest {};
 
 TEST_F(StillActive, WhileRunning) {

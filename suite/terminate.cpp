@@ -6,8 +6,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kErrorAccessDenied = 5;
-
 class Terminate : public ClaimTest {};
 
 TEST_F(Terminate, EndedProcessIsAccessDenied) {

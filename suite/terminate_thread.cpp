@@ -6,8 +6,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kStillActive = 259;
-
 class TerminateThreadApi : public ClaimTest {};
 
 TEST_F(TerminateThreadApi, NotifiesNoDll) {

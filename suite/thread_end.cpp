@@ -6,8 +6,6 @@
 namespace termsuite {
 namespace {
 
-constexpr std::uint32_t kStillActive = 259;
-
 class ThreadEnd : public ClaimTest {
  protected:
   // A worker waits for the test, then ends by `how` (`exit-thread` or `return`) with `code`:

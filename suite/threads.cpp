@@ -30,7 +30,7 @@ TEST_F(Threads, TerminatedWithTheProcess) {
     ASSERT_TRUE(opened.handle) << "OpenThread failed: error " << opened.error;
     threads.push_back(opened.handle);
   }
-  for (auto t : threads) ASSERT_EQ(hex(sys().thread_exit_code(t)), hex(259)) << "a thread was not running";
+  for (auto t : threads) ASSERT_EQ(hex(sys().thread_exit_code(t)), hex(kStillActive)) << "a thread was not running";
   const Handle returned = threads.back();  // the last started: the one that returns early
   threads.pop_back();
   ASSERT_TRUE(sys().set_event(early.handle));

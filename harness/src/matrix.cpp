@@ -359,18 +359,34 @@ std::string cell_html(const MatrixColumn& column, const Row& row) {
   return s;
 }
 
+// A column's total, explained for its tooltip: "1 not run" counts the claims the platform is
+// asked that no test of it ran there.
+std::string total_meaning(std::optional<Outcome> st, std::size_t n) {
+  const auto claims = plural(n, "claim", "claims");
+  if (!st) return fmt::format("{} this platform is asked with no test run here: not covered on it yet, or filtered out", claims);
+  return fmt::format("{} whose status here is {}: {}", claims, status_word(st), status_meaning(st));
+}
+
 std::string platform_header_html(const MatrixColumn& column, const Totals& totals) {
   const auto& p = column.results.platform;
   std::string s = fmt::format("<th scope=\"col\" class=\"platform\" data-platform=\"{0}\" title=\"{1}\"><div class=\"pid\">{0}</div>",
                               h(p.id), h(column.file));
-  s += fmt::format("<div class=\"ver\">{}</div>", h(platform_description(p)));
+  // Wine answers GetVersionEx with the Windows version its prefix imitates (winecfg's "Windows
+  // Version"), not a version of its own: say so where the column shows it.
+  const std::string imitated =
+      p.wine.empty() ? std::string()
+                     : fmt::format(" title=\"{}\"", h(fmt::format("Wine reports the Windows version it imitates (its prefix's "
+                                                                 "Windows version, set in winecfg): Windows {}, as Wine {}, "
+                                                                 "not a run on that Windows",
+                                                                 p.version.empty() ? "?" : p.version, p.wine)));
+  s += fmt::format("<div class=\"ver\"{}>{}</div>", imitated, h(platform_description(p)));
   if (!column.date.empty()) s += fmt::format("<div class=\"date\">run {}</div>", h(column.date));
   std::string parts;
   for (const auto& st : all_statuses()) {
     auto it = totals.claims.find(status_key(st));
     if (it == totals.claims.end() || it->second == 0) continue;
-    parts += fmt::format("{}<span class=\"o o-{}\">{} {}</span>", parts.empty() ? "" : " \xC2\xB7 ", status_key(st), it->second,
-                         h(status_word(st)));
+    parts += fmt::format("{}<span class=\"o o-{}\" title=\"{}\">{} {}</span>", parts.empty() ? "" : " \xC2\xB7 ",
+                         status_key(st), h(total_meaning(st, it->second)), it->second, h(status_word(st)));
   }
   s += fmt::format("<div class=\"totals\">{}<br>{}</div></th>", parts, plural(totals.tests, "test", "tests"));
   return s;
@@ -597,7 +613,9 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
   s += fmt::format("<p id=\"summary\">{} of the catalog (<code>docs/claims.json</code>) on {}. A claim's status on a platform is the "
                    "worst outcome of its tests there; open a cell for each test's outcome, detail, observed values and, for a "
                    "known deviation, the reason the platform's expectations give. Open a claim's quotes for the sentences it "
-                   "rests on.</p>\n",
+                   "rests on. A column's header gives the Windows version the platform reports (under Wine, the version Wine "
+                   "imitates, as its prefix is set) and how many claims have each status there; \"not run\" counts the "
+                   "claims it is asked that no test of it ran there.</p>\n",
                    plural(claims, "claim", "claims"), plural(columns.size(), "platform", "platforms"));
   s += "<ul class=\"legend\" id=\"legend\">";
   for (const auto& st : all_statuses())

@@ -18,6 +18,13 @@ std::optional<std::string> Event::text(std::string_view key) const {
   return it->get<std::string>();
 }
 
+std::optional<bool> Event::flag(std::string_view key) const {
+  if (kind != Kind::record || !fields.is_object()) return std::nullopt;
+  auto it = fields.find(std::string(key));
+  if (it == fields.end() || !it->is_boolean()) return std::nullopt;
+  return it->get<bool>();
+}
+
 std::string Event::describe() const {
   switch (kind) {
     case Kind::record: return fmt::format("{} (pid {}, tid {}, seq {})", name, pid, tid, seq);

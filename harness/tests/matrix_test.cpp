@@ -162,6 +162,15 @@ TEST(Matrix, CellsShowEachPlatformsStatusAndTheSimulatorComesLast) {
   // Column headers: version and totals.
   EXPECT_NE(html.find("Wine 8.0 \xC2\xB7 Windows 6.1.7601 \xC2\xB7 x86_64"), std::string::npos);
   EXPECT_NE(html.find("the simulator (termsim 1)"), std::string::npos);
+  // ...each explained in its title: the version Wine imitates, what a total counts ("not run" too).
+  EXPECT_NE(html.find("<div class=\"ver\" title=\"Wine reports the Windows version it imitates (its prefix&#39;s Windows "
+                      "version, set in winecfg): Windows 6.1.7601, as Wine 8.0"),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<span class=\"o o-not-run\" title=\"1 claim this platform is asked with no test run here"), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<span class=\"o o-xfail\" title=\"1 claim whose status here is xfail: known deviation"), std::string::npos)
+      << html;
 }
 
 TEST(Matrix, EverythingFromTheFilesIsEscaped) {

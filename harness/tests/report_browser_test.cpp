@@ -169,6 +169,37 @@ TEST_F(ReportInBrowser, KnownCellsShowTheCommittedStatus) {
   EXPECT_NE(sim_cell.find("data-status=\"pass\""), std::string::npos) << "the simulator passes every claim: " << sim_cell;
 }
 
+// A column's header explains itself: under Wine, the Windows version is the one Wine imitates; each
+// total (a "not run" one too, when a platform has one) says what it counts, in its title.
+TEST_F(ReportInBrowser, HeadersExplainTheirVersionAndTotals) {
+  auto columns = load_matrix_columns(kSource / "results", kSource / "results" / "expectations");
+  bool wine_seen = false, not_run_seen = false;
+  for (const auto& col : columns) {
+    const auto& id = col.results.platform.id;
+    auto th = between(dom_, "<th scope=\"col\" class=\"platform\" data-platform=\"" + id + "\"", "</th>");
+    ASSERT_FALSE(th.empty()) << "no header for " << id;
+    if (!col.results.platform.wine.empty()) {
+      wine_seen = true;
+      EXPECT_NE(th.find("title=\"Wine reports the Windows version it imitates"), std::string::npos) << th;
+    } else {
+      EXPECT_EQ(th.find("Windows version it imitates"), std::string::npos) << "not a Wine column: " << th;
+    }
+    std::regex total_re("<span class=\"o o-([a-z-]+)\" title=\"([^\"]+)\">");
+    std::size_t totals = 0;
+    for (std::sregex_iterator it(th.begin(), th.end(), total_re), end; it != end; ++it) {
+      ++totals;
+      if ((*it)[1] == "not-run") {
+        not_run_seen = true;
+        EXPECT_NE((*it)[2].str().find("is asked with no test run here"), std::string::npos) << th;
+      }
+    }
+    EXPECT_GT(totals, 0u) << "no total with a title in " << th;
+  }
+  EXPECT_TRUE(wine_seen) << "the committed results have a Wine platform";
+  if (!not_run_seen) GTEST_LOG_(INFO) << "no platform leaves a claim not run: matrix_test checks that total's title";
+  EXPECT_NE(dom_.find("\"not run\" counts the claims it is asked"), std::string::npos) << "the summary explains it too";
+}
+
 // The Windows vs POSIX table: a row per POSIX claim of the catalog, with its Windows claim, and the
 // committed POSIX results' status in the POSIX column.
 TEST_F(ReportInBrowser, WindowsVsPosixPairsEveryPosixClaim) {

@@ -18,6 +18,19 @@ TEST(ReportRecord, ParsesAWellFormedRecord) {
   EXPECT_FALSE(e.text("child_pid")) << "a number is not text";
 }
 
+TEST(ReportRecord, FlagReadsOnlyJsonBooleans) {
+  auto e = parse_record(
+      R"({"v":1,"pid":1,"tid":2,"seq":0,"ev":"ctrl-event","known_thread":false,"seen":true,"n":0,"s":"false"})");
+  ASSERT_EQ(e.kind, Event::Kind::record);
+  EXPECT_EQ(e.flag("known_thread"), false);
+  EXPECT_EQ(e.flag("seen"), true);
+  EXPECT_FALSE(e.flag("missing")) << "a missing field is no answer, not false";
+  EXPECT_FALSE(e.flag("n")) << "a number is not a boolean";
+  EXPECT_FALSE(e.flag("s")) << "a string is not a boolean";
+  EXPECT_FALSE(e.number("seen")) << "a boolean is not a number";
+  EXPECT_FALSE(parse_record("not json").flag("seen"));
+}
+
 TEST(ReportRecord, MalformedLinesAreKeptWithTheReason) {
   struct Case {
     const char* line;

@@ -17,7 +17,7 @@ namespace {
 
 std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
 
-std::string exit_text(std::uint32_t code) { return code == sim::kStillActive ? "0x103 (STILL_ACTIVE)" : hex(code); }
+std::string exit_text(std::uint32_t code) { return code == kStillActive ? "0x103 (STILL_ACTIVE)" : hex(code); }
 
 std::string blocked_text(sim::ThreadObj::Block b) {
   switch (b) {
@@ -202,7 +202,7 @@ void Runner::run_action(const Action& a, StepResult& r) {
       const char* api = a.open.kind == ObjectKind::thread ? "OpenThread" : "OpenProcess";
       if (!h) {
         return failed(fmt::format("{}({}) failed with error {}{}: no {} object has that id", api, id, error,
-                                  error == sim::kErrorInvalidParameter ? " (ERROR_INVALID_PARAMETER)" : "",
+                                  error == kErrorInvalidParameter ? " (ERROR_INVALID_PARAMETER)" : "",
                                   a.open.kind == ObjectKind::thread ? "thread" : "process"));
       }
       handles_[a.name] = *h;

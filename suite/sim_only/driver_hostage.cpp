@@ -26,7 +26,7 @@ TEST_F(SimOnly, DriverHoldsTheDyingThreadHostage) {
   // While the driver cancels, the thread and so the process stay: not signaled.
   EXPECT_TRUE(still_running(reader.handle, milliseconds(1'500))) << "the thread went before its I/O was cancelled";
   EXPECT_TRUE(still_running(a.process)) << "the process object was signaled while a thread was held";
-  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(259));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(kStillActive));
   // Once the driver lets go, both end.
   ASSERT_TRUE(ends(reader.handle, "the thread once the driver let go", milliseconds(2'000)));
   ASSERT_TRUE(ends(a.process, "the process once its last thread went"));

@@ -31,7 +31,10 @@ struct Event {
   bool is(std::string_view ev) const { return kind == Kind::record && name == ev; }
   // A numeric field of the record, if present and an unsigned integer.
   std::optional<std::uint64_t> number(std::string_view key) const;
+  // A string field, if present and a string.
   std::optional<std::string> text(std::string_view key) const;
+  // A boolean field, if present and true or false (a JSON boolean, not a number or a string).
+  std::optional<bool> flag(std::string_view key) const;
   std::string describe() const;  // one line for messages
 };
 

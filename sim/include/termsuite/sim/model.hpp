@@ -26,13 +26,10 @@
 #include "termsuite/gui_verbs.hpp"
 #include "termsuite/report.hpp"
 #include "termsuite/verbs.hpp"
+#include "termsuite/win32_codes.hpp"  // kStillActive, kErrorAccessDenied, kErrorInvalidHandle, ...
 
 namespace termsuite::sim {
 
-inline constexpr std::uint32_t kStillActive = 259;             // STILL_ACTIVE
-inline constexpr std::uint32_t kErrorAccessDenied = 5;         // ERROR_ACCESS_DENIED
-inline constexpr std::uint32_t kErrorInvalidHandle = 6;        // ERROR_INVALID_HANDLE
-inline constexpr std::uint32_t kErrorInvalidParameter = 87;    // ERROR_INVALID_PARAMETER
 inline constexpr std::uint32_t kUsageErrorExitCode = 0xBADA;   // the actor's, for a bad argv
 inline constexpr std::uint64_t kActorWaitMs = 60'000;          // the actor's own wait deadline
 inline constexpr std::uint32_t kErrorInvalidWindowHandle = 1400;  // ERROR_INVALID_WINDOW_HANDLE

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # phases.sh: the phases of ./termsuite's bootstrap (packages, configure, build), each with its log.
 # Sourced by ./termsuite (bash); harness/tests/phases_test.sh drives it on its own.
 #

@@ -15,6 +15,7 @@
 #include "new_platform.hpp"
 #include "preflight_run.hpp"
 #include "report_command.hpp"
+#include "phase_line.hpp"
 #include "progress.hpp"
 #include "results_file.hpp"
 #include "run_lock.hpp"
@@ -423,6 +424,13 @@ int conform(const ConformOptions& o) {
   std::vector<Finished> finished(static_cast<std::size_t>(shards));
   std::vector<fs::path> streams;
   {
+#ifdef _WIN32
+    const std::string alongside;
+#else
+    const std::string alongside = " under Wine, the simulator and the POSIX suite alongside";
+#endif
+    announce_phase(fmt::format("suite: {} tests in {} suite process(es){}", names.size(), shards, alongside),
+                   fmt::format("logs: {}", shown_path(out_dir / "shard-N.log")));
     const auto deadline = Deadline::in(std::chrono::seconds(o.timeout_seconds));
     std::vector<std::thread> threads;
     for (int i = 0; i < shards; ++i) {

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "display_check.hpp"
+#include "phase_line.hpp"
 #include "supervise.hpp"
 
 namespace fs = std::filesystem;
@@ -340,8 +342,19 @@ void WineEnv::up_locked(Lifetime lifetime) {
       fmt::print(stderr, "termsuite: DISPLAY={} does not answer; using a private Xvfb ({}) instead\n", user_display, display_);
   }
   if (!need_display) display_ = user_display;
-  if (!fs::exists(dir_ / "prefix.ready")) create_prefix();
+  // A first run's Wine prefix takes a while (wineboot --init, then the first boot): a phase of its
+  // own, said as it starts.
+  std::optional<PhaseLine> phase;
+  if (!fs::exists(dir_ / "prefix.ready")) {
+    const auto what = fmt::format("Wine prefix: creating {} and booting it", shown_path(prefix_));
+    // wine-exec's standard output is the Windows program's (a test's, read by ctest): its phase
+    // line goes to standard error.
+    if (phase_to_stderr_) phase.emplace(what, dir_ / "wineboot-init.log", false, stderr);
+    else phase.emplace(what, dir_ / "wineboot-init.log");
+    create_prefix();
+  }
   ensure_server();
+  if (phase) phase->done();
   // A prefix made by an older version gets the newer settings, through the running server.
   if (read_file(dir_ / "prefix.ready").find(kPrefixSettingsVersion) == std::string::npos) configure_prefix();
   save_state();
@@ -677,6 +690,7 @@ void WineEnv::exec(const std::vector<std::string>& program_and_args) {
   {
     DirLock lock(dir_ / "lock");
     load_state();
+    phase_to_stderr_ = true;
     up_locked(Lifetime::kept);
   }
   for (auto& [k, v] : variables()) ::setenv(k.c_str(), v.c_str(), 1);

@@ -106,6 +106,7 @@ class WineEnv {
   WineUnderTest wine_;
   std::filesystem::path dir_;
   std::filesystem::path prefix_;
+  bool phase_to_stderr_ = false;  // exec(): the prefix phase's line on stderr, not the program's stdout
   std::string display_;  // the DISPLAY Wine uses (ours or the user's)
   int xvfb_pid_ = 0;
   ProcessId owner_;      // the process the environment lives for; pid 0: none recorded

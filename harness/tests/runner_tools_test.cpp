@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,7 @@
 
 #include "compare.hpp"
 #include "expectations_update.hpp"
+#include "phase_line.hpp"
 #include "progress.hpp"
 #include "results_file.hpp"
 #include "test_platforms.hpp"
@@ -448,6 +450,60 @@ TEST(Progress, DisabledItDrawsNothingAndStopsAtOnce) {
   LiveProgress p({}, 3, false);
   p.stop();
   SUCCEED();
+}
+
+// What a PhaseLine wrote to `out`, read back from the start.
+std::string written(std::FILE* out) {
+  std::fflush(out);
+  std::rewind(out);
+  std::string text;
+  for (int c; (c = std::fgetc(out)) != EOF;) text.push_back(static_cast<char>(c));
+  return text;
+}
+
+TEST(PhaseLine, WithoutATerminalItIsOneLineAndNoCarriageReturn) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  {
+    PhaseLine phase("Wine prefix: creating p", "/nowhere/wineboot-init.log", false, out);
+    phase.done();
+  }
+  EXPECT_EQ(written(out), "termsuite: Wine prefix: creating p (log: /nowhere/wineboot-init.log)\n");
+  std::fclose(out);
+}
+
+TEST(PhaseLine, OnATerminalAStatusLineCountsAndEndsAsDone) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  {
+    PhaseLine phase("suite", "x.log", true, out);
+    phase.done();
+  }
+  const auto text = written(out);
+  EXPECT_TRUE(text.starts_with("termsuite: suite (log: x.log)\n")) << text;
+  EXPECT_NE(text.find("\r  0 s"), std::string::npos) << text;  // the status, drawn in place
+  EXPECT_TRUE(text.ends_with("\r  done in 0 s\n")) << text;
+  std::fclose(out);
+}
+
+TEST(PhaseLine, AFailedPhaseClearsItsStatusAndSaysNotDone) {
+  std::FILE* out = std::tmpfile();
+  ASSERT_NE(out, nullptr);
+  { PhaseLine phase("suite", "x.log", true, out); }  // no done(): its error follows
+  const auto text = written(out);
+  EXPECT_EQ(text.find("done"), std::string::npos) << text;
+  EXPECT_TRUE(text.ends_with("\r")) << text;
+  std::fclose(out);
+}
+
+TEST(PhaseLine, DurationsAndPaths) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(phase_duration(42s), "42 s");
+  EXPECT_EQ(phase_duration(125s), "2 min 05 s");
+  const auto here = std::filesystem::current_path();
+  EXPECT_EQ(shown_path(here / "build" / "x.log"), (std::filesystem::path("build") / "x.log").string());
+  ASSERT_NE(here, here.root_path());
+  EXPECT_EQ(shown_path(here.root_path() / "elsewhere" / "x.log"), (here.root_path() / "elsewhere" / "x.log").string());
 }
 
 }  // namespace

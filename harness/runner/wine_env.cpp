@@ -216,7 +216,13 @@ bool WineEnv::ProcessId::alive() const {
 }
 
 WineEnv::WineEnv(const fs::path& state_root, WineUnderTest wine)
-    : wine_(std::move(wine)), dir_(fs::absolute(state_root) / wine_.key()), prefix_(dir_ / "prefix") {
+    // One environment has one name, however it is reached: its Xvfb and its Wine processes are
+    // found by the paths in their environment, so a state root reached through a link must name
+    // the same folder (else a second up() through the link misses the Xvfb that runs, starts
+    // another, and the first outlives every down()).
+    : wine_(std::move(wine)),
+      dir_(fs::weakly_canonical(fs::absolute(state_root)) / wine_.key()),
+      prefix_(dir_ / "prefix") {
   // Every Wine process of this environment is started by this process or by a Wine process it
   // started: all inherit what this sets (address_space.hpp).
   fix_wine_address_space(wine_);

@@ -223,6 +223,19 @@ TEST_F(ChooseWine, WhatIsNotAWineIsRefusedInOneLine) {
   }
 }
 
+// A state root reached through a link is the same environment: the same folder, so the same
+// Xvfb and Wine processes are found by it (they are found by the paths in their environment).
+TEST(WineEnv, AStateRootReachedThroughALinkIsTheSameEnvironment) {
+  Scratch s;
+  fs::create_directories(s.dir() / "real");
+  fs::create_symlink(s.dir() / "real", s.dir() / "link");
+  WineUnderTest wine{"/usr/bin/wine", "/usr/bin/wineserver", "wine-8.0", "PATH"};
+  WineEnv direct(s.dir() / "real", wine);
+  WineEnv linked(s.dir() / "link", wine);
+  EXPECT_EQ(linked.state_dir(), direct.state_dir());
+  EXPECT_EQ(direct.state_dir().parent_path(), fs::canonical(s.dir() / "real"));
+}
+
 TEST(WineUnderTest, EachWineHasAStateFolderOfItsOwn) {
   Scratch s;
   fake_wine(s.dir() / "a" / "wine", s.dir() / "a" / "wineserver", "", "");

@@ -133,20 +133,28 @@ struct WineLoader {
   std::wstring loader;  // WINELOADER: the Unix path of the Wine that runs this process
 };
 
+// A Unix path as this Wine names it for Windows (kernel32's wine_get_dos_file_name); nullopt
+// where there is no such Wine export (Windows) or no name.
+std::optional<std::wstring> dos_name(const char* unix_path) {
+  using ToDos = WCHAR*(CDECL*)(const char*);
+  static const auto to_dos = reinterpret_cast<ToDos>(
+      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_dos_file_name")));
+  WCHAR* dos = to_dos ? to_dos(unix_path) : nullptr;
+  if (!dos) return std::nullopt;
+  std::wstring name(dos);
+  HeapFree(GetProcessHeap(), 0, dos);
+  return name;
+}
+
 const std::optional<WineLoader>& wine_loader() {
   static const std::optional<WineLoader> found = []() -> std::optional<WineLoader> {
     if (!GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "wine_get_version")) return std::nullopt;
     wchar_t loader[MAX_PATH] = {};
     DWORD n = GetEnvironmentVariableW(L"WINELOADER", loader, MAX_PATH);
     if (n == 0 || n >= MAX_PATH) return std::nullopt;
-    using ToDos = WCHAR*(CDECL*)(const char*);
-    auto to_dos = reinterpret_cast<ToDos>(
-        reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_dos_file_name")));
-    if (!to_dos) return std::nullopt;
-    WCHAR* sh = to_dos("/bin/sh");
+    auto sh = dos_name("/bin/sh");
     if (!sh) return std::nullopt;
-    WineLoader w{sh, loader};
-    HeapFree(GetProcessHeap(), 0, sh);
+    WineLoader w{*sh, loader};
     if (GetFileAttributesW(w.sh.c_str()) == INVALID_FILE_ATTRIBUTES) return std::nullopt;
     return w;
   }();
@@ -275,15 +283,9 @@ std::optional<Finished> run_with_unix_stderr(const Command& c, Deadline d, const
 std::optional<preflight::Finding> wine_address_space_finding() {
   const auto& wine = wine_loader();
   if (!wine) return std::nullopt;
-  using ToDos = WCHAR*(CDECL*)(const char*);
-  auto to_dos = reinterpret_cast<ToDos>(
-      reinterpret_cast<void*>(GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "wine_get_dos_file_name")));
-  auto unix_exists = [&](const std::string& path) {
-    WCHAR* dos = to_dos ? to_dos(path.c_str()) : nullptr;
-    if (!dos) return false;
-    const bool exists = GetFileAttributesW(dos) != INVALID_FILE_ATTRIBUTES;
-    HeapFree(GetProcessHeap(), 0, dos);
-    return exists;
+  auto unix_exists = [](const std::string& path) {
+    const auto dos = dos_name(path.c_str());
+    return dos && GetFileAttributesW(dos->c_str()) != INVALID_FILE_ATTRIBUTES;
   };
   std::string loader;
   for (wchar_t ch : wine->loader) loader += ch < 0x80 ? static_cast<char>(ch) : '?';  // a Unix path; '?' never exists
@@ -292,12 +294,11 @@ std::optional<preflight::Finding> wine_address_space_finding() {
   for (const char* name : {"/wine64-preloader", "/wine-preloader"})
     if (h.preloader.empty() && unix_exists(dir + name)) h.preloader = dir + name;
   // A Unix file's first line, read through Wine's Z: drive (this process is a Unix process too).
-  auto unix_line = [&](const std::string& path) {
+  auto unix_line = [](const std::string& path) {
     std::string text;
-    WCHAR* dos = to_dos ? to_dos(path.c_str()) : nullptr;
+    const auto dos = dos_name(path.c_str());
     if (!dos) return text;
-    HANDLE f = CreateFileW(dos, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, 0, nullptr);
-    HeapFree(GetProcessHeap(), 0, dos);
+    HANDLE f = CreateFileW(dos->c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, 0, nullptr);
     if (f == INVALID_HANDLE_VALUE) return text;
     char buf[64] = {};
     DWORD n = 0;

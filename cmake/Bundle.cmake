@@ -7,7 +7,7 @@
 #   README-windows.txt            how to run it, exit codes, results, a new build's baseline
 # It runs from wherever it is unpacked: the runner finds everything next to itself.
 install(TARGETS termsuite-runner-win RUNTIME DESTINATION .)
-install(TARGETS termsuite-live actor-console actor-gui termsuite-corpses RUNTIME DESTINATION bin)
+install(TARGETS termsuite-live termsuite-play actor-console actor-gui termsuite-corpses RUNTIME DESTINATION bin)
 install(TARGETS probe RUNTIME DESTINATION bin LIBRARY DESTINATION bin)
 install(FILES "${TERMSUITE_CLAIMS_CATALOG}" DESTINATION docs)
 install(DIRECTORY "${TERMSUITE_EXPECTATIONS_DIR}/" DESTINATION results/expectations FILES_MATCHING PATTERN "*.json")

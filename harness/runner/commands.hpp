@@ -1,10 +1,14 @@
 #pragma once
 // The runner's two main jobs: the conformance run (conform) and every test (test).
 #include <filesystem>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "supervise.hpp"
+#include "termsuite/platform.hpp"
+#include "termsuite/preflight.hpp"
 #include "termsuite/results.hpp"
 
 namespace termsuite::runner {
@@ -53,6 +57,41 @@ struct BundleTestOptions {
   std::string version;                // the project's version, in the bundle's name
   ConformOptions conform;             // the Linux runner's run, to compare with
 };
+
+// `termsuite explore` (explore_command.cpp): scenarios nobody wrote, predicted by the simulator and
+// played on the platform (docs/explore.md).
+struct ExploreOptions {
+  std::filesystem::path source_dir;        // docs/, results/
+  std::filesystem::path build_dir;         // the mingw build (bin/termsuite-play.exe, wine/) or the bundle
+  std::filesystem::path results_dir;       // results/explore/<platform>.json is written under it
+  std::filesystem::path expectations_dir;  // the platform's known deviations and triaged findings
+  std::filesystem::path run_dir;           // logs of the players
+  double budget_seconds = 60;
+  std::optional<std::uint64_t> seed;       // default: from the clock (printed)
+  std::optional<int> scenarios;            // stop after this many
+  bool sim_only = false;                   // the model alone: generation and prediction
+  int jobs = 3;                            // players at once
+  std::string replay;                      // a scenario file: play it, predict it, compare
+  std::string mutant;                      // the model with this rule wrong (what a mutant would find)
+  double mutant_score_seconds = 0;         // > 0: the explorer's mutation score on a corpus this long
+  std::string wine;                        // --wine, as conform's
+  std::filesystem::path out;               // instead of results/explore/ (the gate's runs)
+  bool quiet = false;
+  int show = 0;                            // --sim-only: print this many scenarios and their predictions
+};
+int explore(const ExploreOptions& o);
+
+// A suite's answer to --termsuite-describe (with the run's filter): its platform and the tests it
+// lists. EnvError when it did not start or its platform line is unreadable; `run.ok()` is false
+// when its expectations check failed (the caller loads the expectations first, for their error).
+struct Described {
+  Finished run;
+  Platform platform;
+  preflight::Report preflight;  // the suite's preflight line
+  std::vector<std::string> names;
+  std::set<std::string> may_run_long;  // tests the suite says may wait long for the platform
+};
+Described describe_suite(const Command& describe, std::string_view what);
 
 // Each returns the process exit code: 0 all good, 1 failures, 2 usage or environment error.
 int conform(const ConformOptions& o);

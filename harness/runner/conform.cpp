@@ -107,16 +107,8 @@ Description split_description(std::string_view text) {
   return d;
 }
 
-// A suite's answer to --termsuite-describe (with the run's filter): its platform and the tests it
-// lists. EnvError when it did not start or its platform line is unreadable; `run.ok()` is false
-// when its expectations check failed (the caller loads the expectations first, for their error).
-struct Described {
-  Finished run;
-  Platform platform;
-  preflight::Report preflight;  // the suite's preflight line
-  std::vector<std::string> names;
-  std::set<std::string> may_run_long;  // tests the suite says may wait long for the platform
-};
+}  // namespace
+
 Described describe_suite(const Command& describe, std::string_view what) {
   Described d;
   d.run = run(describe, Deadline::in(milliseconds(60'000)));
@@ -140,6 +132,8 @@ Described describe_suite(const Command& describe, std::string_view what) {
   }
   return d;
 }
+
+namespace {
 
 // A listed test with no result line was lost: a timeout when its suite passed its deadline, else a
 // failure; the catalog gives its claim.

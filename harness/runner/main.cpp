@@ -165,8 +165,30 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   report_cmd->add_option("--catalog", ro.catalog, "the claims catalog")->capture_default_str();
   report_cmd->add_option("--out", ro.out_dir, "where report.html and MATRIX.md go (default: the results folder)");
+  ExploreOptions eo;
+  std::uint64_t explore_seed = 0;
+  auto* explore_cmd = app.add_subcommand("explore", "scenarios nobody wrote: predicted by the simulator, played on the "
+                                                    "platform, disagreements confirmed, shrunk and triaged (docs/explore.md)");
+  explore_cmd->add_option("--budget", eo.budget_seconds, "seconds to explore")->capture_default_str()->check(CLI::PositiveNumber);
+  auto* seed_opt = explore_cmd->add_option("--seed", explore_seed, "the generator's seed (default: from the clock, printed)");
+  explore_cmd->add_option("--scenarios", eo.scenarios, "stop after this many scenarios")->check(CLI::PositiveNumber);
+  explore_cmd->add_option("--jobs", eo.jobs, "players at once")->capture_default_str()->check(CLI::Range(1, 16));
+  explore_cmd->add_flag("--sim-only", eo.sim_only, "the model alone: generation and prediction, no platform");
+  explore_cmd->add_option("--replay", eo.replay, "play one scenario file (a finding's) and compare it with the model");
+  explore_cmd->add_option("--mutant", eo.mutant, "predict with this mutant's model (one rule wrong)");
+  explore_cmd->add_option("--mutant-score", eo.mutant_score_seconds,
+                          "play SECONDS of scenarios, then print how many mutants' models they tell from the platform")
+      ->check(CLI::PositiveNumber);
+  explore_cmd->add_option("--out", eo.out, "where the results go (default: results/explore)");
+  explore_cmd->add_flag("--quiet", eo.quiet, "no progress lines");
+  explore_cmd->add_option("--show", eo.show, "with --sim-only: print this many scenarios and the model's traces")
+      ->check(CLI::NonNegativeNumber);
+#ifndef _WIN32
+  explore_cmd->add_option("--wine", eo.wine, "as conform's --wine");
+#endif
   try {
     app.parse(argc, argv);
+    if (*seed_opt) eo.seed = explore_seed;
 #ifdef _WIN32
     co.run_dir = co.results_dir / "run";  // results/run/: the JUnit file, the shards' streams and logs
 #else
@@ -203,6 +225,14 @@ int main(int argc, char** argv) {
     if (*update_cmd) return expectations_update_command(uo);
     install_interrupt_handling();
     if (*conform_cmd) return conform(co);
+    if (*explore_cmd) {
+      eo.source_dir = co.source_dir;
+      eo.build_dir = co.build_dir;
+      eo.results_dir = co.results_dir;
+      eo.expectations_dir = co.expectations_dir;
+      eo.run_dir = co.run_dir / "explore";
+      return explore(eo);
+    }
     if (*doctor_cmd) return doctor(dop);
 #ifndef _WIN32
     if (*test_cmd) return run_tests(to);

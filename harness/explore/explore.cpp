@@ -1,0 +1,461 @@
+// The explorer's loop: predict, play, compare, confirm, shrink, triage (explore.hpp).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cctype>
+#include <map>
+#include <set>
+
+#include "termsuite/explore.hpp"
+#include "termsuite/verbs.hpp"
+
+namespace termsuite::explore {
+
+using scenario::Op;
+using scenario::Scenario;
+using scenario::Step;
+using scenario::Trace;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// "5 wait a: signaled" -> {"wait", "signaled"}; a records line -> {"records", ""}.
+std::pair<std::string, std::string> parts(const std::string& line) {
+  if (line.rfind("records ", 0) == 0) return {"records", ""};
+  auto sp = line.find(' ');
+  auto colon = line.find(": ");
+  if (sp == std::string::npos || colon == std::string::npos) return {line, ""};
+  auto op_end = line.find(' ', sp + 1);
+  return {line.substr(sp + 1, std::min(op_end, colon) - sp - 1), line.substr(colon + 2)};
+}
+
+// Every record of a trace's records lines, as "ROLE: record".
+std::multiset<std::string> records(const Trace& t) {
+  std::multiset<std::string> out;
+  for (const auto& l : t.lines) {
+    if (l.rfind("records ", 0) != 0) continue;
+    auto colon = l.find(':');
+    std::string role = l.substr(8, colon - 8);
+    std::size_t i = colon;
+    while ((i = l.find('[', i)) != std::string::npos) {
+      auto j = l.find(']', i);
+      std::string body = l.substr(i + 1, j - i - 1);
+      std::size_t k = 0;
+      while (k <= body.size() && !body.empty()) {
+        auto e = body.find(", ", k);
+        if (e == std::string::npos) e = body.size();
+        out.insert(role + ": " + body.substr(k, e - k));
+        k = e + 2;
+      }
+      i = j;
+    }
+  }
+  return out;
+}
+
+std::string strip_role(const std::string& r) {
+  auto c = r.find(": ");
+  return c == std::string::npos ? r : r.substr(c + 2);
+}
+
+}  // namespace
+
+Trace predict(const Scenario& s, const Oracle& oracle, const std::string& mutant) {
+  auto sys = oracle.make(mutant);
+  return scenario::run(s, *sys);
+}
+
+std::optional<Difference> compare(const Trace& model, const Trace& live) {
+  const std::size_t n = std::max(model.lines.size(), live.lines.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string m = i < model.lines.size() ? model.lines[i] : "";
+    std::string l = i < live.lines.size() ? live.lines[i] : "";
+    if (m == l) continue;
+    Difference d;
+    d.line = i;
+    d.model = m;
+    d.live = l;
+    d.last_agreement = i > 0 ? model.lines[i - 1] : "";
+    auto [mop, mres] = parts(m);
+    auto [lop, lres] = parts(l);
+    if (l.rfind("error: ", 0) == 0) {
+      d.signature = "error: the platform could not play it";
+    } else if (mop == "records" || lop == "records") {
+      // The records both sides wrote, each side's extra ones named without their process's
+      // role, so that the signature survives shrinking.
+      auto mr = records(model), lr = records(live);
+      std::set<std::string> plus, minus;
+      for (const auto& r : lr)
+        if (lr.count(r) > mr.count(r)) plus.insert(strip_role(r));
+      for (const auto& r : mr)
+        if (mr.count(r) > lr.count(r)) minus.insert(strip_role(r));
+      d.signature = "records:";
+      for (const auto& r : plus) d.signature += " +" + r;
+      for (const auto& r : minus) d.signature += " -" + r;
+      if (plus.empty() && minus.empty()) d.signature += " in another order or thread";
+    } else {
+      d.signature = fmt::format("{}: {} -> {}", mop, mres, lres);
+    }
+    return d;
+  }
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------------------------------
+// Shrinking
+
+namespace {
+
+// The spans of a verb list that can go as a whole: a verb with its operands, or a bracket block
+// with the verb before it; nested blocks too. Candidates that do not parse are skipped later.
+std::vector<std::pair<std::size_t, std::size_t>> spans(const std::vector<std::string>& v) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (v[i] == "[" || v[i] == "]") continue;
+    if (i + 1 < v.size() && v[i + 1] == "[") {
+      int depth = 0;
+      std::size_t j = i + 1;
+      for (; j < v.size(); ++j) {
+        if (v[j] == "[") ++depth;
+        if (v[j] == "]" && --depth == 0) break;
+      }
+      out.emplace_back(i, j + 1);
+      // The block's body instead of the block (hoisted).
+      continue;
+    }
+    for (std::size_t len = 1; len <= 3 && i + len <= v.size(); ++len) out.emplace_back(i, i + len);
+  }
+  return out;
+}
+
+bool verbs_parse(const std::vector<std::string>& v) {
+  try {
+    verbs::parse(v);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+Scenario shrink(const Scenario& s, const Oracle& oracle, const std::function<bool(const Scenario&)>& interesting,
+                int max_tests) {
+  Scenario best = s;
+  int tests = 0;
+  std::set<std::string> tried;
+  auto attempt = [&](Scenario intent) -> bool {
+    Scenario c;
+    try {
+      c = normalize(intent, oracle);
+    } catch (...) {
+      return false;
+    }
+    if (c == best || size(c) == 0) return false;
+    if (!tried.insert(c.text()).second) return false;
+    if (tests >= max_tests) return false;
+    ++tests;
+    if (!interesting(c)) return false;
+    best = std::move(c);
+    return true;
+  };
+  bool progress = true;
+  while (progress && tests < max_tests) {
+    progress = false;
+    std::vector<Step> steps;
+    for (const auto& st : best.steps)
+      if (st.op != Op::await) steps.push_back(st);
+    // 1. Whole steps, from the last (later steps depend on earlier ones, rarely the reverse);
+    // chunks first, as ddmin does, then one at a time.
+    for (std::size_t chunk = std::max<std::size_t>(1, steps.size() / 2); chunk >= 1 && !progress; chunk /= 2) {
+      for (std::size_t end = steps.size(); end >= chunk && !progress; --end) {
+        Scenario c;
+        for (std::size_t i = 0; i < steps.size(); ++i)
+          if (i < end - chunk || i >= end) c.steps.push_back(steps[i]);
+        progress = attempt(std::move(c));
+      }
+      if (chunk == 1) break;
+    }
+    if (progress) continue;
+    // 2. Verbs of the actors: a verb, or a whole block, or a block's brackets (its body hoisted).
+    for (std::size_t i = 0; i < steps.size() && !progress; ++i) {
+      if (steps[i].op != Op::start) continue;
+      const auto& v = steps[i].verbs;
+      for (auto [a, b] : spans(v)) {
+        std::vector<std::string> nv(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(a));
+        nv.insert(nv.end(), v.begin() + static_cast<std::ptrdiff_t>(b), v.end());
+        if (nv.empty() || !verbs_parse(nv)) continue;
+        Scenario c;
+        c.steps = steps;
+        c.steps[i].verbs = nv;
+        if ((progress = attempt(std::move(c)))) break;
+      }
+      // Options of the start: its group, its job.
+      if (!progress && (steps[i].new_group || !steps[i].job.empty())) {
+        Scenario c;
+        c.steps = steps;
+        c.steps[i].new_group = false;
+        c.steps[i].job.clear();
+        progress = attempt(std::move(c));
+      }
+    }
+  }
+  return best;
+}
+
+// ------------------------------------------------------------------------------------------
+// Triage and coverage
+
+Triage triage(const Scenario& s, const Difference& d, const Trace& live, const Oracle& oracle) {
+  Triage t;
+  const Trace model = predict(s, oracle);
+  std::set<std::string> claims;
+  for (const auto& m : oracle.mutants) {
+    Trace mt;
+    try {
+      mt = predict(s, oracle, m.name);
+    } catch (...) {
+      continue;
+    }
+    auto dm = compare(model, mt);
+    if (!dm) continue;
+    // The mutant answers as the platform does at the line where the platform differs.
+    const bool reproduces = !compare(mt, live) || (dm->signature == d.signature) ||
+                            (dm->line == d.line && d.line < mt.lines.size() && d.line < live.lines.size() &&
+                             mt.lines[d.line] == live.lines[d.line]);
+    if (reproduces) t.reproduced_by.push_back(m.name);
+    else if (dm->line == d.line) t.involves.push_back(m.name);
+  }
+  for (const auto& list : {t.reproduced_by, t.involves})
+    for (const auto& name : list)
+      for (const auto& m : oracle.mutants)
+        if (m.name == name && claims.insert(m.claim).second) t.claims.push_back(m.claim);
+  return t;
+}
+
+std::vector<std::string> killed_mutants(const Scenario& s, const Trace& model, const Oracle& oracle) {
+  std::vector<std::string> out;
+  for (const auto& m : oracle.mutants) {
+    try {
+      if (compare(model, predict(s, oracle, m.name))) out.push_back(m.name);
+    } catch (...) {
+      out.push_back(m.name);  // the mutant's model could not even play it: told apart
+    }
+  }
+  return out;
+}
+
+Known Known::from_expectations(const Json& e) {
+  Known k;
+  if (e.contains("deviations") && e["deviations"].is_array())
+    for (const auto& d : e["deviations"])
+      if (d.contains("claim") && d["claim"].is_string()) k.deviation_claims.push_back(d["claim"].get<std::string>());
+  if (e.contains("explore") && e["explore"].is_array())
+    for (const auto& f : e["explore"])
+      k.findings.push_back({f.value("signature", ""), f.value("claim", ""), f.value("reason", "")});
+  return k;
+}
+
+std::optional<std::string> Known::explains(const Difference& d, const Triage& t) const {
+  for (const auto& f : findings)
+    if (f.signature == d.signature) return fmt::format("triaged ({}): {}", f.claim, f.reason);
+  // A mutant that reproduces the platform's answer names the rule the platform breaks; if the
+  // expectations already list that claim as a deviation, the finding is the known one.
+  for (const auto& claim : t.claims) {
+    if (std::find(deviation_claims.begin(), deviation_claims.end(), claim) == deviation_claims.end()) continue;
+    if (!t.reproduced_by.empty()) return fmt::format("{} is a known deviation of this platform", claim);
+  }
+  return std::nullopt;
+}
+
+int Summary::new_findings() const {
+  return static_cast<int>(std::count_if(findings.begin(), findings.end(), [](const Finding& f) { return !f.known; }));
+}
+
+// ------------------------------------------------------------------------------------------
+// The loop
+
+Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Known& known) {
+  Summary sum;
+  sum.seed = o.seed;
+  const auto t0 = Clock::now();
+  std::set<std::string> mutants_covered;
+  std::set<std::string> signatures_seen;
+  std::uint64_t index = 0;
+  auto say = [&](const std::string& s) {
+    if (o.progress) o.progress(s);
+  };
+  auto play = [&](const std::vector<Scenario>& batch) {
+    const auto t = Clock::now();
+    auto traces = live->play(batch);
+    sum.live_seconds += since(t);
+    return traces;
+  };
+  const std::size_t batch_size = live ? static_cast<std::size_t>(std::max(1, live->parallel()) * 6) : 32;
+  while (since(t0) < o.budget_seconds && (!o.max_scenarios || sum.scenarios < *o.max_scenarios)) {
+    std::vector<Scenario> batch;
+    std::vector<Trace> predicted;
+    const auto tm = Clock::now();
+    while (batch.size() < batch_size && (!o.max_scenarios || sum.scenarios + static_cast<int>(batch.size()) < *o.max_scenarios)) {
+      const std::uint64_t seed = scenario_seed(o.seed, index++);
+      Scenario s;
+      try {
+        s = generate(seed, oracle, o.gen);
+        scenario::parse(s.text(), "generated");  // a generator bug if it does not parse
+      } catch (const std::exception& e) {
+        ++sum.invalid;
+        say(fmt::format("generator: seed {}: {}", seed, e.what()));
+        continue;
+      }
+      for (const auto& st : s.steps) {
+        ++sum.steps_by_op[std::string(scenario::op_name(st.op))];
+        if (st.op == Op::start)
+          for (const auto& v : st.verbs)
+            if (!v.empty() && std::islower(static_cast<unsigned char>(v[0]))) ++sum.verbs[v];
+      }
+      predicted.push_back(predict(s, oracle));
+      batch.push_back(std::move(s));
+    }
+    sum.model_seconds += since(tm);
+    if (batch.empty()) break;
+    sum.scenarios += static_cast<int>(batch.size());
+    // Coverage: which of the model's rules the batch can tell apart (on a sample: the mutants'
+    // models cost a prediction each).
+    {
+      const auto tc = Clock::now();
+      for (std::size_t i = 0; i < batch.size(); i += live ? 1 : batch.size())
+        for (auto& m : killed_mutants(batch[i], predicted[i], oracle)) mutants_covered.insert(m);
+      sum.model_seconds += since(tc);
+    }
+    if (!live) continue;
+    auto traces = play(batch);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto d = compare(predicted[i], traces[i]);
+      if (!d) {
+        if (o.keep_corpus) sum.corpus.emplace_back(batch[i], traces[i]);
+        continue;
+      }
+      ++sum.disagreements;
+      if (signatures_seen.contains(d->signature)) continue;  // shrunk once already
+      if (static_cast<int>(sum.findings.size()) >= o.max_findings) continue;
+      // Confirm: the same difference on every re-run, else it is a flake (blamed on the
+      // generator first: a timing the model does not fix).
+      Finding f;
+      f.original = batch[i];
+      const auto tf = Clock::now();
+      auto again = play(std::vector<Scenario>(static_cast<std::size_t>(o.confirm_runs), batch[i]));
+      for (const auto& t : again) {
+        ++f.reruns;
+        auto da = compare(predicted[i], t);
+        if (da && da->signature == d->signature) ++f.confirmations;
+      }
+      if (f.confirmations < o.confirm_runs) {
+        ++sum.flaky;
+        sum.flaky_signatures.push_back(fmt::format("{} ({} of {} re-runs; seed scenario kept in the results)",
+                                                   d->signature, f.confirmations, f.reruns));
+        signatures_seen.insert(d->signature);
+        continue;
+      }
+      signatures_seen.insert(d->signature);
+      say(fmt::format("finding: {} (shrinking {} steps)", d->signature, size(batch[i])));
+      const std::string sig = d->signature;
+      f.minimal = shrink(batch[i], oracle, [&](const Scenario& c) {
+        auto pm = predict(c, oracle);
+        auto tl = play({c});
+        auto dc = compare(pm, tl[0]);
+        return dc && dc->signature == sig;
+      });
+      f.model = predict(f.minimal, oracle);
+      f.live = play({f.minimal})[0];
+      auto dm = compare(f.model, f.live);
+      f.difference = dm ? *dm : *d;
+      if (!dm) f.minimal = f.original, f.model = predicted[i], f.live = traces[i], f.difference = *d;
+      f.triage = triage(f.minimal, f.difference, f.live, oracle);
+      f.known = known.explains(f.difference, f.triage);
+      f.live_seconds = since(tf);
+      say(fmt::format("  {} in {} steps: {}", f.known ? "known" : "NEW", size(f.minimal), f.difference.signature));
+      sum.findings.push_back(std::move(f));
+    }
+    say(fmt::format("{} scenarios, {} disagreements, {} findings, {:.0f} s", sum.scenarios, sum.disagreements,
+                    sum.findings.size(), since(t0)));
+  }
+  sum.seconds = since(t0);
+  sum.mutants_covered.assign(mutants_covered.begin(), mutants_covered.end());
+  std::set<std::string> claims;
+  for (const auto& m : oracle.mutants)
+    if (mutants_covered.contains(m.name)) claims.insert(m.claim);
+  sum.claims_covered.assign(claims.begin(), claims.end());
+  return sum;
+}
+
+// ------------------------------------------------------------------------------------------
+// Output
+
+Json to_json(const Finding& f) {
+  Json j;
+  j["signature"] = f.difference.signature;
+  j["status"] = f.known ? "known" : "new";
+  if (f.known) j["known_because"] = *f.known;
+  j["claims"] = f.triage.claims;
+  j["reproduced_by_mutants"] = f.triage.reproduced_by;
+  j["involves_mutants"] = f.triage.involves;
+  j["steps"] = size(f.minimal);
+  j["scenario"] = f.minimal.text();
+  j["original_steps"] = size(f.original);
+  j["first_difference"] = {{"line", f.difference.line}, {"model", f.difference.model}, {"live", f.difference.live},
+                           {"last_agreement", f.difference.last_agreement}};
+  j["model_trace"] = f.model.lines;
+  j["live_trace"] = f.live.lines;
+  j["confirmations"] = fmt::format("{} of {}", f.confirmations, f.reruns);
+  j["live_seconds"] = std::round(f.live_seconds * 10) / 10;
+  return j;
+}
+
+Json to_json(const Summary& s, const std::string& platform) {
+  Json j;
+  j["platform"] = platform;
+  j["seed"] = s.seed;
+  j["seconds"] = std::round(s.seconds * 10) / 10;
+  j["scenarios"] = s.scenarios;
+  j["scenarios_per_minute"] = s.seconds > 0 ? std::round(s.scenarios * 60 / s.seconds) : 0;
+  j["disagreements"] = s.disagreements;
+  j["flaky"] = s.flaky;
+  j["flaky_signatures"] = s.flaky_signatures;
+  j["invalid_generated"] = s.invalid;
+  j["new_findings"] = s.new_findings();
+  j["mutants_covered"] = s.mutants_covered;
+  j["claims_covered"] = s.claims_covered;
+  j["steps_by_op"] = s.steps_by_op;
+  j["verbs"] = s.verbs;
+  Json findings = Json::array();
+  for (const auto& f : s.findings) findings.push_back(to_json(f));
+  j["findings"] = findings;
+  return j;
+}
+
+std::string render_text(const Finding& f) {
+  std::string t = fmt::format("{} finding: {}\n", f.known ? "known" : "NEW", f.difference.signature);
+  if (f.known) t += fmt::format("  known: {}\n", *f.known);
+  if (!f.triage.claims.empty()) {
+    t += "  claims:";
+    for (const auto& c : f.triage.claims) t += " " + c;
+    t += "\n";
+  }
+  t += fmt::format("  minimal scenario ({} steps, from {}):\n", size(f.minimal), size(f.original));
+  for (const auto& st : f.minimal.steps) t += "    " + st.text() + "\n";
+  const std::size_t n = std::max(f.model.lines.size(), f.live.lines.size());
+  t += "  model | platform:\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string m = i < f.model.lines.size() ? f.model.lines[i] : "";
+    std::string l = i < f.live.lines.size() ? f.live.lines[i] : "";
+    t += fmt::format("  {} {}\n", i == f.difference.line ? ">>" : (m == l ? "  " : "!="), m);
+    if (m != l) t += fmt::format("     {}\n", l.empty() ? "(nothing)" : l);
+  }
+  return t;
+}
+
+}  // namespace termsuite::explore

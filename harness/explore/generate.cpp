@@ -1,0 +1,422 @@
+// The explorer's generator and the normalizer (explore.hpp; the rules: docs/explore.md).
+//
+// A generated scenario is deterministic by construction:
+// - In a process, at most one thread runs at a time once the model has settled: a worker thread
+//   ends in a block (wait-forever) or waits for an event of its own before it acts, and a main
+//   thread that started threads waits for an event before it ends the process. The harness sets
+//   each event only after it has awaited every record the model says exists by then.
+// - Every event gates one thread; a child never waits for its parent.
+// - The harness observes only what can no longer change: the normalizer waits for whatever the
+//   model says has ended before it asks anything of it, and polls what the model says is blocked.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "termsuite/explore.hpp"
+
+namespace termsuite::explore {
+
+using scenario::Op;
+using scenario::Ref;
+using scenario::Scenario;
+using scenario::Step;
+
+std::uint64_t Rng::next() {
+  // splitmix64: fixed arithmetic, the same numbers on every compiler and OS.
+  std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+namespace {
+
+constexpr std::uint32_t kCodes[] = {0, 1, 3, 7, 0x103, 0xBADA, 0xC000013A};
+
+std::string code_text(std::uint32_t c) { return c < 16 ? std::to_string(c) : fmt::format("{:#x}", c); }
+
+struct Gen {
+  Rng& rng;
+  const GenOptions& opt;
+  std::vector<std::string> events;  // created, in order
+  std::set<std::string> unset;      // events some thread waits for, not yet set
+
+  template <class T, std::size_t N>
+  const T& pick(const T (&a)[N]) {
+    return a[rng.below(N)];
+  }
+
+  std::string new_event() {
+    std::string e = fmt::format("e{}", events.size() + 1);
+    events.push_back(e);
+    unset.insert(e);
+    return e;
+  }
+
+  void ending(std::vector<std::string>& v, bool main) {
+    switch (rng.below(main ? 9 : 6)) {
+      case 0: v.insert(v.end(), {"exit-process", code_text(pick(kCodes))}); break;
+      case 1: v.insert(v.end(), {"exit-thread", code_text(pick(kCodes))}); break;
+      case 2: v.insert(v.end(), {"terminate-self", code_text(pick(kCodes))}); break;
+      case 3: {
+        static const char* crashes[][2] = {{"av", nullptr}, {"div0", nullptr}, {"raise", "0xE0000001"},
+                                            {"stack-overflow", nullptr}, {"fail-fast", nullptr}};
+        const auto& c = crashes[rng.below(5)];
+        v.insert(v.end(), {"crash", c[0]});
+        if (c[1]) v.push_back(c[1]);
+        break;
+      }
+      case 4: v.insert(v.end(), {"return", code_text(pick(kCodes))}); break;
+      case 5: v.push_back("wait-forever"); break;
+      case 6: v.push_back("abort"); break;
+      default: v.push_back("wait-forever"); break;
+    }
+  }
+
+  // A worker thread's block: a record or two, then a block forever, or a gate and an ending.
+  std::vector<std::string> thread_body() {
+    std::vector<std::string> v;
+    if (rng.chance(50)) v.push_back("ready");
+    if (rng.chance(60)) {
+      v.push_back("wait-forever");
+    } else {
+      v.insert(v.end(), {"wait-event", "@" + new_event()});
+      ending(v, false);
+    }
+    return v;
+  }
+
+  // A process's verbs. `depth` 0: a child (no spawns of its own).
+  std::vector<std::string> program(int depth) {
+    std::vector<std::string> v;
+    bool threads = false;
+    const int setup = static_cast<int>(rng.below(3));
+    for (int i = 0; i < setup; ++i) {
+      switch (rng.below(8)) {
+        case 0: v.push_back("ready"); break;
+        case 1: v.insert(v.end(), {"mark", fmt::format("m{}", rng.below(3))}); break;
+        case 2: {
+          threads = true;
+          v.insert(v.end(), {"thread", "["});
+          auto body = thread_body();
+          v.insert(v.end(), body.begin(), body.end());
+          v.push_back("]");
+          break;
+        }
+        case 3:
+          if (depth > 0) {
+            v.insert(v.end(), {rng.chance(70) ? "spawn" : "spawn-leak-thread", "["});
+            auto body = program(depth - 1);
+            v.insert(v.end(), body.begin(), body.end());
+            v.push_back("]");
+          }
+          break;
+        case 4:
+          if (opt.ctrl) v.insert(v.end(), {"ctrl-handler", rng.chance(50) ? "true" : "false"});
+          break;
+        case 5:
+          if (opt.ctrl) v.push_back("ignore-ctrl-c");
+          break;
+        case 6:
+          if (opt.probe && std::find(v.begin(), v.end(), "load-probe") == v.end()) v.insert(v.end(), {"load-probe", "[", "]"});
+          break;
+        case 7: v.push_back("atexit"); break;
+      }
+    }
+    // A process with threads of its own ends only when the harness says so.
+    if (threads || rng.chance(35)) v.insert(v.end(), {"wait-event", "@" + new_event()});
+    ending(v, true);
+    return v;
+  }
+};
+
+Step make(Op op) {
+  Step s;
+  s.op = op;
+  return s;
+}
+
+}  // namespace
+
+Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& opt) {
+  Rng rng(seed);
+  Gen g{rng, opt, {}, {}};
+  Scenario intent;
+  struct ActorState {
+    std::string name;
+    bool process_open = true, thread_open = true, new_group = false;
+  };
+  std::vector<ActorState> actors;
+  std::vector<std::string> opened;  // open handles from `open`
+  std::string job;                  // the scenario's job, if any (open)
+  bool job_closed = false;
+
+  auto start_actor = [&] {
+    Step s = make(Op::start);
+    s.name = fmt::format("a{}", actors.size() + 1);
+    const std::size_t events_before = g.events.size();
+    s.verbs = g.program(1);
+    if (opt.ctrl && rng.chance(15)) s.new_group = true;
+    if (opt.jobs && rng.chance(20)) {
+      if (job.empty()) {
+        job = "j1";
+        Step j = make(Op::job);
+        j.name = job;
+        j.kill_on_close = rng.chance(70);
+        intent.steps.push_back(j);
+      }
+      if (!job_closed) s.job = job;
+    }
+    // The events the actor will wait for exist before it starts.
+    for (std::size_t i = events_before; i < g.events.size(); ++i) {
+      Step e = make(Op::event);
+      e.name = g.events[i];
+      intent.steps.push_back(e);
+    }
+    intent.steps.push_back(s);
+    actors.push_back({s.name, true, true, s.new_group});
+  };
+
+  const int n_actors = 1 + static_cast<int>(rng.below(static_cast<std::uint32_t>(std::max(1, opt.max_actors))));
+  start_actor();
+  int actions = 0;
+  const int max_actions = 1 + static_cast<int>(rng.below(static_cast<std::uint32_t>(std::max(1, opt.max_actions))));
+  while (actions < max_actions) {
+    ++actions;
+    auto& a = actors[rng.below(static_cast<std::uint32_t>(actors.size()))];
+    const std::uint32_t r = rng.below(100);
+    if (r < 12 && static_cast<int>(actors.size()) < n_actors) {
+      start_actor();
+    } else if (r < 30 && !g.unset.empty()) {
+      auto it = g.unset.begin();
+      std::advance(it, rng.below(static_cast<std::uint32_t>(g.unset.size())));
+      Step s = make(Op::set);
+      s.name = *it;
+      g.unset.erase(it);
+      intent.steps.push_back(s);
+    } else if (r < 42 && a.process_open) {
+      Step s = make(Op::terminate);
+      s.ref = Ref{a.name, Ref::Part::process};
+      s.number = g.pick(kCodes);
+      intent.steps.push_back(s);
+    } else if (r < 47 && a.thread_open) {
+      Step s = make(Op::terminate_thread);
+      s.ref = Ref{a.name, Ref::Part::thread};
+      s.number = g.pick(kCodes);
+      intent.steps.push_back(s);
+    } else if (r < 57 && (a.process_open || a.thread_open)) {
+      Step s = make(Op::wait);
+      s.ref = Ref{a.name, a.process_open && (!a.thread_open || rng.chance(70)) ? Ref::Part::process : Ref::Part::thread};
+      intent.steps.push_back(s);
+      Step e = make(Op::exit_code);
+      e.ref = s.ref;
+      intent.steps.push_back(e);
+    } else if (r < 64 && (a.process_open || a.thread_open)) {
+      Step s = make(Op::close);
+      const bool process = a.process_open && (!a.thread_open || rng.chance(50));
+      s.ref = Ref{a.name, process ? Ref::Part::process : Ref::Part::thread};
+      (process ? a.process_open : a.thread_open) = false;
+      intent.steps.push_back(s);
+    } else if (r < 76) {
+      Step s = make(Op::open);
+      s.name = fmt::format("h{}", opened.size() + 1);
+      const std::uint32_t how = rng.below(3);
+      s.id_of = how == 0 ? Step::IdOf::pid : how == 1 ? Step::IdOf::tid : Step::IdOf::child;
+      s.target = a.name;
+      if (s.id_of == Step::IdOf::child) s.number = 1 + rng.below(2);
+      opened.push_back(s.name);
+      intent.steps.push_back(s);
+      Step e = make(Op::exit_code);
+      e.ref = Ref{s.name, Ref::Part::handle};
+      intent.steps.push_back(e);
+    } else if (r < 86 && opt.ctrl) {
+      Step s = make(Op::ctrl);
+      s.number = rng.chance(70) ? 0 : 1;  // CTRL_C_EVENT, CTRL_BREAK_EVENT
+      if (a.new_group && rng.chance(70)) s.target = a.name;  // its group (it leads one)
+      intent.steps.push_back(s);
+    } else if (r < 93 && !job.empty() && !job_closed) {
+      if (rng.chance(50)) {
+        Step s = make(Op::terminate_job);
+        s.name = job;
+        s.number = g.pick(kCodes);
+        intent.steps.push_back(s);
+      } else {
+        Step s = make(Op::close);
+        s.ref = Ref{job, Ref::Part::handle};
+        job_closed = true;
+        intent.steps.push_back(s);
+      }
+    } else if (!g.unset.empty()) {
+      Step s = make(Op::set);
+      s.name = *g.unset.begin();
+      g.unset.erase(g.unset.begin());
+      intent.steps.push_back(s);
+    }
+  }
+  // The digest: what each process and thread the harness still holds says at the end.
+  for (const auto& a : actors) {
+    for (auto part : {Ref::Part::process, Ref::Part::thread}) {
+      if (!(part == Ref::Part::process ? a.process_open : a.thread_open)) continue;
+      Step w = make(Op::wait);
+      w.ref = Ref{a.name, part};
+      intent.steps.push_back(w);
+      Step e = make(Op::exit_code);
+      e.ref = w.ref;
+      intent.steps.push_back(e);
+    }
+  }
+  return normalize(intent, oracle);
+}
+
+namespace {
+
+// The names a step uses (not those it defines).
+std::vector<std::string> uses(const Step& s) {
+  std::vector<std::string> u;
+  switch (s.op) {
+    case Op::start:
+      if (!s.job.empty()) u.push_back(s.job);
+      for (const auto& v : s.verbs)
+        if (v.size() > 1 && v[0] == '@') u.push_back(v.substr(1));
+      break;
+    case Op::set:
+    case Op::await:
+    case Op::terminate_job: u.push_back(s.name); break;
+    case Op::wait:
+    case Op::poll:
+    case Op::exit_code:
+    case Op::terminate:
+    case Op::terminate_thread:
+    case Op::close: u.push_back(s.ref.name); break;
+    case Op::open: u.push_back(s.target); break;
+    case Op::ctrl:
+      if (!s.target.empty()) u.push_back(s.target);
+      break;
+    default: break;
+  }
+  return u;
+}
+
+bool ends_with(const std::string& s, std::string_view tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+}  // namespace
+
+Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::string& mutant) {
+  auto sys = oracle.make(mutant);
+  scenario::Player player(*sys);
+  Scenario out;
+  std::vector<std::string> actors;
+  std::set<std::string> closed;  // "a", "a.thread", handles and jobs closed so far
+  std::set<std::string> settled;  // refs waited on since the model said they ended
+  std::map<std::string, std::map<std::string, std::size_t>> counts;
+
+  auto valid = [&](const Step& s) {
+    for (const auto& n : uses(s))
+      if (!player.defined(n)) return false;
+    if (s.op == Op::await) return false;  // recomputed
+    if (s.op == Op::start && std::find(actors.begin(), actors.end(), s.name) != actors.end()) return false;
+    if ((s.op == Op::event || s.op == Op::job || s.op == Op::open) && player.defined(s.name)) return false;
+    if (!s.ref.name.empty() && closed.contains(s.ref.text())) return false;
+    if (s.op == Op::terminate_job && closed.contains(s.name)) return false;
+    if (s.op == Op::start && !s.job.empty() && closed.contains(s.job)) return false;
+    if (s.op == Op::terminate_thread && s.ref.part != Ref::Part::thread) return false;
+    return true;
+  };
+  auto append = [&](const Step& s) {
+    out.steps.push_back(s);
+    return player.step(s);
+  };
+  auto await_new_records = [&] {
+    for (const auto& a : actors) {
+      auto now = player.record_counts(a);
+      auto& before = counts[a];
+      for (const auto& [ev, n] : now) {
+        if (before[ev] >= n) continue;
+        Step w = make(Op::await);
+        w.name = a;
+        w.event = ev;
+        w.number = static_cast<std::uint32_t>(n);
+        append(w);
+        before[ev] = n;
+      }
+    }
+  };
+  // Before anything is asked of a process or thread that the model says has ended, the harness
+  // waits for it: on the platform its end may still be under way.
+  auto settle = [&](const Ref& r) {
+    if (settled.contains(r.text())) return;
+    auto sig = player.signaled(r);
+    if (sig && *sig) {
+      Step w = make(Op::wait);
+      w.ref = r;
+      append(w);
+      settled.insert(r.text());
+    }
+  };
+
+  for (Step s : intent.steps) {
+    s.line = 0;
+    if (!valid(s)) continue;
+    try {
+      switch (s.op) {
+        case Op::wait:
+        case Op::poll: {
+          if (settled.contains(s.ref.text())) continue;  // said already
+          auto sig = player.signaled(s.ref);
+          if (!sig) continue;
+          s.op = *sig ? Op::wait : Op::poll;
+          append(s);
+          if (*sig) settled.insert(s.ref.text());
+          break;
+        }
+        case Op::exit_code:
+        case Op::terminate:
+        case Op::terminate_thread:
+          settle(s.ref);
+          append(s);
+          break;
+        case Op::open: {
+          // Only an id the model says is still taken: a freed id may name another process by
+          // now, on a platform where other programs run.
+          auto id = player.id_of(s);
+          if (!id) continue;
+          auto line = append(s);
+          if (!ends_with(line, ": ok")) {
+            out.steps.pop_back();
+            continue;
+          }
+          break;
+        }
+        case Op::close:
+          append(s);
+          closed.insert(s.ref.text());
+          break;
+        case Op::start:
+          append(s);
+          actors.push_back(s.name);
+          break;
+        default: append(s); break;
+      }
+    } catch (const scenario::Error&) {
+      if (!out.steps.empty() && out.steps.back() == s) out.steps.pop_back();
+      continue;
+    }
+    // Only a query leaves what has ended as it was: after anything else, wait again.
+    if (s.op != Op::exit_code && s.op != Op::wait && s.op != Op::poll && s.op != Op::open) settled.clear();
+    await_new_records();
+  }
+  player.finish();
+  return out;
+}
+
+int size(const Scenario& s) {
+  int n = 0;
+  for (const auto& st : s.steps)
+    if (st.op != Op::await) ++n;
+  return n;
+}
+
+}  // namespace termsuite::explore

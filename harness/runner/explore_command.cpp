@@ -1,0 +1,229 @@
+// `termsuite explore`: scenarios nobody wrote, each predicted by the simulator and played on the
+// platform; disagreements confirmed, shrunk and triaged (docs/explore.md).
+#include <fmt/format.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "commands.hpp"
+#include "player_pool.hpp"
+#include "preflight_run.hpp"
+#include "results_file.hpp"
+#include "run_settings.hpp"
+#include "supervise.hpp"
+#include "termsuite/explore.hpp"
+#include "termsuite/sim/sim_system.hpp"
+#ifndef _WIN32
+#include "wine_env.hpp"
+#include "wine_under_test.hpp"
+#endif
+
+namespace termsuite::runner {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+explore::Oracle make_oracle(const std::string& model_mutant) {
+  explore::Oracle o;
+  std::optional<sim::Mutant> wrong;
+  if (!model_mutant.empty()) {
+    wrong = sim::find_mutant(model_mutant);
+    if (!wrong) throw EnvError(fmt::format("--mutant: no mutant named '{}' (termsim mutants lists them)", model_mutant));
+  }
+  // The model the explorer predicts with: as documented, or (--mutant) with one rule wrong; the
+  // mutants' models for triage, each from the documented model.
+  o.make = [wrong](const std::string& mutant) -> std::unique_ptr<System> {
+    if (mutant.empty()) return std::make_unique<sim::SimSystem>(wrong.value_or(sim::Mutant::none));
+    auto m = sim::find_mutant(mutant);
+    if (!m) throw std::runtime_error("no mutant " + mutant);
+    return std::make_unique<sim::SimSystem>(*m);
+  };
+  for (const auto& m : sim::mutants())
+    o.mutants.push_back({std::string(m.name), std::string(m.claim), std::string(m.wrong_rule)});
+  return o;
+}
+
+nlohmann::json read_json_file(const fs::path& p) {
+  std::ifstream in(p);
+  if (!in) return nlohmann::json::object();
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw EnvError(fmt::format("{}: {}", p.string(), e.what()));
+  }
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  write_file_atomically(p, text);
+}
+
+// The explorer's mutation score: every mutant's model predicts the corpus the platform played;
+// a mutant is killed when some scenario on which the documented model and the platform agree
+// gets another answer from it. Mutants whose claim the platform is known not to keep are left
+// out (the platform cannot tell their rule from its own).
+int mutant_score(const explore::Summary& s, const explore::Oracle& oracle, const explore::Known& known, bool verbose) {
+  int n = 0, killed = 0;
+  std::vector<std::string> survivors;
+  for (const auto& m : oracle.mutants) {
+    if (std::find(known.deviation_claims.begin(), known.deviation_claims.end(), m.claim) != known.deviation_claims.end())
+      continue;
+    ++n;
+    bool dead = false;
+    for (const auto& [sc, live] : s.corpus) {
+      scenario::Trace mt;
+      try {
+        mt = explore::predict(sc, oracle, m.name);
+      } catch (...) {
+        continue;
+      }
+      if (explore::compare(mt, live)) {
+        dead = true;
+        break;
+      }
+    }
+    if (dead) ++killed;
+    else survivors.push_back(fmt::format("{} ({})", m.name, m.claim));
+  }
+  if (verbose)
+    for (const auto& s2 : survivors) fmt::print("  survived: {}\n", s2);
+  fmt::print("explore killed: {}/{} mutants ({} scenarios agreed with the model, {} mutants left out as known deviations)\n",
+             killed, n, s.corpus.size(), oracle.mutants.size() - static_cast<std::size_t>(n));
+  return killed;
+}
+
+}  // namespace
+
+int explore(const ExploreOptions& o) {
+  const std::uint64_t seed =
+      o.seed.value_or(static_cast<std::uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()) % 1'000'000);
+  auto oracle = make_oracle(o.mutant);
+  auto say = [&](const std::string& line) {
+    if (!o.quiet) fmt::print("  {}\n", line), std::fflush(stdout);
+  };
+
+  if (o.sim_only) {
+    for (int i = 0; i < o.show; ++i) {
+      auto sc = explore::generate(explore::scenario_seed(seed, static_cast<std::uint64_t>(i)), oracle);
+      fmt::print("{}", sc.text());
+      for (const auto& l : explore::predict(sc, oracle).lines) fmt::print("#   {}\n", l);
+      fmt::print("\n");
+    }
+    explore::Options eo;
+    eo.seed = seed;
+    eo.budget_seconds = o.budget_seconds;
+    eo.max_scenarios = o.scenarios;
+    auto s = explore::run(eo, oracle, nullptr, {});
+    fmt::print("termsuite explore: the model alone, seed {}: {} scenarios in {:.1f} s ({:.0f} a minute), {} invalid, "
+               "{} of {} mutants told apart\n",
+               seed, s.scenarios, s.seconds, s.seconds > 0 ? s.scenarios * 60 / s.seconds : 0.0, s.invalid,
+               s.mutants_covered.size(), oracle.mutants.size());
+    return s.invalid == 0 ? 0 : 1;
+  }
+
+#ifndef _WIN32
+  const auto wine_under_test = choose_wine(o.wine);
+#endif
+  RunSettings::recover();
+  const auto play_exe = o.build_dir / "bin" / "termsuite-play.exe";
+  const auto suite = o.build_dir / "bin" / "termsuite-live.exe";
+  for (const auto& p : {play_exe, suite})
+    if (!fs::exists(p)) throw EnvError(fmt::format("{} is missing: build first (./termsuite does)", p.string()));
+  fs::create_directories(o.run_dir);
+
+  PlayerCommand pc;
+  pc.cwd = o.build_dir / "bin";
+  pc.log_dir = o.run_dir;
+  Command describe{suite.string(), {"--termsuite-describe", "--gtest_filter=-*"}, {}, {}, o.build_dir / "bin"};
+#ifndef _WIN32
+  WineEnv wine(o.build_dir / "wine", wine_under_test);
+  DownOnExit down{wine, false};
+  wine.up(Lifetime::run);
+  pc.argv = {wine.wine_program(), play_exe.string(), "--serve"};
+  for (auto& [k, v] : wine.variables()) pc.env.emplace_back(k, v), describe.env[k] = v;
+  describe.program = wine.wine_program();
+  describe.args.insert(describe.args.begin(), suite.string());
+#else
+  pc.argv = {play_exe.string(), "--serve"};
+#endif
+  describe.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
+  // The platform, and the preflight's settings for the run (no crash dialog, no debugger), as
+  // conform applies them.
+  auto described = describe_suite(describe, "suite");
+  const auto platform = described.platform;
+  RunSettings settings;
+  for (auto& f : settings.apply(std::move(described.preflight.findings)))
+    if (f.applied) fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
+
+  const auto expectations = read_json_file(o.expectations_dir / (platform.id + ".json"));
+  const auto known = explore::Known::from_expectations(expectations);
+  PlayerPool pool(pc, o.jobs, std::chrono::seconds(90));
+
+  if (!o.replay.empty()) {
+    std::string text = read_text_file(o.replay);
+    if (text.empty()) throw EnvError(fmt::format("--replay: cannot read {}", o.replay));
+    scenario::Scenario s;
+    try {
+      s = scenario::parse(text, o.replay);
+    } catch (const scenario::Error& e) {
+      throw EnvError(e.what());
+    }
+    auto model = explore::predict(s, oracle);
+    auto live = pool.play({s})[0];
+    auto d = explore::compare(model, live);
+    fmt::print("termsuite explore --replay {}: {} ({})\n", o.replay, d ? "the platform differs from the model" : "the platform agrees with the model",
+               platform.id);
+    explore::Finding f;
+    f.original = f.minimal = s;
+    f.model = model;
+    f.live = live;
+    if (d) {
+      f.difference = *d;
+      f.triage = explore::triage(s, *d, live, oracle);
+      f.known = known.explains(*d, f.triage);
+      fmt::print("{}", explore::render_text(f));
+    }
+    return d && !f.known ? 1 : 0;
+  }
+
+  explore::Options eo;
+  eo.seed = seed;
+  eo.budget_seconds = o.mutant_score_seconds > 0 ? o.mutant_score_seconds : o.budget_seconds;
+  eo.max_scenarios = o.scenarios;
+  eo.keep_corpus = o.mutant_score_seconds > 0;
+  eo.progress = say;
+  fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}\n", platform.id, seed, eo.budget_seconds, o.jobs, o.mutant.empty() ? "" : ", model mutant " + o.mutant);
+  std::fflush(stdout);
+  auto sum = explore::run(eo, oracle, &pool, known);
+
+  if (o.mutant_score_seconds > 0) {
+    mutant_score(sum, oracle, known, !o.quiet);
+    return 0;
+  }
+
+  // Results: the summary, and each finding's scenario as a file of its own.
+  const auto out = o.out.empty() ? o.results_dir / "explore" : o.out;
+  auto j = explore::to_json(sum, platform.id);
+  j["budget_seconds"] = o.budget_seconds;
+  j["players"] = o.jobs;
+  j["player_restarts"] = pool.restarts();
+  int k = 0;
+  for (auto& f : j["findings"]) {
+    auto file = out / platform.id / fmt::format("finding-{}.scn", ++k);
+    write_text(file, f["scenario"].get<std::string>());
+    f["file"] = fs::relative(file, out).generic_string();
+  }
+  write_text(out / (platform.id + ".json"), j.dump(2) + "\n");
+  fmt::print("\ntermsuite explore: {} scenarios in {:.0f} s ({:.0f} a minute, {} players), {} disagreed, {} flaky; "
+             "{} findings ({} new); {} of {} mutants told apart, {} claims\n",
+             sum.scenarios, sum.seconds, sum.seconds > 0 ? sum.scenarios * 60 / sum.seconds : 0.0, o.jobs,
+             sum.disagreements, sum.flaky, sum.findings.size(), sum.new_findings(), sum.mutants_covered.size(),
+             oracle.mutants.size(), sum.claims_covered.size());
+  for (const auto& f : sum.findings) fmt::print("\n{}", explore::render_text(f));
+  for (const auto& f : sum.flaky_signatures) fmt::print("  flaky: {}\n", f);
+  fmt::print("\n  results: {}\n", (out / (platform.id + ".json")).string());
+  return sum.new_findings() > 0 ? 1 : 0;
+}
+
+}  // namespace termsuite::runner

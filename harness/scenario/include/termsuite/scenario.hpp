@@ -1,0 +1,148 @@
+#pragma once
+// Scenarios: one small language for what the harness does, and one runner that plays it against
+// any System (the live backend on Windows or Wine, the simulator's backend natively). The
+// explorer (harness/explore/) writes scenarios, plays each on both, and compares their traces.
+//
+// A scenario file (docs/scenarios.md) is one step per line, words separated by blanks, '#' to
+// the end of the line a comment; its first line is `# termsuite-scenario 1`. Every step has one
+// canonical result, so two runs of one scenario, on two platforms, give traces that compare line
+// by line:
+//
+//   start NAME [new-group] [new-console] [in JOB] VERB...   an actor (docs/actors.md's verbs);
+//                                  a word @E in the verbs is event E's name
+//   job NAME [kill-on-close] [breakaway-ok]   CreateJobObject
+//   event NAME                     CreateEvent (manual reset, unsignaled)
+//   set EVENT                      SetEvent
+//   await ACTOR EV N               until the actor's channel holds N records named EV
+//   wait REF                       WaitForSingleObject until signaled (the settle deadline)
+//   poll REF                       WaitForSingleObject(REF, 0)
+//   exit-code REF                  GetExitCodeProcess / GetExitCodeThread
+//   terminate REF CODE             TerminateProcess: 0 or the Win32 error
+//   terminate-thread REF CODE      TerminateThread: 0 or the Win32 error
+//   terminate-job JOB CODE         TerminateJobObject
+//   close REF                      CloseHandle (a process, thread, job or opened handle)
+//   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K   OpenProcess / OpenThread by id
+//   ctrl TYPE GROUP                GenerateConsoleCtrlEvent from the harness's own console;
+//                                  GROUP is 0 or pid-of ACTOR
+//
+// REF is ACTOR (its process handle), ACTOR.process, ACTOR.thread or an opened handle's NAME.
+// The trace ends with every actor's records, per process and thread, after the runner has ended
+// whatever still runs (so a trace is complete whatever the scenario left behind).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "termsuite/system.hpp"
+
+namespace termsuite::scenario {
+
+inline constexpr std::string_view kHeader = "# termsuite-scenario 1";
+
+// A bad scenario: what() is "FILE:LINE: message" (line 0: the file as a whole).
+class Error : public std::runtime_error {
+ public:
+  Error(const std::string& file, int line, const std::string& message);
+  int line() const { return line_; }
+
+ private:
+  int line_;
+};
+
+enum class Op {
+  start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl
+};
+std::string_view op_name(Op op);
+
+// A reference to a handle the harness holds: "a" / "a.process" / "a.thread" / an opened name.
+struct Ref {
+  std::string name;
+  enum class Part { process, thread, handle } part = Part::process;
+  std::string text() const;  // canonical: "a", "a.thread", "h"
+  friend bool operator==(const Ref&, const Ref&) = default;
+};
+
+struct Step {
+  Op op{};
+  int line = 0;
+  std::string name;                 // start, job, event, open: what it defines; await: the actor;
+                                    // set: the event; terminate-job: the job
+  Ref ref;                          // wait, poll, exit-code, terminate, terminate-thread, close
+  std::vector<std::string> verbs;   // start
+  std::string job;                  // start ... in JOB
+  bool new_group = false, new_console = false;  // start
+  bool kill_on_close = false, breakaway_ok = false;  // job
+  std::string event;                // await: the record's name
+  std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of: K
+  enum class IdOf { pid, tid, child } id_of = IdOf::pid;  // open
+  std::string target;               // open: the actor; ctrl: the group's actor ("" = group 0)
+  std::string text() const;         // canonical text of the step
+  friend bool operator==(const Step&, const Step&) = default;
+};
+
+struct Scenario {
+  std::vector<Step> steps;
+  std::string text() const;  // canonical file: the header, then one step per line
+  friend bool operator==(const Scenario&, const Scenario&) = default;
+};
+
+// Parses and checks a scenario: names defined once, before use, not used after `close`; the
+// verbs parse as the console actor parses them. Throws Error.
+Scenario parse(std::string_view text, const std::string& file = "scenario");
+
+// ------------------------------------------------------------------------------------------
+// Running it
+
+struct Trace {
+  // One line per step ("5 wait a: signaled"), then the records ("records a: [start ready]"),
+  // then anything the run noticed about itself ("note: ..."), which is never compared.
+  std::vector<std::string> lines;
+  std::vector<std::string> notes;
+  double seconds = 0;  // wall time of the run
+};
+
+struct RunOptions {
+  // How long `wait` and `await` wait before they say timeout (virtual time on the simulator).
+  std::chrono::milliseconds settle{10'000};
+  // How long the end waits for the records of what it ended.
+  std::chrono::milliseconds drain{5'000};
+};
+
+// Plays the scenario, step by step, on `system` (a fresh one: the scenario's names start empty).
+class Player {
+ public:
+  Player(System& system, RunOptions options = {});
+  ~Player();
+  // Runs one step and returns its trace line. Throws Error if the step cannot run (a name that
+  // does not exist, an actor that cannot start).
+  std::string step(const Step& s);
+  // Ends what still runs and returns the records lines. The Player cannot step afterwards.
+  std::vector<std::string> finish();
+  std::vector<std::string> notes() const { return notes_; }
+
+  // The model-side questions the explorer asks while it writes a scenario (on the simulator only:
+  // they have no side effect there): how many records of each name the actor's channel holds,
+  // whether a handle is signaled now, whether an object with the actor's or a child's id exists.
+  std::map<std::string, std::size_t> record_counts(const std::string& actor);
+  std::optional<bool> signaled(const Ref& r);
+  bool defined(const std::string& name) const;
+  std::optional<std::uint32_t> id_of(const Step& open_step);
+
+ private:
+  struct Impl;
+  Impl* impl_;
+  std::vector<std::string> notes_;
+};
+
+Trace run(const Scenario& s, System& system, RunOptions options = {});
+
+// The canonical text of one record, the part of it that two platforms must agree on: its name
+// and the fields that carry meaning (how, code, kind, result, what, error, name, type, reason),
+// never ids, sequence numbers or times.
+std::string canonical_record(const Event& e);
+
+}  // namespace termsuite::scenario

@@ -1,0 +1,279 @@
+// The scenario runner (scenario.hpp): one step at a time against any System, each step's result
+// as one canonical line, and at the end every actor's records, per process and thread.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "termsuite/scenario.hpp"
+
+namespace termsuite::scenario {
+
+namespace {
+
+// The fields of a record that carry meaning on every platform; ids, sequence numbers, times and
+// thread lists do not.
+constexpr std::string_view kMeaningful[] = {"how", "code", "kind", "result", "what", "error", "name", "type", "reason"};
+
+std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
+
+}  // namespace
+
+std::string canonical_record(const Event& e) {
+  if (e.kind != Event::Kind::record) return "malformed";
+  std::string t = e.name;
+  if (!e.fields.is_object()) return t;
+  for (auto key : kMeaningful) {
+    auto it = e.fields.find(std::string(key));
+    if (it == e.fields.end()) continue;
+    t += fmt::format(" {}=", key);
+    if (it->is_number_unsigned()) t += hex(it->get<std::uint64_t>());
+    else if (it->is_string()) t += it->get<std::string>();
+    else t += it->dump();
+  }
+  return t;
+}
+
+struct Player::Impl {
+  System& sys;
+  RunOptions options;
+  std::map<std::string, Actor> actors;
+  std::vector<std::string> order;  // actors in start order
+  std::map<std::string, System::NamedEvent> events;
+  std::map<std::string, Handle> jobs;
+  std::map<std::string, Handle> handles;
+  std::map<std::string, bool> handle_is_thread;
+  bool console = false, console_ok = false;
+  bool finished = false;
+  int step = 0;
+  // After a first wait that ran out, the run already differs from what was expected of it: later
+  // waits get a tenth of the deadline, so a platform that never writes a record costs seconds,
+  // not minutes, and the first difference is still the one reported.
+  bool late = false;
+  Deadline settle() const { return Deadline::in(late ? options.settle / 10 : options.settle); }
+
+  Impl(System& s, RunOptions o) : sys(s), options(o) {}
+
+  const Actor& actor(const std::string& n) const {
+    auto it = actors.find(n);
+    if (it == actors.end()) throw Error("scenario", 0, fmt::format("no actor '{}'", n));
+    return it->second;
+  }
+  Handle handle(const Ref& r) const {
+    if (r.part == Ref::Part::handle) {
+      auto it = handles.find(r.name);
+      if (it == handles.end()) throw Error("scenario", 0, fmt::format("no handle '{}'", r.name));
+      return it->second;
+    }
+    const auto& a = actor(r.name);
+    return r.part == Ref::Part::thread ? a.thread : a.process;
+  }
+  bool is_thread(const Ref& r) const {
+    if (r.part == Ref::Part::thread) return true;
+    if (r.part == Ref::Part::handle) {
+      auto it = handle_is_thread.find(r.name);
+      return it != handle_is_thread.end() && it->second;
+    }
+    return false;
+  }
+
+  // The k-th (from 1) process the actor's own process spawned, by the order of its records.
+  std::optional<std::uint32_t> child(const std::string& n, std::uint32_t k) {
+    const auto& a = actor(n);
+    auto evs = sys.events(a);
+    std::vector<const Event*> spawned;
+    for (const auto& e : evs)
+      if (e.is("spawned") && e.pid == a.pid) spawned.push_back(&e);
+    std::sort(spawned.begin(), spawned.end(), [](const Event* x, const Event* y) { return x->seq < y->seq; });
+    if (k == 0 || k > spawned.size()) return std::nullopt;
+    auto pid = spawned[k - 1]->number("child_pid");
+    if (!pid) return std::nullopt;
+    return static_cast<std::uint32_t>(*pid);
+  }
+
+  std::optional<std::uint32_t> id_of(const Step& s) {
+    if (s.id_of == Step::IdOf::pid) return actor(s.target).pid;
+    if (s.id_of == Step::IdOf::tid) return actor(s.target).tid;
+    return child(s.target, s.number);
+  }
+
+  std::string run(const Step& s) {
+    switch (s.op) {
+      case Op::start: {
+        ActorSpec spec;
+        for (const auto& v : s.verbs) {
+          if (v.size() > 1 && v[0] == '@') {
+            auto it = events.find(v.substr(1));
+            if (it == events.end()) throw Error("scenario", s.line, fmt::format("no event '{}'", v.substr(1)));
+            spec.verbs.push_back(it->second.name);
+          } else {
+            spec.verbs.push_back(v);
+          }
+        }
+        if (!s.job.empty()) spec.job = jobs.at(s.job);
+        spec.new_group = s.new_group;
+        spec.new_console = s.new_console;
+        try {
+          actors[s.name] = sys.start(spec);
+        } catch (const std::exception& e) {
+          throw Error("scenario", s.line, fmt::format("start {}: {}", s.name, e.what()));
+        }
+        order.push_back(s.name);
+        return "started";
+      }
+      case Op::job:
+        jobs[s.name] = sys.create_job(JobOptions{.kill_on_close = s.kill_on_close, .breakaway_ok = s.breakaway_ok});
+        return "created";
+      case Op::event: events[s.name] = sys.create_event(s.name); return "created";
+      case Op::set: return sys.set_event(events.at(s.name).handle) ? "ok" : "failed";
+      case Op::await: {
+        auto got = sys.await_n(actor(s.name), s.event, s.number, settle());
+        if (got.size() >= s.number) return "ok";
+        late = true;
+        return fmt::format("timeout ({} of {})", got.size(), s.number);
+      }
+      case Op::wait: {
+        auto w = sys.wait(handle(s.ref), settle());
+        if (w == WaitResult::timeout) late = true;
+        return std::string(to_string(w));
+      }
+      case Op::poll: return std::string(to_string(sys.wait(handle(s.ref), Deadline::now())));
+      case Op::exit_code: {
+        auto h = handle(s.ref);
+        auto code = is_thread(s.ref) ? sys.thread_exit_code(h) : sys.exit_code(h);
+        return code ? hex(*code) : "failed";
+      }
+      case Op::terminate: return std::to_string(sys.terminate_status(handle(s.ref), s.number));
+      case Op::terminate_thread: return std::to_string(sys.terminate_thread(handle(s.ref), s.number));
+      case Op::terminate_job: return sys.terminate_job(jobs.at(s.name), s.number) ? "ok" : "failed";
+      case Op::close:
+        if (s.ref.part == Ref::Part::handle && jobs.contains(s.ref.name)) {
+          sys.close(jobs.at(s.ref.name));
+          jobs.erase(s.ref.name);
+        } else {
+          sys.close(handle(s.ref));
+          if (s.ref.part == Ref::Part::handle) handles.erase(s.ref.name);
+        }
+        return "closed";
+      case Op::open: {
+        auto id = id_of(s);
+        if (!id) return "no such child";
+        const bool thread = s.id_of == Step::IdOf::tid;
+        auto opened = thread ? sys.open_thread(*id) : sys.open_process(*id);
+        if (!opened.handle) return fmt::format("error {}", opened.error);
+        handles[s.name] = opened.handle;
+        handle_is_thread[s.name] = thread;
+        return "ok";
+      }
+      case Op::ctrl: {
+        if (!console) {
+          console = true;
+          console_ok = sys.own_console();
+        }
+        if (!console_ok) return "no console";
+        std::uint32_t group = s.target.empty() ? 0 : actor(s.target).pid;
+        return std::to_string(sys.ctrl_event(s.number, group));
+      }
+    }
+    return "?";
+  }
+};
+
+Player::Player(System& system, RunOptions options) : impl_(new Impl(system, options)) {}
+Player::~Player() {
+  if (!impl_->finished) {
+    try {
+      impl_->sys.reap();
+    } catch (...) {
+    }
+  }
+  delete impl_;
+}
+
+std::string Player::step(const Step& s) {
+  ++impl_->step;
+  return fmt::format("{} {}: {}", impl_->step, s.text(), impl_->run(s));
+}
+
+std::vector<std::string> Player::finish() {
+  auto& I = *impl_;
+  I.finished = true;
+  for (auto& p : I.sys.reap()) notes_.push_back("reap: " + p);
+  std::vector<std::string> lines;
+  for (const auto& name : I.order) {
+    const auto& a = I.actors.at(name);
+    if (!I.sys.drained(a, Deadline::in(I.options.drain))) notes_.push_back(fmt::format("{}: channel not drained", name));
+    auto evs = I.sys.events(a);
+    std::sort(evs.begin(), evs.end(), [](const Event& x, const Event& y) {
+      return std::tie(x.pid, x.seq) < std::tie(y.pid, y.seq);
+    });
+    // Roles: the actor by its name, each child by its parent's role and its place among the
+    // parent's `spawned` records.
+    std::map<std::uint32_t, std::string> role{{a.pid, name}};
+    std::map<std::uint32_t, int> spawned;
+    for (const auto& e : evs) {
+      if (!e.is("spawned")) continue;
+      auto parent = role.find(e.pid);
+      auto child = e.number("child_pid");
+      if (parent == role.end() || !child) continue;
+      role[static_cast<std::uint32_t>(*child)] = fmt::format("{}>{}", parent->second, ++spawned[e.pid]);
+    }
+    // Per process: the sequence of each thread, the sequences sorted (threads have no names
+    // two platforms share).
+    std::map<std::string, std::map<std::uint32_t, std::vector<std::string>>> threads;
+    for (const auto& e : evs) {
+      auto r = role.find(e.pid);
+      std::string who = r == role.end() ? "?" : r->second;
+      threads[who][e.tid].push_back(canonical_record(e));
+    }
+    for (auto& [who, by_tid] : threads) {
+      std::vector<std::string> seqs;
+      for (auto& [tid, recs] : by_tid) {
+        std::string t = "[";
+        for (std::size_t i = 0; i < recs.size(); ++i) t += (i ? ", " : "") + recs[i];
+        seqs.push_back(t + "]");
+      }
+      std::sort(seqs.begin(), seqs.end());
+      std::string line = fmt::format("records {}:", who);
+      for (const auto& q : seqs) line += " " + q;
+      lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+std::map<std::string, std::size_t> Player::record_counts(const std::string& actor) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& e : impl_->sys.events(impl_->actor(actor)))
+    if (e.kind == Event::Kind::record) ++counts[e.name];
+  return counts;
+}
+
+std::optional<bool> Player::signaled(const Ref& r) {
+  auto w = impl_->sys.wait(impl_->handle(r), Deadline::now());
+  if (w == WaitResult::failed) return std::nullopt;
+  return w == WaitResult::signaled || w == WaitResult::abandoned;
+}
+
+bool Player::defined(const std::string& name) const {
+  return impl_->actors.contains(name) || impl_->handles.contains(name) || impl_->jobs.contains(name) ||
+         impl_->events.contains(name);
+}
+
+std::optional<std::uint32_t> Player::id_of(const Step& open_step) { return impl_->id_of(open_step); }
+
+Trace run(const Scenario& s, System& system, RunOptions options) {
+  auto t0 = std::chrono::steady_clock::now();
+  Trace t;
+  Player p(system, options);
+  for (const auto& step : s.steps) t.lines.push_back(p.step(step));
+  auto records = p.finish();
+  t.lines.insert(t.lines.end(), records.begin(), records.end());
+  t.notes = p.notes();
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return t;
+}
+
+}  // namespace termsuite::scenario

@@ -1,0 +1,306 @@
+// The scenario language (scenario.hpp): parsing, checking and the canonical text.
+#include <fmt/format.h>
+
+#include <map>
+#include <set>
+
+#include "termsuite/scenario.hpp"
+#include "termsuite/verbs.hpp"
+
+namespace termsuite::scenario {
+
+Error::Error(const std::string& file, int line, const std::string& message)
+    : std::runtime_error(line > 0 ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message)),
+      line_(line) {}
+
+std::string_view op_name(Op op) {
+  switch (op) {
+    case Op::start: return "start";
+    case Op::job: return "job";
+    case Op::event: return "event";
+    case Op::set: return "set";
+    case Op::await: return "await";
+    case Op::wait: return "wait";
+    case Op::poll: return "poll";
+    case Op::exit_code: return "exit-code";
+    case Op::terminate: return "terminate";
+    case Op::terminate_thread: return "terminate-thread";
+    case Op::terminate_job: return "terminate-job";
+    case Op::close: return "close";
+    case Op::open: return "open";
+    case Op::ctrl: return "ctrl";
+  }
+  return "?";
+}
+
+std::string Ref::text() const {
+  switch (part) {
+    case Part::process: return name;
+    case Part::thread: return name + ".thread";
+    case Part::handle: return name;
+  }
+  return name;
+}
+
+std::string Step::text() const {
+  std::string t{op_name(op)};
+  auto add = [&](std::string_view w) {
+    t += ' ';
+    t += w;
+  };
+  switch (op) {
+    case Op::start:
+      add(name);
+      if (new_group) add("new-group");
+      if (new_console) add("new-console");
+      if (!job.empty()) add("in"), add(job);
+      for (const auto& v : verbs) add(v);
+      break;
+    case Op::job:
+      add(name);
+      if (kill_on_close) add("kill-on-close");
+      if (breakaway_ok) add("breakaway-ok");
+      break;
+    case Op::event: add(name); break;
+    case Op::set: add(name); break;
+    case Op::await: add(name), add(event), add(std::to_string(number)); break;
+    case Op::wait:
+    case Op::poll:
+    case Op::exit_code:
+    case Op::close: add(ref.text()); break;
+    case Op::terminate:
+    case Op::terminate_thread: add(ref.text()), add(fmt::format("{:#x}", number)); break;
+    case Op::terminate_job: add(name), add(fmt::format("{:#x}", number)); break;
+    case Op::open:
+      add(name);
+      add(id_of == IdOf::pid ? "pid-of" : id_of == IdOf::tid ? "tid-of" : "child-of");
+      add(target);
+      if (id_of == IdOf::child) add(std::to_string(number));
+      break;
+    case Op::ctrl:
+      add(std::to_string(number));
+      if (target.empty()) add("0");
+      else add("pid-of"), add(target);
+      break;
+  }
+  return t;
+}
+
+std::string Scenario::text() const {
+  std::string t{kHeader};
+  t += '\n';
+  for (const auto& s : steps) t += s.text() + '\n';
+  return t;
+}
+
+namespace {
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  if (!(std::isalpha(static_cast<unsigned char>(n[0])) || n[0] == '_')) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",     "set",  "await",  "wait", "poll",
+                                                    "exit-code", "terminate", "terminate-thread", "terminate-job",
+                                                    "close", "open", "ctrl", "in", "pid-of", "tid-of", "child-of",
+                                                    "new-group", "new-console", "kill-on-close", "breakaway-ok"};
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  Scenario parse(std::string_view text) {
+    Scenario s;
+    std::size_t pos = 0;
+    while (pos <= text.size()) {
+      std::size_t end = text.find('\n', pos);
+      if (end == std::string_view::npos) end = text.size();
+      ++line_;
+      split(text.substr(pos, end - pos));
+      if (!words_.empty()) s.steps.push_back(step());
+      pos = end + 1;
+    }
+    return s;
+  }
+
+ private:
+  enum class Kind { actor, job, event, handle };
+  struct Name {
+    Kind kind;
+    bool process_closed = false, thread_closed = false, closed = false;
+  };
+
+  void split(std::string_view line) {
+    words_.clear();
+    at_ = 0;
+    std::size_t i = 0;
+    auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
+    while (i < line.size()) {
+      while (i < line.size() && blank(line[i])) ++i;
+      if (i >= line.size() || line[i] == '#') break;
+      std::size_t j = i;
+      while (j < line.size() && !blank(line[j])) ++j;
+      words_.emplace_back(line.substr(i, j - i));
+      i = j;
+    }
+  }
+  [[noreturn]] void fail(const std::string& m) const { throw Error(file_, line_, m); }
+  bool more() const { return at_ < words_.size(); }
+  std::string next(std::string_view what) {
+    if (!more()) fail(fmt::format("'{}': expected {}, but the line ends", words_[0], what));
+    return words_[at_++];
+  }
+  void end() {
+    if (more()) fail(fmt::format("'{}': unexpected '{}'", words_[0], words_[at_]));
+  }
+  std::uint32_t number(std::string_view what) {
+    auto w = next(what);
+    auto v = verbs::parse_u32(w);
+    if (!v) fail(fmt::format("'{}': expected {} (a number), got '{}'", words_[0], what, w));
+    return *v;
+  }
+  std::string define(Kind k) {
+    auto n = next("a name");
+    if (!valid_name(n) || kWords.contains(n)) fail(fmt::format("'{}' is not a usable name", n));
+    if (names_.contains(n)) fail(fmt::format("'{}' is defined twice", n));
+    names_[n] = Name{k};
+    return n;
+  }
+  Name& use(const std::string& n, Kind k, std::string_view what) {
+    auto it = names_.find(n);
+    if (it == names_.end() || it->second.kind != k) fail(fmt::format("'{}': expected {}, got '{}'", words_[0], what, n));
+    return it->second;
+  }
+  Ref ref(bool closing) {
+    auto w = next("a handle");
+    Ref r;
+    auto dot = w.find('.');
+    std::string base = w.substr(0, dot);
+    auto it = names_.find(base);
+    if (it == names_.end()) fail(fmt::format("'{}': '{}' names nothing", words_[0], w));
+    Name& n = it->second;
+    if (n.kind == Kind::actor) {
+      r.name = base;
+      std::string part = dot == std::string::npos ? "process" : w.substr(dot + 1);
+      if (part == "process") r.part = Ref::Part::process;
+      else if (part == "thread") r.part = Ref::Part::thread;
+      else fail(fmt::format("'{}': '{}' is not NAME.process or NAME.thread", words_[0], w));
+      bool& closed = r.part == Ref::Part::process ? n.process_closed : n.thread_closed;
+      if (closed) fail(fmt::format("'{}': '{}' was closed", words_[0], w));
+      if (closing) closed = true;
+    } else if (n.kind == Kind::handle || (closing && n.kind == Kind::job)) {
+      if (dot != std::string::npos) fail(fmt::format("'{}': '{}' has no parts", words_[0], w));
+      if (n.closed) fail(fmt::format("'{}': '{}' was closed", words_[0], w));
+      r.name = base;
+      r.part = Ref::Part::handle;
+      if (closing) n.closed = true;
+    } else {
+      fail(fmt::format("'{}': '{}' is not a handle", words_[0], w));
+    }
+    return r;
+  }
+
+  Step step() {
+    Step s;
+    s.line = line_;
+    const std::string op = next("a step");
+    if (op == "start") {
+      s.op = Op::start;
+      s.name = define(Kind::actor);
+      while (more()) {
+        const auto& w = words_[at_];
+        if (w == "new-group") s.new_group = true, ++at_;
+        else if (w == "new-console") s.new_console = true, ++at_;
+        else if (w == "in") {
+          ++at_;
+          s.job = next("a job");
+          if (use(s.job, Kind::job, "a job").closed) fail(fmt::format("job '{}' was closed", s.job));
+        } else break;
+      }
+      while (more()) {
+        auto w = next("a verb");
+        if (w.size() > 1 && w[0] == '@') use(w.substr(1), Kind::event, "an event");
+        s.verbs.push_back(std::move(w));
+      }
+      try {
+        verbs::parse(s.verbs);
+      } catch (const verbs::UsageError& e) {
+        fail(fmt::format("start {}: {}", s.name, e.message));
+      }
+    } else if (op == "job") {
+      s.op = Op::job;
+      s.name = define(Kind::job);
+      while (more()) {
+        auto w = next("an option");
+        if (w == "kill-on-close") s.kill_on_close = true;
+        else if (w == "breakaway-ok") s.breakaway_ok = true;
+        else fail(fmt::format("job: unknown option '{}'", w));
+      }
+    } else if (op == "event") {
+      s.op = Op::event;
+      s.name = define(Kind::event);
+    } else if (op == "set") {
+      s.op = Op::set;
+      s.name = next("an event");
+      use(s.name, Kind::event, "an event");
+    } else if (op == "await") {
+      s.op = Op::await;
+      s.name = next("an actor");
+      use(s.name, Kind::actor, "an actor");
+      s.event = next("a record's name");
+      s.number = number("a count");
+    } else if (op == "wait" || op == "poll" || op == "exit-code" || op == "close") {
+      s.op = op == "wait" ? Op::wait : op == "poll" ? Op::poll : op == "exit-code" ? Op::exit_code : Op::close;
+      s.ref = ref(s.op == Op::close);
+    } else if (op == "terminate" || op == "terminate-thread") {
+      s.op = op == "terminate" ? Op::terminate : Op::terminate_thread;
+      s.ref = ref(false);
+      s.number = number("an exit code");
+    } else if (op == "terminate-job") {
+      s.op = Op::terminate_job;
+      s.name = next("a job");
+      if (use(s.name, Kind::job, "a job").closed) fail(fmt::format("job '{}' was closed", s.name));
+      s.number = number("an exit code");
+    } else if (op == "open") {
+      s.op = Op::open;
+      s.name = define(Kind::handle);
+      auto how = next("pid-of, tid-of or child-of");
+      if (how == "pid-of") s.id_of = Step::IdOf::pid;
+      else if (how == "tid-of") s.id_of = Step::IdOf::tid;
+      else if (how == "child-of") s.id_of = Step::IdOf::child;
+      else fail(fmt::format("open: expected pid-of, tid-of or child-of, got '{}'", how));
+      s.target = next("an actor");
+      use(s.target, Kind::actor, "an actor");
+      if (s.id_of == Step::IdOf::child) s.number = number("which child (1 = the first)");
+    } else if (op == "ctrl") {
+      s.op = Op::ctrl;
+      s.number = number("an event type");
+      auto g = next("a group");
+      if (g == "pid-of") {
+        s.target = next("an actor");
+        use(s.target, Kind::actor, "an actor");
+      } else if (g != "0") {
+        fail(fmt::format("ctrl: the group is 0 or pid-of ACTOR, got '{}'", g));
+      }
+    } else {
+      fail(fmt::format("unknown step '{}'", op));
+    }
+    end();
+    return s;
+  }
+
+  std::string file_;
+  int line_ = 0;
+  std::vector<std::string> words_;
+  std::size_t at_ = 0;
+  std::map<std::string, Name, std::less<>> names_;
+};
+
+}  // namespace
+
+Scenario parse(std::string_view text, const std::string& file) { return Parser(file).parse(text); }
+
+}  // namespace termsuite::scenario

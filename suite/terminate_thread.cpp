@@ -55,6 +55,24 @@ TEST_F(TerminateThreadApi, EndsWithTheGivenCode) {
   EXPECT_TRUE(still_running(a.process)) << "the process ended with a thread that was not its last";
 }
 
+TEST_F(TerminateThreadApi, EndedThreadKeepsItsCode) {
+  claim("terminate-thread.ended-code-kept");
+  // The first worker ends by ExitThread(5); TerminateThread(0x77) on it afterwards must leave 5.
+  // The second (the control) is alive when it gets TerminateThread(0x77): it ends with 0x77, so
+  // the call does reach a thread through such a handle.
+  auto a = start({"thread", "[", "exit-thread", "5", "]", "thread", "[", "ready", "wait-forever", "]", "wait-forever"});
+  auto ended = started_thread(a, 1);
+  auto control = started_thread(a, 2);
+  ASSERT_TRUE(ended && control);
+  ASSERT_TRUE(ends(ended, "the worker that calls ExitThread(5)"));
+  ASSERT_EQ(hex(sys().thread_exit_code(ended)), hex(5));
+  observe("terminate-thread-on-ended-thread", std::to_string(sys().terminate_thread(ended, 0x77)));
+  EXPECT_EQ(hex(sys().thread_exit_code(ended)), hex(5)) << "TerminateThread changed the exit code of a thread that had ended";
+  ASSERT_EQ(sys().terminate_thread(control, 0x77), 0u);
+  ASSERT_TRUE(ends(control, "the live worker given TerminateThread(0x77)"));
+  EXPECT_EQ(hex(sys().thread_exit_code(control)), hex(0x77)) << "the control: a live thread takes the code";
+}
+
 TEST_F(TerminateThreadApi, MutexItOwnedIsAbandoned) {
   claim("terminate-thread.mutex-abandoned");
   const std::string mutex = sys().create_event("mutex").name + "-m";

@@ -96,5 +96,45 @@ TEST_F(ThreadEnd, ExitThreadDetachesEveryDll) {
   EXPECT_TRUE(still_running(a.process));
 }
 
+// The worker waits up to 45 s for Windows' loader thread-pool workers to idle out.
+TERMSUITE_MAY_RUN_LONG(ThreadEnd, LastThreadExitDetachesAsTheProcessEnds,
+                       "the actor's thread waits up to 45 s for the process's other threads (Windows 10+'s loader pool) to end");
+
+TEST_F(ThreadEnd, LastThreadExitDetachesAsTheProcessEnds) {
+  claim("thread-end.last-thread-exit-ends-process");
+  // The main thread leaves with ExitThread(1) while a worker lives: its DLL_THREAD_DETACH is the
+  // control (such a record is seen). The worker waits for it, then until it is the process's last
+  // thread, and leaves with ExitThread(9): that is the process's end, so the DLL gets
+  // DLL_PROCESS_DETACH (lpReserved non-NULL: the process is terminating), on that thread, and no
+  // DLL_THREAD_DETACH for it.
+  auto a = start({"load-probe", "[", "]", "thread", "[", "wait-main", "become-last-thread", "exit-thread", "9", "]",
+                  "exit-thread", "1"});
+  auto worker_started = expect_event(a, "thread-started");
+  ASSERT_TRUE(worker_started);
+  const auto worker = static_cast<std::uint32_t>(worker_started->number("thread").value_or(0));
+  ASSERT_TRUE(ends(a.thread, "the main thread"));
+  if (!became_last_thread(a)) return;
+  std::optional<Event> last;
+  for (const auto& e : sys().await_n(a, "about-to-exit", 2, Deadline::in(kStartBudget)))
+    if (e.number("code") == 9u) last = e;
+  ASSERT_TRUE(last) << "the worker never reached ExitThread(9)";
+  if (!still_the_last_thread(*last)) return;
+  ASSERT_TRUE(ends(a.process, "the process whose last thread called ExitThread"));
+  EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
+  ASSERT_TRUE(drained(a));
+  bool control = false, process_detach = false;
+  for (const auto& e : records(a, "dllmain", a.pid)) {
+    const auto reason = e.text("reason").value_or("?");
+    if (reason == "thread-detach" && e.tid == a.tid) control = true;
+    if (reason == "thread-detach" && e.tid == worker) ADD_FAILURE() << "the last thread's ExitThread sent DLL_THREAD_DETACH";
+    if (reason == "process-detach" && e.tid == worker) {
+      process_detach = true;
+      EXPECT_EQ(e.text("reserved").value_or("?"), "non-null") << "DLL_PROCESS_DETACH's lpReserved as the process ends";
+    }
+  }
+  EXPECT_TRUE(control) << "the main thread's ExitThread sent no DLL_THREAD_DETACH (the control)";
+  EXPECT_TRUE(process_detach) << "no DLL_PROCESS_DETACH on the last thread as its ExitThread ended the process";
+}
+
 }  // namespace
 }  // namespace termsuite

@@ -105,6 +105,31 @@ std::optional<Difference> compare(const Trace& model, const Trace& live) {
   return std::nullopt;
 }
 
+std::string bucket(const Scenario& s, const Difference& d) {
+  auto [op, model_value] = parts(d.model);
+  auto [live_op, live_value] = parts(d.live);
+  if (op == "records" || live_op == "records" || d.line >= s.steps.size() || op != live_op) return d.signature;
+  auto name = [&](const std::string& value) -> std::string {
+    auto v = verbs::parse_u32(value);
+    if (!v || value.rfind("0x", 0) != 0) return value;
+    // The latest step before the difference that gave this number: a harness step's code, or an
+    // actor's verb with this operand.
+    for (std::size_t i = d.line; i-- > 0;) {
+      const Step& st = s.steps[i];
+      if ((st.op == Op::terminate || st.op == Op::terminate_thread || st.op == Op::terminate_job) && st.number == *v)
+        return fmt::format("<{}'s code>", scenario::op_name(st.op));
+      if (st.op == Op::start)
+        for (std::size_t k = st.verbs.size(); k-- > 1;) {
+          auto n = verbs::parse_u32(st.verbs[k]);
+          if (n && *n == *v && std::islower(static_cast<unsigned char>(st.verbs[k - 1][0])))
+            return fmt::format("<{}'s code>", st.verbs[k - 1]);
+        }
+    }
+    return value;
+  };
+  return fmt::format("{}: {} -> {}", op, name(model_value), name(live_value));
+}
+
 // ------------------------------------------------------------------------------------------
 // Shrinking
 
@@ -143,46 +168,43 @@ bool verbs_parse(const std::vector<std::string>& v) {
 
 }  // namespace
 
-Scenario shrink(const Scenario& s, const Oracle& oracle, const std::function<bool(const Scenario&)>& interesting,
+Scenario shrink(const Scenario& s, const Oracle& oracle,
+                const std::function<std::vector<bool>(const std::vector<Scenario>&)>& interesting, int width,
                 int max_tests) {
   Scenario best = s;
   int tests = 0;
   std::set<std::string> tried;
-  auto attempt = [&](Scenario intent) -> bool {
-    Scenario c;
-    try {
-      c = normalize(intent, oracle);
-    } catch (...) {
-      return false;
-    }
-    if (c == best || size(c) == 0) return false;
-    if (!tried.insert(c.text()).second) return false;
-    if (tests >= max_tests) return false;
-    ++tests;
-    if (!interesting(c)) return false;
-    best = std::move(c);
-    return true;
-  };
-  bool progress = true;
-  while (progress && tests < max_tests) {
-    progress = false;
+  // One round: every candidate one reduction away from `best`, coarse ones first (ddmin's chunks
+  // of steps, then single steps from the last, then verbs, blocks and options of the actors),
+  // each normalized; tried in groups of `width` at once, the first interesting one in this order
+  // wins, so the result does not depend on the width.
+  auto candidates = [&] {
+    std::vector<Scenario> out;
+    auto add = [&](Scenario intent) {
+      Scenario c;
+      try {
+        c = normalize(intent, oracle);
+      } catch (...) {
+        return;
+      }
+      if (c == best || size(c) == 0 || tried.contains(c.text())) return;
+      for (const auto& o : out)
+        if (o == c) return;
+      out.push_back(std::move(c));
+    };
     std::vector<Step> steps;
     for (const auto& st : best.steps)
       if (st.op != Op::await) steps.push_back(st);
-    // 1. Whole steps, from the last (later steps depend on earlier ones, rarely the reverse);
-    // chunks first, as ddmin does, then one at a time.
-    for (std::size_t chunk = std::max<std::size_t>(1, steps.size() / 2); chunk >= 1 && !progress; chunk /= 2) {
-      for (std::size_t end = steps.size(); end >= chunk && !progress; --end) {
+    for (std::size_t chunk = std::max<std::size_t>(1, steps.size() / 2);; chunk /= 2) {
+      for (std::size_t end = steps.size(); end >= chunk && end > 0; --end) {
         Scenario c;
         for (std::size_t i = 0; i < steps.size(); ++i)
           if (i < end - chunk || i >= end) c.steps.push_back(steps[i]);
-        progress = attempt(std::move(c));
+        add(std::move(c));
       }
-      if (chunk == 1) break;
+      if (chunk <= 1) break;
     }
-    if (progress) continue;
-    // 2. Verbs of the actors: a verb, or a whole block, or a block's brackets (its body hoisted).
-    for (std::size_t i = 0; i < steps.size() && !progress; ++i) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
       if (steps[i].op != Op::start) continue;
       const auto& v = steps[i].verbs;
       for (auto [a, b] : spans(v)) {
@@ -192,19 +214,51 @@ Scenario shrink(const Scenario& s, const Oracle& oracle, const std::function<boo
         Scenario c;
         c.steps = steps;
         c.steps[i].verbs = nv;
-        if ((progress = attempt(std::move(c)))) break;
+        add(std::move(c));
       }
-      // Options of the start: its group, its job.
-      if (!progress && (steps[i].new_group || !steps[i].job.empty())) {
+      if (steps[i].new_group || !steps[i].job.empty()) {
         Scenario c;
         c.steps = steps;
         c.steps[i].new_group = false;
         c.steps[i].job.clear();
-        progress = attempt(std::move(c));
+        add(std::move(c));
       }
+    }
+    return out;
+  };
+  for (bool progress = true; progress && tests < max_tests;) {
+    progress = false;
+    auto round = candidates();
+    for (std::size_t at = 0; at < round.size() && !progress && tests < max_tests;) {
+      const std::size_t n = std::min<std::size_t>({static_cast<std::size_t>(std::max(1, width)), round.size() - at,
+                                                   static_cast<std::size_t>(max_tests - tests)});
+      std::vector<Scenario> group(round.begin() + static_cast<std::ptrdiff_t>(at),
+                                  round.begin() + static_cast<std::ptrdiff_t>(at + n));
+      auto answers = interesting(group);
+      tests += static_cast<int>(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        tried.insert(group[k].text());
+        if (!progress && k < answers.size() && answers[k]) {
+          best = group[k];
+          progress = true;
+        }
+      }
+      at += n;
     }
   }
   return best;
+}
+
+Scenario shrink(const Scenario& s, const Oracle& oracle, const std::function<bool(const Scenario&)>& interesting,
+                int max_tests) {
+  return shrink(
+      s, oracle,
+      [&](const std::vector<Scenario>& group) {
+        std::vector<bool> out;
+        for (const auto& c : group) out.push_back(interesting(c));
+        return out;
+      },
+      1, max_tests);
 }
 
 // ------------------------------------------------------------------------------------------
@@ -224,7 +278,7 @@ Triage triage(const Scenario& s, const Difference& d, const Trace& live, const O
     auto dm = compare(model, mt);
     if (!dm) continue;
     // The mutant answers as the platform does at the line where the platform differs.
-    const bool reproduces = !compare(mt, live) || (dm->signature == d.signature) ||
+    const bool reproduces = !compare(mt, live) || (bucket(s, *dm) == d.signature) ||
                             (dm->line == d.line && d.line < mt.lines.size() && d.line < live.lines.size() &&
                              mt.lines[d.line] == live.lines[d.line]);
     if (reproduces) t.reproduced_by.push_back(m.name);
@@ -257,6 +311,13 @@ Known Known::from_expectations(const Json& e) {
   if (e.contains("explore") && e["explore"].is_array())
     for (const auto& f : e["explore"])
       k.findings.push_back({f.value("signature", ""), f.value("claim", ""), f.value("reason", "")});
+  return k;
+}
+
+Known Known::from_expectations(const Expectations& e) {
+  Known k;
+  for (const auto& d : e.deviations()) k.deviation_claims.push_back(d.claim);
+  for (const auto& f : e.explore_findings()) k.findings.push_back({f.signature, f.claim, f.reason});
   return k;
 }
 
@@ -339,6 +400,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
         if (o.keep_corpus) sum.corpus.emplace_back(batch[i], traces[i]);
         continue;
       }
+      d->signature = bucket(batch[i], *d);
       ++sum.disagreements;
       if (signatures_seen.contains(d->signature)) continue;  // shrunk once already
       if (static_cast<int>(sum.findings.size()) >= o.max_findings) continue;
@@ -351,7 +413,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
       for (const auto& t : again) {
         ++f.reruns;
         auto da = compare(predicted[i], t);
-        if (da && da->signature == d->signature) ++f.confirmations;
+        if (da && bucket(batch[i], *da) == d->signature) ++f.confirmations;
       }
       if (f.confirmations < o.confirm_runs) {
         ++sum.flaky;
@@ -361,17 +423,36 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
         continue;
       }
       signatures_seen.insert(d->signature);
+      if (since(t0) >= o.budget_seconds) {
+        // Out of time: kept as found, unshrunk, and triaged.
+        f.minimal = batch[i];
+        f.model = predicted[i];
+        f.live = traces[i];
+        f.difference = *d;
+        f.triage = triage(f.minimal, f.difference, f.live, oracle);
+        f.known = known.explains(f.difference, f.triage);
+        f.live_seconds = since(tf);
+        sum.findings.push_back(std::move(f));
+        continue;
+      }
       say(fmt::format("finding: {} (shrinking {} steps)", d->signature, size(batch[i])));
       const std::string sig = d->signature;
-      f.minimal = shrink(batch[i], oracle, [&](const Scenario& c) {
-        auto pm = predict(c, oracle);
-        auto tl = play({c});
-        auto dc = compare(pm, tl[0]);
-        return dc && dc->signature == sig;
-      });
+      f.minimal = shrink(
+          batch[i], oracle,
+          [&](const std::vector<Scenario>& group) {
+            auto played = play(group);
+            std::vector<bool> out;
+            for (std::size_t k = 0; k < group.size(); ++k) {
+              auto dc = compare(predict(group[k], oracle), played[k]);
+              out.push_back(dc && bucket(group[k], *dc) == sig);
+            }
+            return out;
+          },
+          live->parallel(), o.shrink_tests);
       f.model = predict(f.minimal, oracle);
       f.live = play({f.minimal})[0];
       auto dm = compare(f.model, f.live);
+      if (dm) dm->signature = bucket(f.minimal, *dm);
       f.difference = dm ? *dm : *d;
       if (!dm) f.minimal = f.original, f.model = predicted[i], f.live = traces[i], f.difference = *d;
       f.triage = triage(f.minimal, f.difference, f.live, oracle);

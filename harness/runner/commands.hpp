@@ -75,6 +75,7 @@ struct ExploreOptions {
   std::string mutant;                      // the model with this rule wrong (what a mutant would find)
   double mutant_score_seconds = 0;         // > 0: the explorer's mutation score on a corpus this long
   std::string wine;                        // --wine, as conform's
+  bool keep_wine = false;                  // leave the wineserver running (inside ctest's fixture)
   std::filesystem::path out;               // instead of results/explore/ (the gate's runs)
   bool quiet = false;
   int show = 0;                            // --sim-only: print this many scenarios and their predictions

@@ -11,6 +11,7 @@
 #include "results_file.hpp"
 #include "run_settings.hpp"
 #include "supervise.hpp"
+#include "termsuite/expectations.hpp"
 #include "termsuite/explore.hpp"
 #include "termsuite/sim/sim_system.hpp"
 #ifndef _WIN32
@@ -42,16 +43,6 @@ explore::Oracle make_oracle(const std::string& model_mutant) {
   for (const auto& m : sim::mutants())
     o.mutants.push_back({std::string(m.name), std::string(m.claim), std::string(m.wrong_rule)});
   return o;
-}
-
-nlohmann::json read_json_file(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return nlohmann::json::object();
-  try {
-    return nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw EnvError(fmt::format("{}: {}", p.string(), e.what()));
-  }
 }
 
 void write_text(const fs::path& p, const std::string& text) {
@@ -138,8 +129,8 @@ int explore(const ExploreOptions& o) {
   Command describe{suite.string(), {"--termsuite-describe", "--gtest_filter=-*"}, {}, {}, o.build_dir / "bin"};
 #ifndef _WIN32
   WineEnv wine(o.build_dir / "wine", wine_under_test);
-  DownOnExit down{wine, false};
-  wine.up(Lifetime::run);
+  DownOnExit down{wine, o.keep_wine};
+  wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
   pc.argv = {wine.wine_program(), play_exe.string(), "--serve"};
   for (auto& [k, v] : wine.variables()) pc.env.emplace_back(k, v), describe.env[k] = v;
   describe.program = wine.wine_program();
@@ -156,8 +147,7 @@ int explore(const ExploreOptions& o) {
   for (auto& f : settings.apply(std::move(described.preflight.findings)))
     if (f.applied) fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
 
-  const auto expectations = read_json_file(o.expectations_dir / (platform.id + ".json"));
-  const auto known = explore::Known::from_expectations(expectations);
+  const auto known = explore::Known::from_expectations(Expectations::load_for(o.expectations_dir, platform));
   PlayerPool pool(pc, o.jobs, std::chrono::seconds(90));
 
   if (!o.replay.empty()) {
@@ -179,11 +169,15 @@ int explore(const ExploreOptions& o) {
     f.model = model;
     f.live = live;
     if (d) {
+      d->signature = explore::bucket(s, *d);
       f.difference = *d;
       f.triage = explore::triage(s, *d, live, oracle);
       f.known = known.explains(*d, f.triage);
       fmt::print("{}", explore::render_text(f));
+    } else {
+      for (const auto& l : live.lines) fmt::print("     {}\n", l);
     }
+    for (const auto& n : live.notes) fmt::print("  note (platform): {}\n", n);
     return d && !f.known ? 1 : 0;
   }
 

@@ -185,6 +185,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 #ifndef _WIN32
   explore_cmd->add_option("--wine", eo.wine, "as conform's --wine");
+  explore_cmd->add_flag("--keep-wine", eo.keep_wine, "leave the wineserver running afterwards");
 #endif
   try {
     app.parse(argc, argv);

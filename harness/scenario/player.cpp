@@ -181,7 +181,16 @@ struct Player::Impl {
   }
 };
 
-Player::Player(System& system, RunOptions options) : impl_(new Impl(system, options)) {}
+Player::Player(System& system, RunOptions options) : impl_(new Impl(system, options)) {
+  if (options.own_console) {
+    impl_->console = true;
+    impl_->console_ok = system.own_console();
+  }
+}
+
+bool needs_console(const Scenario& s) {
+  return std::any_of(s.steps.begin(), s.steps.end(), [](const Step& st) { return st.op == Op::ctrl; });
+}
 Player::~Player() {
   if (!impl_->finished) {
     try {
@@ -267,6 +276,7 @@ std::optional<std::uint32_t> Player::id_of(const Step& open_step) { return impl_
 Trace run(const Scenario& s, System& system, RunOptions options) {
   auto t0 = std::chrono::steady_clock::now();
   Trace t;
+  options.own_console = options.own_console || needs_console(s);
   Player p(system, options);
   for (const auto& step : s.steps) t.lines.push_back(p.step(step));
   auto records = p.finish();

@@ -139,7 +139,8 @@ Expectations Expectations::parse(std::string_view text, std::string_view origin,
   if (j.is_discarded()) fail(origin, "not valid JSON");
   if (!j.is_object()) fail(origin, "the top level must be an object");
   for (auto& [key, _] : j.items())
-    if (key != "platform" && key != "deviations" && key != "comment") fail(origin, fmt::format("unknown key \"{}\"", key));
+    if (key != "platform" && key != "deviations" && key != "comment" && key != "explore")
+      fail(origin, fmt::format("unknown key \"{}\"", key));
   Expectations e;
   e.origin_ = std::string(origin);
   e.platform_ = string_field(j, "platform", origin, "top level");
@@ -174,6 +175,22 @@ Expectations Expectations::parse(std::string_view text, std::string_view origin,
   }
   for (const auto& dev : e.entries_)
     if (!dev.when) e.deviations_.push_back(dev);
+  if (auto ex = j.find("explore"); ex != j.end()) {
+    if (!ex->is_array()) fail(origin, "\"explore\" must be an array");
+    for (std::size_t i = 0; i < ex->size(); ++i) {
+      const auto& f = (*ex)[i];
+      std::string where = fmt::format("explore finding #{}", i + 1);
+      if (!f.is_object()) fail(origin, where + " must be an object");
+      for (auto& [key, _] : f.items())
+        if (key != "signature" && key != "claim" && key != "reason" && key != "scenario")
+          fail(origin, fmt::format("{}: unknown key \"{}\"", where, key));
+      ExploreFinding found{string_field(f, "signature", origin, where), string_field(f, "claim", origin, where),
+                           string_field(f, "reason", origin, where)};
+      for (const auto& earlier : e.explore_)
+        if (earlier.signature == found.signature) fail(origin, fmt::format("{}: \"{}\" is listed twice", where, found.signature));
+      e.explore_.push_back(std::move(found));
+    }
+  }
   e.from_file_ = true;
   return e;
 }

@@ -202,6 +202,12 @@ const std::vector<MutantInfo>& mutants() {
        "a thread that ends by ExitThread while its process lives on is not signaled"},
       {Mutant::terminate_thread_runs_detach, "terminate-thread-runs-detach", "terminate-thread.no-detach",
        "TerminateThread calls each DLL with DLL_THREAD_DETACH on the thread's behalf"},
+      {Mutant::terminate_thread_replaces_ended_code, "terminate-thread-replaces-ended-code",
+       "terminate-thread.ended-code-kept",
+       "TerminateThread on a thread that has already ended gives it the new exit code (Wine 8.0's rule)"},
+      {Mutant::last_thread_exit_is_thread_exit, "last-thread-exit-is-thread-exit",
+       "thread-end.last-thread-exit-ends-process",
+       "the last thread's ExitThread is a thread's end: each DLL gets DLL_THREAD_DETACH, none DLL_PROCESS_DETACH"},
       {Mutant::terminate_thread_code_zero, "terminate-thread-code-zero", "terminate-thread.code",
        "TerminateThread ends the thread with 0, whatever code it was given"},
       {Mutant::terminate_last_thread_keeps_process, "terminate-last-thread-keeps-process",
@@ -1041,9 +1047,24 @@ void Model::push_thread_init(ThreadObj& t) {
 // lock, then the thread ends.
 // thread-end.exit-thread-detach: every attached DLL gets DLL_THREAD_DETACH, once, on the thread
 // that ends, and nothing else: a thread's end is no DLL_PROCESS_DETACH while the process lives on.
+//
+// The last thread's ExitThread is ExitProcess: RtlExitUserThread asks whether the thread is the
+// last one and, if so, ends the process with the code (ReactOS dll/win32/kernel32/client/thread.c,
+// ExitThread; Wine dlls/ntdll/thread.c, RtlExitUserThread), so each DLL gets DLL_PROCESS_DETACH,
+// not DLL_THREAD_DETACH ("When a DLL is unloaded from a process as a result of ... termination of
+// the process ... The DLL is only sent a DLL_PROCESS_DETACH notification", DllMain entry point).
+// The model starts no threads of its own; on Windows 10 and later the loader's workers are
+// threads too, so there an actor's thread is seldom the last (become-last-thread makes it so).
 void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
   ProcessObj& p = processes_.at(t.process);
   if (by_return && mutant_ == Mutant::thread_return_code_zero) code = 0;
+  const bool last = std::none_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
+    return o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+  });
+  if (last && p.state == RunState::running && mutant_ != Mutant::last_thread_exit_is_thread_exit) {
+    push_process_exit(t, mutant_ == Mutant::last_thread_code_zero ? 0 : code, false);
+    return;
+  }
   t.micros.push_back({Micro::Kind::lock_loader});
   const bool detach = p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach &&
                       !(by_return && mutant_ == Mutant::thread_return_no_detach);

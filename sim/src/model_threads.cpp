@@ -40,7 +40,13 @@ void Model::mark_without_terminate(std::uint32_t owner_pid, std::uint64_t handle
 std::uint32_t Model::terminate_thread(ObjectId id, std::uint32_t code) {
   ThreadObj* t = thread_mut(id);
   if (!t) return kErrorInvalidHandle;
-  if (t->state != RunState::running) return 0;
+  // terminate-thread.ended-code-kept: the call on a thread that has ended changes nothing (the
+  // kernel marks a thread terminated once, and its exit status is written as it exits: WRK
+  // base/ntos/ps/psdelete.c, PspTerminateThreadByPointer and PspExitThread). It returns success.
+  if (t->state != RunState::running) {
+    if (t->state == RunState::terminated && mutant_ == Mutant::terminate_thread_replaces_ended_code) t->exit_code = code;
+    return 0;
+  }
   ProcessObj& p = processes_.at(t->process);
   log(fmt::format("{} terminated by TerminateThread, exit code {:#x}", describe(id), code));
   if (mutant_ == Mutant::terminate_thread_runs_detach && p.probe_loaded) emit_dllmain_call(*t, "thread-detach", false, false);

@@ -96,6 +96,14 @@ class Expectations {
   const std::vector<Deviation>& deviations() const { return deviations_; }
   // Every entry of the file, whatever its condition (to check that each names a test and a claim).
   const std::vector<Deviation>& entries() const { return entries_; }
+
+  // The explorer's findings on this platform that were triaged (docs/explore.md): each by its
+  // signature, with the claim it is about and why it is known. A finding listed here does not
+  // fail an exploration; one that is not, does.
+  struct ExploreFinding {
+    std::string signature, claim, reason;
+  };
+  const std::vector<ExploreFinding>& explore_findings() const { return explore_; }
   const std::string& platform() const { return platform_; }
   const std::string& origin() const { return origin_; }
   bool from_file() const { return from_file_; }
@@ -106,6 +114,7 @@ class Expectations {
   bool from_file_ = false;
   std::vector<Deviation> entries_;
   std::vector<Deviation> deviations_;
+  std::vector<ExploreFinding> explore_;
 };
 
 }  // namespace termsuite

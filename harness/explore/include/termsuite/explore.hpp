@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "termsuite/expectations.hpp"
 #include "termsuite/scenario.hpp"
 #include "termsuite/system.hpp"
 
@@ -85,11 +86,20 @@ struct Difference {
 };
 std::optional<Difference> compare(const scenario::Trace& model, const scenario::Trace& live);
 
+// The difference's signature with the scenario's own numbers named by where they come from: an
+// exit code that a harness step or an actor's verb gave becomes "<terminate-thread's code>" or
+// "<exit-thread's code>", so that one rule broken with different codes is one finding.
+std::string bucket(const scenario::Scenario& s, const Difference& d);
+
 // The steps that count toward a finding's size: everything but the awaits the model adds.
 int size(const scenario::Scenario& s);
 
 // Delta debugging over steps and verbs: the smallest scenario (each candidate normalized) for
-// which `interesting` still holds. `interesting` is called on normalized candidates only.
+// which `interesting` still holds. `interesting` is called on normalized candidates only, in
+// groups of up to `width` (played at once); at most `max_tests` candidates are tried.
+scenario::Scenario shrink(const scenario::Scenario& s, const Oracle& oracle,
+                          const std::function<std::vector<bool>(const std::vector<scenario::Scenario>&)>& interesting,
+                          int width, int max_tests);
 scenario::Scenario shrink(const scenario::Scenario& s, const Oracle& oracle,
                           const std::function<bool(const scenario::Scenario&)>& interesting, int max_tests = 200);
 
@@ -115,6 +125,7 @@ struct Known {
   };
   std::vector<Finding> findings;
   static Known from_expectations(const Json& expectations);
+  static Known from_expectations(const Expectations& expectations);
   // The reason a finding is known, or nullopt if it is new.
   std::optional<std::string> explains(const Difference& d, const Triage& t) const;
 };
@@ -136,6 +147,7 @@ struct Options {
   std::optional<int> max_scenarios;  // stop after this many (the gate's fixed runs)
   GenOptions gen;
   int confirm_runs = 2;
+  int shrink_tests = 120;            // candidates tried per finding
   int max_findings = 20;             // confirmed and shrunk; later disagreements only counted
   bool keep_corpus = false;          // keep every scenario the platform agreed on, with its trace
   std::function<void(const std::string&)> progress;  // a line now and then; may be empty

@@ -110,7 +110,13 @@ struct RunOptions {
   std::chrono::milliseconds settle{10'000};
   // How long the end waits for the records of what it ended.
   std::chrono::milliseconds drain{5'000};
+  // A console of the harness's own before the first actor starts, so that the actors share it
+  // and a `ctrl` step reaches them (run() sets it for a scenario with a `ctrl` step).
+  bool own_console = false;
 };
+
+// Whether the scenario sends console control events (and so needs the harness's own console).
+bool needs_console(const Scenario& s);
 
 // Plays the scenario, step by step, on `system` (a fresh one: the scenario's names start empty).
 class Player {

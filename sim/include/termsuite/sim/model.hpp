@@ -140,6 +140,8 @@ enum class Mutant {
   exited_thread_not_signaled,           // thread-end.waiters-released
   terminate_thread_runs_detach,         // terminate-thread.no-detach
   terminate_thread_code_zero,           // terminate-thread.code
+  terminate_thread_replaces_ended_code, // terminate-thread.ended-code-kept
+  last_thread_exit_is_thread_exit,      // thread-end.last-thread-exit-ends-process
   terminate_last_thread_keeps_process,  // terminate-thread.last-thread-ends-process
   terminated_thread_keeps_mutex,        // terminate-thread.mutex-abandoned
   // Job chains: nesting, breakaway up a chain, kill-on-close, TerminateJobObject and completion

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <future>
 #include <cctype>
 #include <map>
 #include <set>
@@ -340,12 +341,60 @@ int Summary::new_findings() const {
 // ------------------------------------------------------------------------------------------
 // The loop
 
+namespace {
+
+// A batch made on the model: scenarios, their predictions, and what was generated.
+struct Prepared {
+  std::vector<Scenario> scenarios;
+  std::vector<Trace> predicted;
+  std::map<std::string, int> steps_by_op, verbs;
+  std::vector<std::string> invalid;  // generator bugs: "seed N: what"
+  double seconds = 0;
+};
+
+Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, std::size_t n) {
+  Prepared p;
+  const auto t = Clock::now();
+  for (std::uint64_t index = first; index < first + n; ++index) {
+    const std::uint64_t seed = scenario_seed(o.seed, index);
+    Scenario s;
+    try {
+      s = generate(seed, oracle, o.gen);
+      scenario::parse(s.text(), "generated");  // a generator bug if it does not parse
+    } catch (const std::exception& e) {
+      p.invalid.push_back(fmt::format("seed {}: {}", seed, e.what()));
+      continue;
+    }
+    for (const auto& st : s.steps) {
+      ++p.steps_by_op[std::string(scenario::op_name(st.op))];
+      if (st.op == Op::start)
+        for (const auto& v : st.verbs)
+          if (!v.empty() && std::islower(static_cast<unsigned char>(v[0]))) ++p.verbs[v];
+    }
+    p.predicted.push_back(predict(s, oracle));
+    p.scenarios.push_back(std::move(s));
+  }
+  p.seconds = since(t);
+  return p;
+}
+
+// The mutants a batch tells apart from the model (every `step`-th scenario: each mutant costs a
+// prediction).
+std::set<std::string> cover(const Prepared& p, const Oracle& oracle, std::size_t step) {
+  std::set<std::string> out;
+  for (std::size_t i = 0; i < p.scenarios.size(); i += step)
+    for (auto& m : killed_mutants(p.scenarios[i], p.predicted[i], oracle)) out.insert(m);
+  return out;
+}
+
+}  // namespace
+
 Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Known& known) {
   Summary sum;
   sum.seed = o.seed;
   const auto t0 = Clock::now();
   std::set<std::string> mutants_covered;
-  std::set<std::string> signatures_seen;
+  std::set<std::string> signatures_seen, known_seen;
   std::uint64_t index = 0;
   auto say = [&](const std::string& s) {
     if (o.progress) o.progress(s);
@@ -357,112 +406,120 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     return traces;
   };
   const std::size_t batch_size = live ? static_cast<std::size_t>(std::max(1, live->parallel()) * 6) : 32;
-  while (since(t0) < o.budget_seconds && (!o.max_scenarios || sum.scenarios < *o.max_scenarios)) {
-    std::vector<Scenario> batch;
-    std::vector<Trace> predicted;
-    const auto tm = Clock::now();
-    while (batch.size() < batch_size && (!o.max_scenarios || sum.scenarios + static_cast<int>(batch.size()) < *o.max_scenarios)) {
-      const std::uint64_t seed = scenario_seed(o.seed, index++);
-      Scenario s;
-      try {
-        s = generate(seed, oracle, o.gen);
-        scenario::parse(s.text(), "generated");  // a generator bug if it does not parse
-      } catch (const std::exception& e) {
-        ++sum.invalid;
-        say(fmt::format("generator: seed {}: {}", seed, e.what()));
-        continue;
-      }
-      for (const auto& st : s.steps) {
-        ++sum.steps_by_op[std::string(scenario::op_name(st.op))];
-        if (st.op == Op::start)
-          for (const auto& v : st.verbs)
-            if (!v.empty() && std::islower(static_cast<unsigned char>(v[0]))) ++sum.verbs[v];
-      }
-      predicted.push_back(predict(s, oracle));
-      batch.push_back(std::move(s));
+  auto wanted = [&](int made) {
+    if (since(t0) >= o.budget_seconds) return std::size_t{0};
+    if (!o.max_scenarios) return batch_size;
+    return static_cast<std::size_t>(std::clamp(*o.max_scenarios - made, 0, static_cast<int>(batch_size)));
+  };
+  auto absorb = [&](Prepared& p) {
+    sum.model_seconds += p.seconds;
+    for (auto& [k, v] : p.steps_by_op) sum.steps_by_op[k] += v;
+    for (auto& [k, v] : p.verbs) sum.verbs[k] += v;
+    for (auto& bad : p.invalid) ++sum.invalid, say("generator: " + bad);
+  };
+  // The model's work for the next batch (generating, predicting, coverage) runs while the
+  // platform plays this one: on the calling thread only the platform is driven (its players
+  // must be started by the thread that outlives them).
+  std::size_t n = wanted(0);
+  Prepared cur = prepare(o, oracle, index, n);
+  index += n;
+  absorb(cur);
+  while (!cur.scenarios.empty()) {
+    sum.scenarios += static_cast<int>(cur.scenarios.size());
+    const std::size_t next_n = wanted(sum.scenarios);
+    auto ahead = std::async(std::launch::async, [&, first = index, next_n] {
+      auto covered = cover(cur, oracle, live ? 2 : cur.scenarios.size());
+      return std::make_pair(prepare(o, oracle, first, next_n), covered);
+    });
+    index += next_n;
+    std::vector<Trace> traces;
+    if (live) {
+      const auto tp = Clock::now();
+      traces = play(cur.scenarios);
+      sum.play_seconds += since(tp);
     }
-    sum.model_seconds += since(tm);
-    if (batch.empty()) break;
-    sum.scenarios += static_cast<int>(batch.size());
-    // Coverage: which of the model's rules the batch can tell apart (on a sample: the mutants'
-    // models cost a prediction each).
-    {
-      const auto tc = Clock::now();
-      for (std::size_t i = 0; i < batch.size(); i += live ? 1 : batch.size())
-        for (auto& m : killed_mutants(batch[i], predicted[i], oracle)) mutants_covered.insert(m);
-      sum.model_seconds += since(tc);
-    }
-    if (!live) continue;
-    auto traces = play(batch);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      auto d = compare(predicted[i], traces[i]);
+    auto [next, covered] = ahead.get();
+    mutants_covered.insert(covered.begin(), covered.end());
+    for (std::size_t i = 0; live && i < cur.scenarios.size(); ++i) {
+      auto d = compare(cur.predicted[i], traces[i]);
       if (!d) {
-        if (o.keep_corpus) sum.corpus.emplace_back(batch[i], traces[i]);
+        if (o.keep_corpus) sum.corpus.emplace_back(cur.scenarios[i], traces[i]);
         continue;
       }
-      d->signature = bucket(batch[i], *d);
+      d->signature = bucket(cur.scenarios[i], *d);
       ++sum.disagreements;
-      if (signatures_seen.contains(d->signature)) continue;  // shrunk once already
+      if (!signatures_seen.insert(d->signature).second) continue;  // met already
+      // Triage on the model first: a known deviation met again through another claim's rule or
+      // other codes is counted, not confirmed and shrunk again.
+      auto t = triage(cur.scenarios[i], *d, traces[i], oracle);
+      auto why = known.explains(*d, t);
+      if (why) {
+        auto [dop, dval] = parts(d->model);
+        (void)dval;
+        std::string key = dop + " " + (t.claims.empty() ? d->signature : t.claims.front());
+        if (!known_seen.insert(key).second) continue;
+      }
       if (static_cast<int>(sum.findings.size()) >= o.max_findings) continue;
       // Confirm: the same difference on every re-run, else it is a flake (blamed on the
       // generator first: a timing the model does not fix).
       Finding f;
-      f.original = batch[i];
+      f.original = cur.scenarios[i];
       const auto tf = Clock::now();
-      auto again = play(std::vector<Scenario>(static_cast<std::size_t>(o.confirm_runs), batch[i]));
-      for (const auto& t : again) {
+      auto again = play(std::vector<Scenario>(static_cast<std::size_t>(o.confirm_runs), cur.scenarios[i]));
+      for (const auto& tr : again) {
         ++f.reruns;
-        auto da = compare(predicted[i], t);
-        if (da && bucket(batch[i], *da) == d->signature) ++f.confirmations;
+        auto da = compare(cur.predicted[i], tr);
+        if (da && bucket(cur.scenarios[i], *da) == d->signature) ++f.confirmations;
       }
       if (f.confirmations < o.confirm_runs) {
         ++sum.flaky;
-        sum.flaky_signatures.push_back(fmt::format("{} ({} of {} re-runs; seed scenario kept in the results)",
-                                                   d->signature, f.confirmations, f.reruns));
-        signatures_seen.insert(d->signature);
+        sum.flaky_signatures.push_back(fmt::format("{} ({} of {} re-runs)\n{}", d->signature, f.confirmations, f.reruns,
+                                                   cur.scenarios[i].text()));
         continue;
       }
-      signatures_seen.insert(d->signature);
-      if (since(t0) >= o.budget_seconds) {
-        // Out of time: kept as found, unshrunk, and triaged.
-        f.minimal = batch[i];
-        f.model = predicted[i];
+      const std::string sig = d->signature;
+      // Known findings, and any found once the budget is spent, are kept as found (triaged);
+      // new ones are shrunk.
+      if (why || since(t0) >= o.budget_seconds) {
+        f.minimal = cur.scenarios[i];
+        f.model = cur.predicted[i];
         f.live = traces[i];
         f.difference = *d;
-        f.triage = triage(f.minimal, f.difference, f.live, oracle);
-        f.known = known.explains(f.difference, f.triage);
-        f.live_seconds = since(tf);
-        sum.findings.push_back(std::move(f));
-        continue;
+      } else {
+        say(fmt::format("finding: {} (shrinking {} steps)", sig, size(cur.scenarios[i])));
+        f.minimal = shrink(
+            cur.scenarios[i], oracle,
+            [&](const std::vector<Scenario>& group) {
+              auto played = play(group);
+              std::vector<bool> out;
+              for (std::size_t k = 0; k < group.size(); ++k) {
+                auto dc = compare(predict(group[k], oracle), played[k]);
+                out.push_back(dc && bucket(group[k], *dc) == sig);
+              }
+              return out;
+            },
+            live->parallel(), o.shrink_tests);
+        f.model = predict(f.minimal, oracle);
+        f.live = play({f.minimal})[0];
+        auto dm = compare(f.model, f.live);
+        if (dm && bucket(f.minimal, *dm) == sig) {
+          dm->signature = sig;
+          f.difference = *dm;
+        } else {  // the minimal one did not show it again: keep the original
+          f.minimal = cur.scenarios[i], f.model = cur.predicted[i], f.live = traces[i], f.difference = *d;
+        }
       }
-      say(fmt::format("finding: {} (shrinking {} steps)", d->signature, size(batch[i])));
-      const std::string sig = d->signature;
-      f.minimal = shrink(
-          batch[i], oracle,
-          [&](const std::vector<Scenario>& group) {
-            auto played = play(group);
-            std::vector<bool> out;
-            for (std::size_t k = 0; k < group.size(); ++k) {
-              auto dc = compare(predict(group[k], oracle), played[k]);
-              out.push_back(dc && bucket(group[k], *dc) == sig);
-            }
-            return out;
-          },
-          live->parallel(), o.shrink_tests);
-      f.model = predict(f.minimal, oracle);
-      f.live = play({f.minimal})[0];
-      auto dm = compare(f.model, f.live);
-      if (dm) dm->signature = bucket(f.minimal, *dm);
-      f.difference = dm ? *dm : *d;
-      if (!dm) f.minimal = f.original, f.model = predicted[i], f.live = traces[i], f.difference = *d;
-      f.triage = triage(f.minimal, f.difference, f.live, oracle);
+      f.triage = f.minimal == cur.scenarios[i] ? t : triage(f.minimal, f.difference, f.live, oracle);
       f.known = known.explains(f.difference, f.triage);
       f.live_seconds = since(tf);
       say(fmt::format("  {} in {} steps: {}", f.known ? "known" : "NEW", size(f.minimal), f.difference.signature));
       sum.findings.push_back(std::move(f));
     }
-    say(fmt::format("{} scenarios, {} disagreements, {} findings, {:.0f} s", sum.scenarios, sum.disagreements,
-                    sum.findings.size(), since(t0)));
+    if (live)
+      say(fmt::format("{} scenarios, {} disagreements, {} findings, {:.0f} s", sum.scenarios, sum.disagreements,
+                      sum.findings.size(), since(t0)));
+    absorb(next);
+    cur = std::move(next);
   }
   sum.seconds = since(t0);
   sum.mutants_covered.assign(mutants_covered.begin(), mutants_covered.end());
@@ -503,6 +560,8 @@ Json to_json(const Summary& s, const std::string& platform) {
   j["seconds"] = std::round(s.seconds * 10) / 10;
   j["scenarios"] = s.scenarios;
   j["scenarios_per_minute"] = s.seconds > 0 ? std::round(s.scenarios * 60 / s.seconds) : 0;
+  j["play_seconds"] = std::round(s.play_seconds * 10) / 10;
+  j["played_per_minute"] = s.play_seconds > 0 ? std::round(s.scenarios * 60 / s.play_seconds) : 0;
   j["disagreements"] = s.disagreements;
   j["flaky"] = s.flaky;
   j["flaky_signatures"] = s.flaky_signatures;

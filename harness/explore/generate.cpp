@@ -116,7 +116,7 @@ struct Gen {
           if (opt.ctrl) v.insert(v.end(), {"ctrl-handler", rng.chance(50) ? "true" : "false"});
           break;
         case 5:
-          if (opt.ctrl) v.push_back("ignore-ctrl-c");
+          if (opt.ctrl) v.push_back(rng.chance(60) ? "ignore-ctrl-c" : "accept-ctrl-c");
           break;
         case 6:
           if (opt.probe && std::find(v.begin(), v.end(), "load-probe") == v.end()) v.insert(v.end(), {"load-probe", "[", "]"});
@@ -235,6 +235,14 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       s.number = rng.chance(70) ? 0 : 1;  // CTRL_C_EVENT, CTRL_BREAK_EVENT
       if (a.new_group && rng.chance(70)) s.target = a.name;  // its group (it leads one)
       intent.steps.push_back(s);
+    } else if (r < 89 && opt.taskkill) {
+      // Only /f: a graceful taskkill's outcome hangs on windows and consoles the grammar does not
+      // draw yet.
+      Step s = make(Op::taskkill);
+      s.target = a.name;
+      s.force = true;
+      s.tree = rng.chance(30);
+      intent.steps.push_back(s);
     } else if (r < 93 && !job.empty() && !job_closed) {
       if (rng.chance(50)) {
         Step s = make(Op::terminate_job);
@@ -289,7 +297,8 @@ std::vector<std::string> uses(const Step& s) {
     case Op::terminate:
     case Op::terminate_thread:
     case Op::close: u.push_back(s.ref.name); break;
-    case Op::open: u.push_back(s.target); break;
+    case Op::open:
+    case Op::taskkill: u.push_back(s.target); break;
     case Op::ctrl:
       if (!s.target.empty()) u.push_back(s.target);
       break;

@@ -209,9 +209,10 @@ int explore(const ExploreOptions& o) {
     f["file"] = fs::relative(file, out).generic_string();
   }
   write_text(out / (platform.id + ".json"), j.dump(2) + "\n");
-  fmt::print("\ntermsuite explore: {} scenarios in {:.0f} s ({:.0f} a minute, {} players), {} disagreed, {} flaky; "
-             "{} findings ({} new); {} of {} mutants told apart, {} claims\n",
-             sum.scenarios, sum.seconds, sum.seconds > 0 ? sum.scenarios * 60 / sum.seconds : 0.0, o.jobs,
+  fmt::print("\ntermsuite explore: {} scenarios in {:.0f} s ({:.0f} a minute; played at {:.0f} a minute by {} players), "
+             "{} disagreed, {} flaky; {} findings ({} new); {} of {} mutants told apart, {} claims\n",
+             sum.scenarios, sum.seconds, sum.seconds > 0 ? sum.scenarios * 60 / sum.seconds : 0.0,
+             sum.play_seconds > 0 ? sum.scenarios * 60 / sum.play_seconds : 0.0, o.jobs,
              sum.disagreements, sum.flaky, sum.findings.size(), sum.new_findings(), sum.mutants_covered.size(),
              oracle.mutants.size(), sum.claims_covered.size());
   for (const auto& f : sum.findings) fmt::print("\n{}", explore::render_text(f));

@@ -167,6 +167,11 @@ struct Player::Impl {
         handle_is_thread[s.name] = thread;
         return "ok";
       }
+      case Op::taskkill: {
+        auto status = sys.taskkill(actor(s.target).pid, System::TaskkillOptions{.force = s.force, .tree = s.tree}, settle());
+        if (!status) late = true;
+        return status ? std::to_string(*status) : "timeout";
+      }
       case Op::ctrl: {
         if (!console) {
           console = true;

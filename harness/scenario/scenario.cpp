@@ -29,6 +29,7 @@ std::string_view op_name(Op op) {
     case Op::close: return "close";
     case Op::open: return "open";
     case Op::ctrl: return "ctrl";
+    case Op::taskkill: return "taskkill";
   }
   return "?";
 }
@@ -77,6 +78,11 @@ std::string Step::text() const {
       add(target);
       if (id_of == IdOf::child) add(std::to_string(number));
       break;
+    case Op::taskkill:
+      add(target);
+      if (tree) add("tree");
+      if (force) add("force");
+      break;
     case Op::ctrl:
       add(std::to_string(number));
       if (target.empty()) add("0");
@@ -105,7 +111,7 @@ bool valid_name(std::string_view n) {
 
 const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",     "set",  "await",  "wait", "poll",
                                                     "exit-code", "terminate", "terminate-thread", "terminate-job",
-                                                    "close", "open", "ctrl", "in", "pid-of", "tid-of", "child-of",
+                                                    "close", "open", "ctrl", "taskkill", "tree", "force", "in", "pid-of", "tid-of", "child-of",
                                                     "new-group", "new-console", "kill-on-close", "breakaway-ok"};
 
 class Parser {
@@ -284,6 +290,16 @@ class Parser {
         use(s.target, Kind::actor, "an actor");
       } else if (g != "0") {
         fail(fmt::format("ctrl: the group is 0 or pid-of ACTOR, got '{}'", g));
+      }
+    } else if (op == "taskkill") {
+      s.op = Op::taskkill;
+      s.target = next("an actor");
+      use(s.target, Kind::actor, "an actor");
+      while (more()) {
+        auto w = next("an option");
+        if (w == "tree" && !s.tree) s.tree = true;
+        else if (w == "force" && !s.force) s.force = true;
+        else fail(fmt::format("taskkill: expected tree or force, got '{}'", w));
       }
     } else {
       fail(fmt::format("unknown step '{}'", op));

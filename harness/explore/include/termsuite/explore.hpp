@@ -61,6 +61,7 @@ struct GenOptions {
   bool ctrl = true;     // console control events (the harness needs a console of its own)
   bool probe = true;    // the probe DLL
   bool jobs = true;
+  bool taskkill = true;  // taskkill /f (and /t)
 };
 
 // The seed of the run's i-th scenario.
@@ -157,6 +158,7 @@ struct Summary {
   std::uint64_t seed = 0;
   int scenarios = 0, disagreements = 0, flaky = 0, invalid = 0;
   double seconds = 0, live_seconds = 0, model_seconds = 0;
+  double play_seconds = 0;  // the platform playing the generated batches (not confirming, not shrinking)
   std::map<std::string, int> steps_by_op, verbs;  // what was generated
   std::vector<std::string> mutants_covered;       // mutants at least one scenario tells apart
   std::vector<std::string> claims_covered;

@@ -24,6 +24,7 @@
 //   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K   OpenProcess / OpenThread by id
 //   ctrl TYPE GROUP                GenerateConsoleCtrlEvent from the harness's own console;
 //                                  GROUP is 0 or pid-of ACTOR
+//   taskkill ACTOR [tree] [force]  `taskkill /pid PID [/t] [/f]`: its exit status
 //
 // REF is ACTOR (its process handle), ACTOR.process, ACTOR.thread or an opened handle's NAME.
 // The trace ends with every actor's records, per process and thread, after the runner has ended
@@ -54,7 +55,8 @@ class Error : public std::runtime_error {
 };
 
 enum class Op {
-  start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl
+  start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl,
+  taskkill
 };
 std::string_view op_name(Op op);
 
@@ -76,10 +78,11 @@ struct Step {
   std::string job;                  // start ... in JOB
   bool new_group = false, new_console = false;  // start
   bool kill_on_close = false, breakaway_ok = false;  // job
+  bool tree = false, force = false;                  // taskkill
   std::string event;                // await: the record's name
   std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of: K
   enum class IdOf { pid, tid, child } id_of = IdOf::pid;  // open
-  std::string target;               // open: the actor; ctrl: the group's actor ("" = group 0)
+  std::string target;               // open, taskkill: the actor; ctrl: the group's actor ("" = group 0)
   std::string text() const;         // canonical text of the step
   friend bool operator==(const Step&, const Step&) = default;
 };

@@ -302,6 +302,36 @@ TEST(Scenario, PlayerRecordsGroupByRoleAndSortThreads) {
   EXPECT_EQ(t.lines, expected);
 }
 
+// An open that fails where the model's succeeded is the difference; the steps on the handle it
+// did not give answer "not opened", and the trace goes on. Here the ids-freed-at-exit mutant
+// stands in for a platform that frees a process's id when it exits, though its object remains.
+TEST(Scenario, StepsOnAHandleWhoseOpenFailedSayNotOpened) {
+  const std::string body = "start a1 return 0\nawait a1 about-to-exit 1\nawait a1 start 1\nwait a1\nclose a1.thread\n"
+                           "open h1 pid-of a1\nexit-code h1\npoll h1\nclose h1\nopen h2 child-of a1 1\nexit-code h2\n";
+  const auto model = play(body);
+  EXPECT_EQ(std::vector<std::string>(model.lines.begin() + 5, model.lines.end() - 1),
+            (std::vector<std::string>{"6 open h1 pid-of a1: ok", "7 exit-code h1: 0x0", "8 poll h1: signaled",
+                                      "9 close h1: closed", "10 open h2 child-of a1 1: no such child",
+                                      "11 exit-code h2: not opened"}));
+  const auto freed = play(body, "ids-freed-at-exit");
+  EXPECT_EQ(std::vector<std::string>(freed.lines.begin() + 5, freed.lines.end() - 1),
+            (std::vector<std::string>{"6 open h1 pid-of a1: error 87", "7 exit-code h1: not opened",
+                                      "8 poll h1: not opened", "9 close h1: not opened",
+                                      "10 open h2 child-of a1 1: no such child", "11 exit-code h2: not opened"}));
+
+  // So the explorer sees where they part, and triage finds the rule.
+  const auto oracle = sim_oracle();
+  const auto s = scenario::parse(file(body));
+  const auto live = explore::predict(s, oracle, "ids-freed-at-exit");
+  const auto d = explore::compare(explore::predict(s, oracle), live);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->signature, "open: ok -> error 87");
+  const auto t = explore::triage(s, *d, live, oracle);
+  EXPECT_NE(std::find(t.reproduced_by.begin(), t.reproduced_by.end(), "ids-freed-at-exit"), t.reproduced_by.end())
+      << ::testing::PrintToString(t.reproduced_by);
+  EXPECT_NE(std::find(t.claims.begin(), t.claims.end(), "corpse.ids-unique"), t.claims.end());
+}
+
 // ------------------------------------------------------------------------------------------
 // compare
 

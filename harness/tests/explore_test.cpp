@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <string>
@@ -300,6 +301,80 @@ TEST(Scenario, PlayerRecordsGroupByRoleAndSortThreads) {
       "records a2: [start, spawned, about-to-exit how=return code=0x2]",
       "records a2>1: [start, about-to-exit how=return code=0x1]"};
   EXPECT_EQ(t.lines, expected);
+}
+
+// Roles come from the `spawned` records, from the actor down, never from the ids: an id is given
+// again as soon as its process has gone (the model hands out the lowest free one; Windows reuses
+// them too), so a child can have a lower id than its parent, and two processes of one tree, or
+// the actor and its grandchild, one id. Each case checks first that its ids are as it says.
+struct Played {
+  std::vector<std::string> steps, records;
+};
+Played play_and_ask(const std::string& body, const std::function<void(scenario::Player&)>& premise) {
+  sim::SimSystem sys;
+  scenario::Player p(sys);
+  Played out;
+  for (const auto& st : scenario::parse(file(body)).steps) out.steps.push_back(p.step(st));
+  premise(p);
+  out.records = p.finish();
+  return out;
+}
+std::uint32_t id_of(scenario::Player& p, scenario::Step::IdOf how, const std::string& actor, std::uint32_t k = 0) {
+  scenario::Step open;
+  open.op = scenario::Op::open;
+  open.id_of = how;
+  open.target = actor;
+  open.number = k;
+  auto id = p.id_of(open);
+  EXPECT_TRUE(id) << actor << " " << k;
+  return id.value_or(0);
+}
+
+TEST(Scenario, PlayerRolesHoldWhenAChildHasALowerIdThanItsParent) {
+  // x's ids are free once it has gone; a started before that, its child after: the child gets x's.
+  const auto r = play_and_ask("event e1\nstart x return 0\n"
+                              "start a wait-event @e1 spawn [ spawn [ mark g return 0 ] mark c wait-forever ] mark m wait-forever\n"
+                              "await a waiting 1\nwait x\nclose x\nclose x.thread\nset e1\nawait a mark 3\n",
+                              [](scenario::Player& p) {
+                                EXPECT_LT(id_of(p, scenario::Step::IdOf::child, "a", 1),
+                                          id_of(p, scenario::Step::IdOf::pid, "a"));
+                              });
+  EXPECT_EQ(r.records, (std::vector<std::string>{
+                           "records x: [start, about-to-exit how=return code=0x0]",
+                           "records a: [start, waiting, released result=signaled error=0x0, spawned, mark name=m]",
+                           "records a>1: [start, spawned, mark name=c]",
+                           "records a>1>1: [start, mark name=g, about-to-exit how=return code=0x0]"}));
+}
+
+TEST(Scenario, PlayerRolesHoldWhenTwoChildrenHaveOneId) {
+  // The first child has gone (spawn closes its handles) before the second is spawned.
+  const auto r = play_and_ask("event e\nstart a spawn [ return 1 ] wait-event @e spawn [ return 2 ] wait-forever\n"
+                              "await a waiting 1\nawait a about-to-exit 1\nset e\nawait a about-to-exit 2\n",
+                              [](scenario::Player& p) {
+                                EXPECT_EQ(id_of(p, scenario::Step::IdOf::child, "a", 1),
+                                          id_of(p, scenario::Step::IdOf::child, "a", 2));
+                              });
+  EXPECT_EQ(r.records, (std::vector<std::string>{
+                           "records a: [start, spawned, waiting, released result=signaled error=0x0, spawned]",
+                           "records a>1: [start, about-to-exit how=return code=0x1]",
+                           "records a>2: [start, about-to-exit how=return code=0x2]"}));
+}
+
+TEST(Scenario, PlayerRolesHoldWhenAGrandchildHasTheActorsId) {
+  // The actor has ended and the harness has let go of it: its id is free (the open fails), and
+  // the grandchild spawned then has it (the same open now finds a running process).
+  const auto r = play_and_ask("event e1\n"
+                              "start a spawn [ wait-event @e1 spawn [ mark g wait-forever ] mark c wait-forever ] return 5\n"
+                              "await a about-to-exit 1\nawait a waiting 1\nwait a\nclose a\nclose a.thread\n"
+                              "open h1 pid-of a\nset e1\nawait a mark 2\nopen h2 pid-of a\npoll h2\n",
+                              [](scenario::Player&) {});
+  EXPECT_EQ(std::vector<std::string>(r.steps.end() - 5, r.steps.end()),
+            (std::vector<std::string>{"8 open h1 pid-of a: error 87", "9 set e1: ok", "10 await a mark 2: ok",
+                                      "11 open h2 pid-of a: ok", "12 poll h2: timeout"}));
+  EXPECT_EQ(r.records, (std::vector<std::string>{
+                           "records a: [start, spawned, about-to-exit how=return code=0x5]",
+                           "records a>1: [start, waiting, released result=signaled error=0x0, spawned, mark name=c]",
+                           "records a>1>1: [start, mark name=g]"}));
 }
 
 // An open that fails where the model's succeeded is the difference; the steps on the handle it

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "termsuite/scenario.hpp"
 

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "termsuite/scenario.hpp"
 
@@ -45,6 +47,9 @@ struct Player::Impl {
   std::map<std::string, Handle> jobs;
   std::map<std::string, Handle> handles;
   std::map<std::string, bool> handle_is_thread;
+  // Names whose `open` failed: the steps on them answer "not opened", so the trace goes on (a
+  // platform whose open fails where the model's succeeds differs at the open, not by an error).
+  std::set<std::string> unopened;
   bool console = false, console_ok = false;
   bool finished = false;
   int step = 0;
@@ -100,6 +105,7 @@ struct Player::Impl {
   }
 
   std::string run(const Step& s) {
+    if (s.ref.part == Ref::Part::handle && unopened.contains(s.ref.name)) return "not opened";
     switch (s.op) {
       case Op::start: {
         ActorSpec spec;
@@ -159,10 +165,16 @@ struct Player::Impl {
         return "closed";
       case Op::open: {
         auto id = id_of(s);
-        if (!id) return "no such child";
+        if (!id) {
+          unopened.insert(s.name);
+          return "no such child";
+        }
         const bool thread = s.id_of == Step::IdOf::tid;
         auto opened = thread ? sys.open_thread(*id) : sys.open_process(*id);
-        if (!opened.handle) return fmt::format("error {}", opened.error);
+        if (!opened.handle) {
+          unopened.insert(s.name);
+          return fmt::format("error {}", opened.error);
+        }
         handles[s.name] = opened.handle;
         handle_is_thread[s.name] = thread;
         return "ok";
@@ -219,28 +231,59 @@ std::vector<std::string> Player::finish() {
   for (const auto& name : I.order) {
     const auto& a = I.actors.at(name);
     if (!I.sys.drained(a, Deadline::in(I.options.drain))) notes_.push_back(fmt::format("{}: channel not drained", name));
-    auto evs = I.sys.events(a);
-    std::sort(evs.begin(), evs.end(), [](const Event& x, const Event& y) {
-      return std::tie(x.pid, x.seq) < std::tie(y.pid, y.seq);
-    });
-    // Roles: the actor by its name, each child by its parent's role and its place among the
-    // parent's `spawned` records.
-    std::map<std::uint32_t, std::string> role{{a.pid, name}};
-    std::map<std::uint32_t, int> spawned;
+    const auto evs = I.sys.events(a);
+    // Which process wrote each record. An id names one process at a time only: "at this point
+    // [the process object is freed], the identifier may be reused" (PROCESS_INFORMATION,
+    // https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/ns-processthreadsapi-process_information),
+    // within one tree too, and ids are not given in creation order. Every process writes `start`
+    // first, so in the channel's order a `start` from an id already seen begins the id's next
+    // process; the parent's `spawned` record comes before the child can have gone, so the K-th
+    // `spawned` naming an id names its K-th process (the actor itself, not spawned, is its id's
+    // first).
+    using Proc = std::pair<std::uint32_t, int>;  // id, which of the processes that had it
+    std::map<std::uint32_t, int> started, named;
+    std::vector<Proc> writer;
+    writer.reserve(evs.size());
+    struct Spawn {
+      Proc parent;
+      std::uint64_t seq;
+      Proc child;
+    };
+    std::vector<Spawn> spawns;
     for (const auto& e : evs) {
-      if (!e.is("spawned")) continue;
-      auto parent = role.find(e.pid);
-      auto child = e.number("child_pid");
-      if (parent == role.end() || !child) continue;
-      role[static_cast<std::uint32_t>(*child)] = fmt::format("{}>{}", parent->second, ++spawned[e.pid]);
+      const int k = e.is("start") ? started[e.pid]++ : std::max(0, started[e.pid] - 1);
+      writer.emplace_back(e.pid, k);
+      auto child = e.is("spawned") ? e.number("child_pid") : std::nullopt;
+      if (!child) continue;
+      const auto c = static_cast<std::uint32_t>(*child);
+      spawns.push_back({writer.back(), e.seq, {c, named[c]++ + (c == a.pid ? 1 : 0)}});
     }
+    // Roles: the actor by its name, each child by its parent's role and its place among the
+    // parent's `spawned` records (by their sequence numbers), from the actor down: a child's
+    // id says nothing of its place.
+    std::sort(spawns.begin(), spawns.end(),
+              [](const Spawn& x, const Spawn& y) { return std::tie(x.parent, x.seq) < std::tie(y.parent, y.seq); });
+    std::map<Proc, std::string> role{{{a.pid, 0}, name}};
+    for (std::vector<Proc> todo{{a.pid, 0}}; !todo.empty();) {
+      const Proc p = todo.back();
+      todo.pop_back();
+      int k = 0;
+      for (const auto& sp : spawns)
+        if (sp.parent == p && role.emplace(sp.child, fmt::format("{}>{}", role.at(p), ++k)).second) todo.push_back(sp.child);
+    }
+    // Each process's records in its own order.
+    std::vector<std::size_t> order(evs.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+      return std::tie(writer[x], evs[x].seq) < std::tie(writer[y], evs[y].seq);
+    });
     // Per process: the sequence of each thread, the sequences sorted (threads have no names
     // two platforms share).
     std::map<std::string, std::map<std::uint32_t, std::vector<std::string>>> threads;
-    for (const auto& e : evs) {
-      auto r = role.find(e.pid);
+    for (std::size_t i : order) {
+      auto r = role.find(writer[i]);
       std::string who = r == role.end() ? "?" : r->second;
-      threads[who][e.tid].push_back(canonical_record(e));
+      threads[who][evs[i].tid].push_back(canonical_record(evs[i]));
     }
     for (auto& [who, by_tid] : threads) {
       std::vector<std::string> seqs;

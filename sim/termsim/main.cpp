@@ -4,18 +4,27 @@
 //   termsim explain FILE [--at STEP] [--json] [--mutant NAME]
 //   termsim mutants [--json]
 //
+// FILE is termsim's own scenario file, or an explorer scenario (its first line
+// `# termsuite-scenario 1`, harness/scenario), which `run` plays on the simulator and prints as
+// its trace, the explorer's prediction of it.
+//
 // Exit status: 0 done (run: every expectation held), 1 an expectation failed, 2 a bad command
 // line or a bad scenario file (FILE:LINE: what was expected).
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "termsuite/scenario.hpp"
+#include "termsuite/sim/sim_system.hpp"
 #include "termsuite/termsim/termsim.hpp"
 
 namespace ts = termsuite::termsim;
 namespace sim = termsuite::sim;
+namespace scenario = termsuite::scenario;
 
 namespace {
 
@@ -47,6 +56,36 @@ int cmd_mutants(bool json) {
   for (const auto& m : sim::mutants())
     fmt::print("  {:<{}}  {}\n  {:<{}}  wrong rule: {}\n", m.name, width, m.claim, "", width, m.wrong_rule);
   return 0;
+}
+
+// True if FILE's first line is the explorer scenario's header. A file that cannot be read is not
+// one (termsim's own loader then says why it cannot be read).
+bool is_explorer_scenario(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string first;
+  if (!in || !std::getline(in, first)) return false;
+  if (!first.empty() && first.back() == '\r') first.pop_back();
+  return first == scenario::kHeader;
+}
+
+// An explorer scenario, played on the simulator: the trace's lines, then its notes.
+int cmd_play(const std::string& file, const std::string& mutant_name) {
+  auto mutant = mutant_named(mutant_name);
+  if (!mutant) return kBadInput;
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) return fail(fmt::format("{}: cannot read the scenario file", file));
+  try {
+    const auto s = scenario::parse(text.str(), file);
+    sim::SimSystem system(*mutant);
+    const auto trace = scenario::run(s, system);
+    for (const auto& l : trace.lines) fmt::print("{}\n", l);
+    for (const auto& n : trace.notes) fmt::print("note: {}\n", n);
+    return 0;
+  } catch (const scenario::Error& e) {
+    return fail(e.what());
+  }
 }
 
 int cmd_run(const std::string& file, bool json, const std::string& mutant_name, const std::string& objects) {
@@ -131,6 +170,15 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
       app.exit(e);
       return kBadInput;
+    }
+    if ((run->parsed() || explain->parsed()) && is_explorer_scenario(file)) {
+      const auto why = fmt::format("{} is an explorer scenario (`{}`)", file, scenario::kHeader);
+      if (explain->parsed())
+        return fail(fmt::format("explain: {}: it has no timeline of objects to explain; `termsim run` plays it", why));
+      if (run->count("--objects"))
+        return fail(fmt::format("--objects: {}: its trace has no objects to show", why));
+      if (json) return fail(fmt::format("--json: {}: its trace is text, one line per step", why));
+      return cmd_play(file, mutant);
     }
     if (run->parsed()) return cmd_run(file, json, mutant, objects);
     if (explain->parsed())

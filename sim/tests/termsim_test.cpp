@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -339,6 +342,49 @@ TEST(Termsim, CommandLine) {
   EXPECT_EQ(nlohmann::json::parse(list.out).size(), sim::mutants().size());
   auto usage = run_cli("frobnicate");
   EXPECT_EQ(usage.status, 2) << usage.out;
+}
+
+// An explorer scenario (first line `# termsuite-scenario 1`): `run` prints its trace on the model
+// (or a mutant's), a bad one is one line FILE:LINE, and what has no meaning for it says so.
+TEST(Termsim, ExplorerScenarioFiles) {
+  const std::string finding = kExamples + "/explore-finding.scn";
+  auto model = run_cli("run " + finding);
+  EXPECT_EQ(model.status, 0) << model.out;
+  EXPECT_EQ(model.out.rfind("1 start a1 crash stack-overflow: started\n", 0), 0u) << model.out;
+  EXPECT_NE(model.out.find("\n5 exit-code a1: 0xc00000fd\n"), std::string::npos) << model.out;
+  auto mutant = run_cli("run --mutant stack-overflow-is-access-violation " + finding);
+  EXPECT_EQ(mutant.status, 0) << mutant.out;
+  EXPECT_NE(mutant.out.find("\n5 exit-code a1: 0xc0000005\n"), std::string::npos) << mutant.out;
+
+  const std::string dir = ::testing::TempDir() + "termsim-explorer";
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << text;
+    return dir + "/" + name;
+  };
+  // The header with CRLF line ends is still the header; a file without it is termsim's own.
+  auto crlf = run_cli("run " + write("crlf.scn", "# termsuite-scenario 1\r\nstart a return 7\r\nwait a\r\nexit-code a\r\n"));
+  EXPECT_EQ(crlf.status, 0) << crlf.out;
+  EXPECT_NE(crlf.out.find("3 exit-code a: 0x7\n"), std::string::npos) << crlf.out;
+  auto own = run_cli("run " + write("own.scn", "start a return 7\nexit-code a\n"));
+  EXPECT_EQ(own.status, 2) << own.out;
+  EXPECT_NE(own.out.find("expected an action"), std::string::npos) << own.out;
+
+  // Each refusal: exit 2, one line on stderr.
+  const std::string bad = write("bad.scn", "# termsuite-scenario 1\nstart a ready\nwait b\n");
+  const std::pair<std::string, std::string> refusals[] = {
+      {"run " + bad, "termsim: " + bad + ":3: 'wait': 'b' names nothing\n"},
+      {"run --mutant no-such-mutant " + finding, "no such mutant"},
+      {"run --objects none " + finding, "--objects: " + finding + " is an explorer scenario"},
+      {"run --json " + finding, "--json: " + finding + " is an explorer scenario"},
+      {"explain " + finding, "explain: " + finding + " is an explorer scenario"}};
+  for (const auto& [args, says] : refusals) {
+    SCOPED_TRACE(args);
+    auto r = run_cli(args);
+    EXPECT_EQ(r.status, 2) << r.out;
+    EXPECT_NE(r.out.find(says), std::string::npos) << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  }
 }
 
 }  // namespace

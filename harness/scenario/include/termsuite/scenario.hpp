@@ -21,7 +21,8 @@
 //   terminate-thread REF CODE      TerminateThread: 0 or the Win32 error
 //   terminate-job JOB CODE         TerminateJobObject
 //   close REF                      CloseHandle (a process, thread, job or opened handle)
-//   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K   OpenProcess / OpenThread by id
+//   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K   OpenProcess / OpenThread by id;
+//                                  if it fails, each later step on NAME answers `not opened`
 //   ctrl TYPE GROUP                GenerateConsoleCtrlEvent from the harness's own console;
 //                                  GROUP is 0 or pid-of ACTOR
 //   taskkill ACTOR [tree] [force]  `taskkill /pid PID [/t] [/f]`: its exit status

@@ -9,11 +9,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "markup.hpp"
+
 namespace fs = std::filesystem;
 
 namespace termsuite {
 
 namespace {
+
+using markup::h;
+using markup::md;
+using markup::md_code;
 
 constexpr Outcome kOutcomes[] = {Outcome::pass,  Outcome::xfail,   Outcome::skip, Outcome::inconclusive,
                                  Outcome::xpass, Outcome::timeout, Outcome::fail};
@@ -160,24 +166,6 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
 }
 
 // ---- HTML ------------------------------------------------------------------------------------
-
-std::string h(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += fmt::format("&#xFFFD;");
-        else out += c;
-    }
-  }
-  return out;
-}
 
 // Only web addresses become links; anything else (a javascript: URL in a tampered catalog) is text.
 bool is_web_address(std::string_view url) { return url.starts_with("https://") || url.starts_with("http://"); }
@@ -393,35 +381,6 @@ std::string platform_header_html(const MatrixColumn& column, const Totals& total
 }
 
 // ---- Markdown --------------------------------------------------------------------------------
-
-// Text in a GitHub table cell: one line, no table or inline markup, no raw HTML.
-std::string md(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '\n': case '\r': case '\t': out += ' '; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\\': case '|': case '*': case '_': case '`': case '[': case ']': case '#': case '~': case '!':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20) out += c;
-    }
-  }
-  return out;
-}
-
-// An identifier in a code span when it is plain (letters, digits, ".-_/"), else escaped text.
-std::string md_code(std::string_view id) {
-  if (!id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '/';
-      }))
-    return fmt::format("`{}`", id);
-  return md(id.empty() ? "(no claim)" : id);
-}
 
 std::string md_doc(const ClaimDocument* d, std::string_view fallback_id) {
   if (!d) return md(fallback_id);

@@ -1,0 +1,20 @@
+#pragma once
+// Text from the files as markup, for the report's two renderers (report.html, MATRIX.md): escaped
+// so that nothing a file holds becomes markup of its own.
+#include <string>
+#include <string_view>
+
+namespace termsuite::markup {
+
+// Text in HTML (content or a quoted attribute): & < > " ' escaped, control characters but
+// newline and tab replaced.
+std::string h(std::string_view text);
+
+// Text in a GitHub table cell: one line, no table or inline markup, no raw HTML.
+std::string md(std::string_view text);
+
+// An identifier in a code span when it is plain (letters, digits, ".-_/"), else escaped text;
+// "(no claim)" when empty.
+std::string md_code(std::string_view id);
+
+}  // namespace termsuite::markup

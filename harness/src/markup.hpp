@@ -17,4 +17,12 @@ std::string md(std::string_view text);
 // "(no claim)" when empty.
 std::string md_code(std::string_view id);
 
+// Any one line of text as a Markdown code span: fenced with more backticks than it holds in a row,
+// newlines as spaces.
+std::string md_span(std::string_view text);
+
+// Lines of text as a fenced Markdown code block (its fence longer than any run of backticks in
+// it), ending with a newline.
+std::string md_block(std::string_view text, std::string_view info = "text");
+
 }  // namespace termsuite::markup

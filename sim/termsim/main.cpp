@@ -1,6 +1,7 @@
 // termsim: run a scenario on the simulator, print its timeline, explain its corpses.
 //
 //   termsim run FILE [--json] [--mutant NAME] [--objects all|changed|none]
+//                   (a scenario of the explorer, `# termsuite-scenario 1`: the model's trace of it)
 //   termsim explain FILE [--at STEP] [--json] [--mutant NAME]
 //   termsim mutants [--json]
 //
@@ -12,6 +13,11 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fstream>
+#include <iterator>
+
+#include "termsuite/scenario.hpp"
+#include "termsuite/sim/sim_system.hpp"
 #include "termsuite/termsim/termsim.hpp"
 
 namespace ts = termsuite::termsim;
@@ -49,9 +55,40 @@ int cmd_mutants(bool json) {
   return 0;
 }
 
+// The text of a scenario the explorer wrote (a finding's file): its first line is the explorer's
+// header. Empty when the file is not one (or cannot be read: load_scenario says why).
+std::string explorer_scenario_text(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  namespace sc = termsuite::scenario;
+  return text.starts_with(sc::kHeader) ? text : std::string();
+}
+
+// A scenario of the explorer played on the model: its trace, line for line the model's side of
+// what `termsuite explore` compares with the platform's.
+int cmd_run_explorer(const std::string& file, const std::string& text, bool json, const std::string& mutant_name, sim::Mutant mutant) {
+  namespace sc = termsuite::scenario;
+  try {
+    auto scenario = sc::parse(text, file);
+    sim::SimSystem system(mutant);
+    auto trace = sc::run(scenario, system);
+    if (json) {
+      fmt::print("{}\n", ts::Json{{"command", "run"}, {"file", file}, {"mutant", mutant_name}, {"trace", trace.lines}}.dump(2));
+      return 0;
+    }
+    fmt::print("termsim run {}  (an explorer scenario, {} steps, mutant: {}): the model's trace\n", file, scenario.steps.size(),
+               mutant_name);
+    for (const auto& line : trace.lines) fmt::print("{}\n", line);
+    return 0;
+  } catch (const sc::Error& e) {
+    return fail(e.what());
+  }
+}
+
 int cmd_run(const std::string& file, bool json, const std::string& mutant_name, const std::string& objects) {
   auto mutant = mutant_named(mutant_name);
   if (!mutant) return kBadInput;
+  if (auto text = explorer_scenario_text(file); !text.empty()) return cmd_run_explorer(file, text, json, mutant_name, *mutant);
   ts::RunOptions options;
   options.objects = objects == "none"      ? ts::RunOptions::Objects::none
                     : objects == "changed" ? ts::RunOptions::Objects::changed

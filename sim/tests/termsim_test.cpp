@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 
@@ -339,6 +340,39 @@ TEST(Termsim, CommandLine) {
   EXPECT_EQ(nlohmann::json::parse(list.out).size(), sim::mutants().size());
   auto usage = run_cli("frobnicate");
   EXPECT_EQ(usage.status, 2) << usage.out;
+}
+
+// A finding's scenario file, as the explorer wrote it in a real run (and the report's replay
+// command names it): termsim runs it on the model and prints the trace the explorer predicted.
+TEST(Termsim, RunsTheExplorersScenariosAndPrintsTheModelsTrace) {
+  const std::string dir = TERMSIM_EXPLORE_RUN;
+  std::ifstream in(dir + "/wine-8.0-x86_64.json");
+  const auto run = nlohmann::json::parse(in);
+  ASSERT_FALSE(run["findings"].empty());
+  for (const auto& f : run["findings"]) {
+    const auto file = dir + "/" + f["file"].get<std::string>();
+    auto out = run_cli("run " + file);
+    EXPECT_EQ(out.status, 0) << out.out;
+    std::string expected;
+    for (const auto& line : f["model_trace"]) expected += line.get<std::string>() + "\n";
+    EXPECT_EQ(out.out.substr(out.out.find('\n') + 1), expected) << file;
+    auto json = run_cli("run --json " + file);
+    EXPECT_EQ(json.status, 0) << json.out;
+    EXPECT_EQ(nlohmann::json::parse(json.out)["trace"], f["model_trace"]) << file;
+  }
+  // A mutant the finding names reproduces the platform's side (its wrong rule is what Wine does).
+  const auto& known = run["findings"][0];
+  ASSERT_FALSE(known["reproduced_by_mutants"].empty());
+  auto mutant = run_cli("run --json --mutant " + known["reproduced_by_mutants"][0].get<std::string>() + " " + dir + "/" +
+                        known["file"].get<std::string>());
+  EXPECT_EQ(mutant.status, 0) << mutant.out;
+  EXPECT_EQ(nlohmann::json::parse(mutant.out)["trace"], known["live_trace"]);
+  // A broken one is exit 2 naming its file and line.
+  const std::string bad = testing::TempDir() + "/termsim-explorer-bad.scn";
+  std::ofstream(bad) << "# termsuite-scenario 1\nwait nobody\n";
+  auto err = run_cli("run " + bad);
+  EXPECT_EQ(err.status, 2) << err.out;
+  EXPECT_NE(err.out.find(bad + ":2:"), std::string::npos) << err.out;
 }
 
 }  // namespace

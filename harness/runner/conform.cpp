@@ -587,7 +587,7 @@ int conform(const ConformOptions& o) {
   // results alone, in the run folder, after a partial one.
   std::error_code ec;
   if (complete) {
-    report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}});
+    report({o.source_dir / "docs" / "claims.json", o.results_dir, o.expectations_dir, {}, o.source_dir});
     for (const char* stale : {"report.html", "MATRIX.md"}) fs::remove(out_dir / stale, ec);  // a partial run's
   } else {
     const auto files = write_matrix(catalog, columns, out_dir);

@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
 
 #endif
   // The conformance matrix of every results file (conform writes it too, at its end).
-  ReportOptions ro{source / "docs" / "claims.json", co.results_dir, co.expectations_dir, {}};
+  ReportOptions ro{source / "docs" / "claims.json", co.results_dir, co.expectations_dir, {}, source};
   auto* report_cmd = app.add_subcommand("report", "write the conformance matrix of every results/*.json: "
                                                   "results/report.html and results/MATRIX.md");
   report_cmd->add_option("--results", ro.results_dir, "the folder of the results files")->capture_default_str();

@@ -7,7 +7,8 @@
 namespace termsuite::runner {
 
 int report(const ReportOptions& o) {
-  auto files = write_matrix(o.catalog, o.results_dir, o.expectations_dir, o.out_dir.empty() ? o.results_dir : o.out_dir);
+  auto files = write_matrix(o.catalog, o.results_dir, o.expectations_dir, o.out_dir.empty() ? o.results_dir : o.out_dir,
+                            o.repository);
   fmt::print("  report:  {}\n  matrix:  {}\n", files.html.string(), files.markdown.string());
   return 0;
 }

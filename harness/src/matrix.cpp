@@ -9,11 +9,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "markup.hpp"
+
 namespace fs = std::filesystem;
 
 namespace termsuite {
 
 namespace {
+
+using markup::h;
+using markup::md;
+using markup::md_code;
 
 constexpr Outcome kOutcomes[] = {Outcome::pass,  Outcome::xfail,   Outcome::skip, Outcome::inconclusive,
                                  Outcome::xpass, Outcome::timeout, Outcome::fail};
@@ -161,24 +167,6 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
 
 // ---- HTML ------------------------------------------------------------------------------------
 
-std::string h(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += fmt::format("&#xFFFD;");
-        else out += c;
-    }
-  }
-  return out;
-}
-
 // Only web addresses become links; anything else (a javascript: URL in a tampered catalog) is text.
 bool is_web_address(std::string_view url) { return url.starts_with("https://") || url.starts_with("http://"); }
 
@@ -253,6 +241,21 @@ td.pair a{color:inherit;text-decoration:none}
 td.s-fail .tests,td.s-timeout .tests,td.s-xpass .tests{background:#fff;border-radius:.2rem;padding:.2rem .2rem .2rem 1.2rem}
 .o-pass{color:#116329}.o-xfail{color:#6b4a00}.o-fail{color:#cf222e}.o-timeout{color:#8250df}.o-xpass{color:#bc4c00}.o-skip{color:#57606a}.o-inconclusive{color:#0969da}
 footer.page{margin-top:1rem;font-size:.8rem;color:var(--muted)}
+table.explore td.pid{white-space:nowrap}
+table.explore ul{margin:.2rem 0 0;padding-left:1rem;font-size:.8rem}
+.f-new{background:#bc4c00;color:#fff}
+.f-known{background:#fff1c2;color:#6b4a00}
+.f-count{padding:0 .3rem;border-radius:.2rem;font-weight:600}
+.finding{border:1px solid var(--line);border-radius:.3rem;padding:.5rem .7rem;margin:.7rem 0;max-width:64rem}
+.finding h3{font-size:1rem;margin:0 0 .3rem;display:flex;flex-wrap:wrap;gap:.2rem .5rem;align-items:baseline}
+.finding .signature{overflow-wrap:anywhere}
+.finding .where{font-size:.8rem;font-weight:normal;color:var(--muted)}
+.finding .known{font-style:italic}
+pre{margin:.3rem 0;padding:.4rem .5rem;background:#f6f8fa;border:1px solid var(--line);border-radius:.25rem;overflow-x:auto;font:12px/1.4 ui-monospace,SFMono-Regular,Consolas,"Liberation Mono",monospace}
+pre.difference{white-space:pre-wrap;overflow-wrap:anywhere}
+pre .d-agree{color:var(--muted)}
+pre .d-model{color:#116329}
+pre .d-platform{color:#cf222e}
 @media (max-width:640px){
   body{padding:.5rem;font-size:13px}
   th.claim,th.corner{width:auto;min-width:9.5rem;max-width:52vw}
@@ -267,6 +270,8 @@ footer.page{margin-top:1rem;font-size:.8rem;color:var(--muted)}
   tr{break-inside:avoid}
   thead{display:table-header-group}
   details summary{display:none}
+  pre{white-space:pre-wrap;overflow-wrap:anywhere}
+  .finding{break-inside:avoid}
   a{color:inherit;text-decoration:none}
   *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 }
@@ -393,35 +398,6 @@ std::string platform_header_html(const MatrixColumn& column, const Totals& total
 }
 
 // ---- Markdown --------------------------------------------------------------------------------
-
-// Text in a GitHub table cell: one line, no table or inline markup, no raw HTML.
-std::string md(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '\n': case '\r': case '\t': out += ' '; break;
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\\': case '|': case '*': case '_': case '`': case '[': case ']': case '#': case '~': case '!':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        if (static_cast<unsigned char>(c) >= 0x20) out += c;
-    }
-  }
-  return out;
-}
-
-// An identifier in a code span when it is plain (letters, digits, ".-_/"), else escaped text.
-std::string md_code(std::string_view id) {
-  if (!id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '/';
-      }))
-    return fmt::format("`{}`", id);
-  return md(id.empty() ? "(no claim)" : id);
-}
 
 std::string md_doc(const ClaimDocument* d, std::string_view fallback_id) {
   if (!d) return md(fallback_id);
@@ -600,7 +576,7 @@ std::string pairs_markdown(const ClaimsCatalog& catalog, const std::vector<Matri
 
 }  // namespace
 
-std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns) {
+std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const ExploreSection& explore) {
   auto groups = rows_by_area(catalog, columns);
   std::size_t claims = 0;
   for (const auto& g : groups) claims += g.rows.size();
@@ -615,8 +591,9 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
                    "known deviation, the reason the platform's expectations give. Open a claim's quotes for the sentences it "
                    "rests on. A column's header gives the Windows version the platform reports (under Wine, the version Wine "
                    "imitates, as its prefix is set) and how many claims have each status there; \"not run\" counts the "
-                   "claims it is asked that no test of it ran there.</p>\n",
-                   plural(claims, "claim", "claims"), plural(columns.size(), "platform", "platforms"));
+                   "claims it is asked that no test of it ran there.{}</p>\n",
+                   plural(claims, "claim", "claims"), plural(columns.size(), "platform", "platforms"),
+                   explore.empty() ? "" : " <a href=\"#explorer\">The explorer&#39;s findings</a> follow the matrix.");
   s += "<ul class=\"legend\" id=\"legend\">";
   for (const auto& st : all_statuses())
     s += fmt::format("<li><span class=\"chip s-{}\">{}</span> {}</li>", status_key(st), h(status_word(st)), h(status_meaning(st)));
@@ -642,15 +619,20 @@ std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixCo
   }
   s += "</table>\n</div>\n";
   s += pairs_html(catalog, columns);
-  s += "<footer class=\"page\">Written by <code>termsuite report</code> from <code>results/*.json</code>, "
-       "<code>results/expectations/</code> and <code>docs/claims.json</code>; the same matrix as a table: "
-       "<a href=\"MATRIX.md\">MATRIX.md</a>.</footer>\n<script>";
+  std::set<std::string> claim_rows;
+  for (const auto& g : groups)
+    for (const auto& r : g.rows) claim_rows.insert(r.id);
+  s += explore_html(explore, claim_rows);
+  s += fmt::format("<footer class=\"page\">Written by <code>termsuite report</code> from <code>results/*.json</code>, {}"
+                   "<code>results/expectations/</code> and <code>docs/claims.json</code>; the same matrix as a table: "
+                   "<a href=\"MATRIX.md\">MATRIX.md</a>.</footer>\n<script>",
+                   explore.empty() ? "" : "<code>results/explore/*.json</code>, ");
   s += kScript;
   s += "</script>\n</body>\n</html>\n";
   return s;
 }
 
-std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns) {
+std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const ExploreSection& explore) {
   auto groups = rows_by_area(catalog, columns);
   std::size_t claims = 0;
   for (const auto& g : groups) claims += g.rows.size();
@@ -658,8 +640,9 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
   s += fmt::format("{} of the catalog (`docs/claims.json`) on {}, written by `termsuite report` from `results/*.json`. "
                    "A claim's status is the worst outcome of its tests; the count is its tests on that platform. "
                    "[report.html](report.html) has each test's outcome and detail, the reasons of the known deviations "
-                   "and the quotes.\n\n",
-                   plural(claims, "claim", "claims"), plural(columns.size(), "platform", "platforms"));
+                   "and the quotes.{}\n\n",
+                   plural(claims, "claim", "claims"), plural(columns.size(), "platform", "platforms"),
+                   explore.empty() ? "" : " The explorer's findings follow the matrix.");
   s += "Legend:";
   for (const auto& st : all_statuses())
     s += fmt::format("{} {} {} ({})", st == all_statuses().front() ? "" : " \xC2\xB7", status_symbol(st), status_word(st),
@@ -712,16 +695,14 @@ std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<Matr
     }
   }
   s += pairs_markdown(catalog, columns);
+  s += explore_markdown(explore);
   return s;
 }
 
-MatrixFiles write_matrix(const fs::path& catalog_file, const fs::path& results_dir, const fs::path& expectations_dir,
-                         const fs::path& out_dir) {
-  auto catalog = ClaimsCatalog::load(catalog_file);
-  return write_matrix(catalog, load_matrix_columns(results_dir, expectations_dir), out_dir);
-}
+namespace {
 
-MatrixFiles write_matrix(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const fs::path& out_dir) {
+MatrixFiles write_both(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const ExploreSection& explore,
+                       const fs::path& out_dir) {
   MatrixFiles files{out_dir / "report.html", out_dir / "MATRIX.md"};
   std::error_code ec;
   fs::create_directories(out_dir, ec);
@@ -731,9 +712,22 @@ MatrixFiles write_matrix(const ClaimsCatalog& catalog, const std::vector<MatrixC
     out.close();
     if (!out) throw MatrixError(fmt::format("{}: cannot be written", p.string()));
   };
-  write(files.html, matrix_html(catalog, columns));
-  write(files.markdown, matrix_markdown(catalog, columns));
+  write(files.html, matrix_html(catalog, columns, explore));
+  write(files.markdown, matrix_markdown(catalog, columns, explore));
   return files;
+}
+
+}  // namespace
+
+MatrixFiles write_matrix(const fs::path& catalog_file, const fs::path& results_dir, const fs::path& expectations_dir,
+                         const fs::path& out_dir, const fs::path& repository) {
+  auto catalog = ClaimsCatalog::load(catalog_file);
+  auto columns = load_matrix_columns(results_dir, expectations_dir);
+  return write_both(catalog, columns, load_explore_section(results_dir, repository), out_dir);
+}
+
+MatrixFiles write_matrix(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns, const fs::path& out_dir) {
+  return write_both(catalog, columns, {}, out_dir);
 }
 
 }  // namespace termsuite

@@ -1,7 +1,8 @@
-// The conformance matrix in a real browser: the report made from the committed results (into the
-// build tree, so no earlier conform is needed) is loaded from disk by headless Chromium, and the
-// DOM it renders must hold every claim's row, every platform's column and the status the committed
-// results give in known cells, with nothing on the console. Screenshots of the page at a desktop
+// The conformance matrix in a real browser: the report made from the committed results and, beside
+// them, a real run of the explorer (harness/tests/data/explore; into the build tree, so no earlier
+// conform or explore is needed) is loaded from disk by headless Chromium, and the DOM it renders
+// must hold every claim's row, every platform's column, the status the committed results give in
+// known cells and each of the explorer's findings, with nothing on the console. Screenshots of the page at a desktop
 // and a phone width stay in the build tree (report-screenshot.png, report-screenshot-phone.png).
 //
 // Chromium runs with a private profile in the build tree, without sandbox (it refuses to start as
@@ -15,7 +16,9 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include "supervise.hpp"
@@ -31,6 +34,7 @@ const fs::path kSource = TERMSUITE_SOURCE_DIR;
 const fs::path kBuild = TERMSUITE_BINARY_DIR;
 const fs::path kOut = kBuild / "report";
 const fs::path kProfile = kBuild / "report" / "chromium-profile";
+const fs::path kExplore = kSource / "harness" / "tests" / "data" / "explore";  // a real run's results
 
 // The pids of processes whose command line names our private profile.
 std::vector<int> processes_of_profile() {
@@ -81,7 +85,14 @@ class ReportInBrowser : public testing::Test {
   static void SetUpTestSuite() {
     std::error_code ec;
     fs::remove_all(kOut, ec);
-    files_ = write_matrix(kSource / "docs" / "claims.json", kSource / "results", kSource / "results" / "expectations", kOut);
+    // The committed results files and expectations, with the explorer's results beside them.
+    const auto results = kOut / "results";
+    fs::create_directories(results);
+    for (const auto& e : fs::directory_iterator(kSource / "results"))
+      if (e.path().extension() == ".json") fs::copy_file(e.path(), results / e.path().filename());
+    fs::copy(kSource / "results" / "expectations", results / "expectations", fs::copy_options::recursive);
+    fs::copy(kExplore, results / "explore", fs::copy_options::recursive);
+    files_ = write_matrix(kSource / "docs" / "claims.json", results, results / "expectations", kOut, kSource);
     const auto url = "file://" + fs::absolute(files_.html).string();
     dom_run_ = chromium({"--dump-dom", url}, kOut / "dom.html");
     fs::remove(kBuild / "report-screenshot.png", ec);
@@ -224,6 +235,33 @@ TEST_F(ReportInBrowser, WindowsVsPosixPairsEveryPosixClaim) {
     }
   }
   ADD_FAILURE() << "no passing POSIX claim in the committed results";
+}
+
+// The explorer's section: a block per finding of the run's file, its claims linked to rows the
+// page has.
+TEST_F(ReportInBrowser, TheExplorersFindingsFollowTheMatrix) {
+  const auto file = kExplore / "wine-8.0-x86_64.json";
+  const auto run = nlohmann::json::parse(runner::read_text_file(file));
+  const auto at = dom_.find("<h2 id=\"explorer\">");
+  ASSERT_NE(at, std::string::npos) << "no explorer section";
+  EXPECT_GT(at, dom_.find("<table id=\"matrix\">"));
+  EXPECT_NE(between(dom_, "<tr data-platform=\"wine-8.0-x86_64\">", "</tr>").find("<td class=\"seed\">" + run["seed"].dump() + "</td>"),
+            std::string::npos);
+  const auto section = dom_.substr(at);
+  std::size_t number = 0;
+  for (const auto& f : run["findings"]) {
+    const auto block = between(section, fmt::format("id=\"finding-wine-8.0-x86_64-{}\"", ++number), "</section>");
+    ASSERT_FALSE(block.empty()) << "no block for finding " << number;
+    EXPECT_NE(block.find("data-status=\"" + f["status"].get<std::string>() + "\""), std::string::npos) << block;
+    EXPECT_NE(block.find("<pre class=\"difference\">"), std::string::npos) << block;
+    for (const auto& claim : f["claims"])
+      EXPECT_NE(block.find("<a href=\"#claim-" + claim.get<std::string>() + "\">"), std::string::npos) << claim << " not linked: " << block;
+    EXPECT_NE(block.find(f["file"].get<std::string>() + "</code>"), std::string::npos) << "no command names the scenario file: " << block;
+  }
+  EXPECT_EQ(number, run["findings"].size());
+  std::regex link_re("href=\"#claim-([^\"]+)\"");
+  for (std::sregex_iterator it(section.begin(), section.end(), link_re), end; it != end; ++it)
+    EXPECT_NE(dom_.find("id=\"claim-" + (*it)[1].str() + "\""), std::string::npos) << "a link to no row: " << (*it)[1];
 }
 
 TEST_F(ReportInBrowser, NothingOnTheConsole) {

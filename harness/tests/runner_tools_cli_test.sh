@@ -1,7 +1,7 @@
 #!/bin/sh
-# runner_tools_cli_test.sh RUNNER CASE DIR: `termsuite-runner compare` and `expectations update` on
-# crafted files in the scratch folder DIR: their exit codes (0, 1 for a regression, 2 with one line
-# on stderr for bad input), what they print, and what update writes.
+# runner_tools_cli_test.sh RUNNER CASE DIR: `termsuite-runner compare`, `expectations update` and
+# `report` on crafted files in the scratch folder DIR: their exit codes (0, 1 for a regression, 2
+# with one line on stderr for bad input), what they print, and what update and report write.
 set -u
 runner=$1
 case_name=$2
@@ -29,6 +29,23 @@ results() {
     done
     printf ']}\n'
   } > "$file"
+}
+
+# explore_run RESULTS: the explorer's results beside the results files, as `termsuite explore`
+# writes them: a run with one new finding and the finding's scenario file.
+explore_run() {
+  mkdir -p "$1/explore/wine-8.0-x86_64"
+  printf '# termsuite-scenario 1\nctrl 1 0\n' > "$1/explore/wine-8.0-x86_64/finding-1.scn"
+  cat > "$1/explore/wine-8.0-x86_64.json" <<'JSON'
+{"platform": "wine-8.0-x86_64", "seed": 7, "seconds": 9.5, "scenarios": 20, "scenarios_per_minute": 126.0,
+ "disagreements": 1, "flaky": 0, "flaky_signatures": [], "new_findings": 1, "mutants_covered": ["m"],
+ "claims_covered": ["some.claim"],
+ "findings": [{"signature": "ctrl: 0 -> 6", "status": "new", "claims": [], "steps": 1, "original_steps": 4,
+   "scenario": "# termsuite-scenario 1\nctrl 1 0\n",
+   "first_difference": {"line": 0, "model": "1 ctrl 1 0: 0", "live": "1 ctrl 1 0: 6", "last_agreement": ""},
+   "confirmations": "2 of 2", "file": "wine-8.0-x86_64/finding-1.scn"}],
+ "budget_seconds": 10.0}
+JSON
 }
 
 tool() {
@@ -115,6 +132,28 @@ JSON
     results "$dir/results/wine-9.0-x86_64.json" wine-9.0-x86_64 "A.B pass"
     tool expectations update --results "$dir/results" --expectations "$dir/results/expectations"
     expect_refusal "choose one with --platform" ;;
+  report-explore)
+    results "$dir/results/wine-8.0-x86_64.json" wine-8.0-x86_64 "A.B pass"
+    explore_run "$dir/results"
+    tool report --results "$dir/results" --expectations "$dir/results/expectations" --out "$dir/report"
+    expect_rc 0
+    grep -q '^## Explorer findings$' "$dir/report/MATRIX.md" || fail "MATRIX.md has no explorer section"
+    grep -qF '| `wine-8.0-x86_64` | 7 | 10 s | 20 in 9.5 s (126 a minute) | 1 | 0 | 1 new, 0 known | 1 mutant, 1 claim |' \
+      "$dir/report/MATRIX.md" || fail "MATRIX.md has no row for the run"
+    grep -qF 'explore --replay ' "$dir/report/MATRIX.md" || fail "MATRIX.md has no replay command"
+    grep -qF '/results/explore/wine-8.0-x86_64/finding-1.scn`' "$dir/report/MATRIX.md" || fail "the command does not name the scenario file"
+    grep -qF '<section class="finding" id="finding-wine-8.0-x86_64-1"' "$dir/report/report.html" || fail "report.html has no finding"
+    rm -r "$dir/results/explore"
+    tool report --results "$dir/results" --expectations "$dir/results/expectations" --out "$dir/report"
+    expect_rc 0
+    grep -q 'xplorer' "$dir/report/MATRIX.md" "$dir/report/report.html" && fail "an explorer section without an explorer file" ;;
+  report-explore-malformed)
+    results "$dir/results/wine-8.0-x86_64.json" wine-8.0-x86_64 "A.B pass"
+    explore_run "$dir/results"
+    printf '{"platform": ' > "$dir/results/explore/wine-8.0-x86_64.json"
+    tool report --results "$dir/results" --expectations "$dir/results/expectations" --out "$dir/report"
+    expect_refusal "wine-8.0-x86_64.json: not an explorer results file: "
+    [ -e "$dir/report/report.html" ] && fail "a report was written" ;;
   *) fail "unknown case" ;;
 esac
 echo "ok ($case_name)"

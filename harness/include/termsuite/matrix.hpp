@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "termsuite/claims.hpp"
+#include "termsuite/explore_report.hpp"
 #include "termsuite/expectations.hpp"
 #include "termsuite/results.hpp"
 
@@ -55,19 +56,25 @@ std::string_view status_word(std::optional<Outcome> status);
 std::vector<MatrixColumn> load_matrix_columns(const std::filesystem::path& results_dir,
                                               const std::filesystem::path& expectations_dir);
 
-// The page and the table. Everything taken from the files is escaped.
-std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns);
-std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns);
+// The page and the table, each with the explorer's section when it has runs. Everything taken
+// from the files is escaped.
+std::string matrix_html(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns,
+                        const ExploreSection& explore = {});
+std::string matrix_markdown(const ClaimsCatalog& catalog, const std::vector<MatrixColumn>& columns,
+                            const ExploreSection& explore = {});
 
 struct MatrixFiles {
   std::filesystem::path html;      // <out_dir>/report.html
   std::filesystem::path markdown;  // <out_dir>/MATRIX.md
 };
 
-// Loads the catalog and the columns and writes both files into `out_dir` (created if missing).
-// MatrixError when a file cannot be written; CatalogError / ExpectationsError pass through.
+// Loads the catalog, the columns and the explorer's section (load_explore_section: its commands
+// name files relative to `repository`) and writes both files into `out_dir` (created if missing).
+// MatrixError when a file cannot be written or an explorer file is malformed; CatalogError /
+// ExpectationsError pass through.
 MatrixFiles write_matrix(const std::filesystem::path& catalog_file, const std::filesystem::path& results_dir,
-                         const std::filesystem::path& expectations_dir, const std::filesystem::path& out_dir);
+                         const std::filesystem::path& expectations_dir, const std::filesystem::path& out_dir,
+                         const std::filesystem::path& repository);
 
 // Writes both files of these columns (in this order) into `out_dir` (created if missing): the
 // matrix of one run's results that are in no results folder (a partial run's). MatrixError when a

@@ -195,7 +195,7 @@ Scenario shrink(const Scenario& s, const Oracle& oracle,
     };
     std::vector<Step> steps;
     for (const auto& st : best.steps)
-      if (st.op != Op::await) steps.push_back(st);
+      if (st.op != Op::await && st.op != Op::settle) steps.push_back(st);
     for (std::size_t chunk = std::max<std::size_t>(1, steps.size() / 2);; chunk /= 2) {
       for (std::size_t end = steps.size(); end >= chunk && end > 0; --end) {
         Scenario c;

@@ -299,6 +299,7 @@ std::vector<std::string> uses(const Step& s) {
     case Op::close: u.push_back(s.ref.name); break;
     case Op::open:
     case Op::taskkill: u.push_back(s.target); break;
+    case Op::settle: u.push_back(s.name.substr(0, s.name.find('>'))); break;
     case Op::ctrl:
       if (!s.target.empty()) u.push_back(s.target);
       break;
@@ -321,11 +322,12 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::set<std::string> closed;  // "a", "a.thread", handles and jobs closed so far
   std::set<std::string> settled;  // refs waited on since the model said they ended
   std::map<std::string, std::map<std::string, std::size_t>> counts;
+  std::map<std::string, std::set<std::string>> ended;  // per actor: the roles settled
 
   auto valid = [&](const Step& s) {
     for (const auto& n : uses(s))
       if (!player.defined(n)) return false;
-    if (s.op == Op::await) return false;  // recomputed
+    if (s.op == Op::await || s.op == Op::settle) return false;  // recomputed
     if (s.op == Op::start && std::find(actors.begin(), actors.end(), s.name) != actors.end()) return false;
     if ((s.op == Op::event || s.op == Op::job || s.op == Op::open) && player.defined(s.name)) return false;
     if (!s.ref.name.empty() && closed.contains(s.ref.text())) return false;
@@ -350,6 +352,14 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         w.number = static_cast<std::uint32_t>(n);
         append(w);
         before[ev] = n;
+      }
+      // What the model says has ended by now has ended on the platform before the next step
+      // (its end may still be under way there, after its last record).
+      for (const auto& r : player.ended_roles(a)) {
+        if (!ended[a].insert(r).second) continue;
+        Step st = make(Op::settle);
+        st.name = r;
+        append(st);
       }
     }
   };
@@ -427,7 +437,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
 int size(const Scenario& s) {
   int n = 0;
   for (const auto& st : s.steps)
-    if (st.op != Op::await) ++n;
+    if (st.op != Op::await && st.op != Op::settle) ++n;
   return n;
 }
 

@@ -23,6 +23,17 @@ std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
 
 }  // namespace
 
+namespace {
+
+using Proc = std::pair<std::uint32_t, int>;  // an id, and which of the processes that had it
+struct Roles {
+  std::vector<Proc> writer;          // per record
+  std::map<Proc, std::string> role;  // "a1", "a1>2", ...
+};
+Roles roles(const Actor& a, const std::string& name, const std::vector<Event>& evs);
+
+}  // namespace
+
 std::string canonical_record(const Event& e) {
   if (e.kind != Event::Kind::record) return "malformed";
   std::string t = e.name;
@@ -37,6 +48,53 @@ std::string canonical_record(const Event& e) {
   }
   return t;
 }
+
+namespace {
+
+// Which process wrote each record, and each process's role (scenario.hpp).
+Roles roles(const Actor& a, const std::string& name, const std::vector<Event>& evs) {
+  // Which process wrote each record. An id names one process at a time only: "at this point
+  // [the process object is freed], the identifier may be reused" (PROCESS_INFORMATION,
+  // https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/ns-processthreadsapi-process_information),
+  // within one tree too, and ids are not given in creation order. Every process writes `start`
+  // first, so in the channel's order a `start` from an id already seen begins the id's next
+  // process; the parent's `spawned` record comes before the child can have gone, so the K-th
+  // `spawned` naming an id names its K-th process (the actor itself, not spawned, is its id's
+  // first).
+  std::map<std::uint32_t, int> started, named;
+  std::vector<Proc> writer;
+  writer.reserve(evs.size());
+  struct Spawn {
+    Proc parent;
+    std::uint64_t seq;
+    Proc child;
+  };
+  std::vector<Spawn> spawns;
+  for (const auto& e : evs) {
+    const int k = e.is("start") ? started[e.pid]++ : std::max(0, started[e.pid] - 1);
+    writer.emplace_back(e.pid, k);
+    auto child = e.is("spawned") ? e.number("child_pid") : std::nullopt;
+    if (!child) continue;
+    const auto c = static_cast<std::uint32_t>(*child);
+    spawns.push_back({writer.back(), e.seq, {c, named[c]++ + (c == a.pid ? 1 : 0)}});
+  }
+  // Roles: the actor by its name, each child by its parent's role and its place among the
+  // parent's `spawned` records (by their sequence numbers), from the actor down: a child's
+  // id says nothing of its place.
+  std::sort(spawns.begin(), spawns.end(),
+            [](const Spawn& x, const Spawn& y) { return std::tie(x.parent, x.seq) < std::tie(y.parent, y.seq); });
+  std::map<Proc, std::string> role{{{a.pid, 0}, name}};
+  for (std::vector<Proc> todo{{a.pid, 0}}; !todo.empty();) {
+    const Proc p = todo.back();
+    todo.pop_back();
+    int k = 0;
+    for (const auto& sp : spawns)
+      if (sp.parent == p && role.emplace(sp.child, fmt::format("{}>{}", role.at(p), ++k)).second) todo.push_back(sp.child);
+  }
+  return {std::move(writer), std::move(role)};
+}
+
+}  // namespace
 
 struct Player::Impl {
   System& sys;
@@ -96,6 +154,32 @@ struct Player::Impl {
     auto pid = spawned[k - 1]->number("child_pid");
     if (!pid) return std::nullopt;
     return static_cast<std::uint32_t>(*pid);
+  }
+
+  // The id of the process that has this role now ("a1", "a1>2").
+  std::optional<std::uint32_t> role_pid(const std::string& r) {
+    const std::string base = r.substr(0, r.find('>'));
+    const auto& a = actor(base);
+    const auto evs = sys.events(a);
+    for (const auto& [proc, name] : roles(a, base, evs).role)
+      if (name == r) return proc.first;
+    return std::nullopt;
+  }
+
+  // The roles of the actor's processes that have ended (or whose object is gone).
+  std::vector<std::string> ended_roles(const std::string& n) {
+    const auto& a = actor(n);
+    std::vector<std::string> out;
+    for (const auto& [proc, name] : roles(a, n, sys.events(a)).role) {
+      auto opened = sys.open_process_without_terminate(proc.first);
+      if (!opened.handle) {
+        out.push_back(name);
+        continue;
+      }
+      if (sys.wait(opened.handle, Deadline::now()) == WaitResult::signaled) out.push_back(name);
+      sys.close(opened.handle);
+    }
+    return out;
   }
 
   std::optional<std::uint32_t> id_of(const Step& s) {
@@ -179,6 +263,17 @@ struct Player::Impl {
         handle_is_thread[s.name] = thread;
         return "ok";
       }
+      case Op::settle: {
+        // The process with this role, if it still exists, has ended by the deadline.
+        auto pid = role_pid(s.name);
+        if (!pid) return "no such process";
+        auto opened = sys.open_process_without_terminate(*pid);
+        if (!opened.handle) return "ok";  // gone already
+        auto w = sys.wait(opened.handle, settle());
+        sys.close(opened.handle);
+        if (w == WaitResult::timeout) late = true;
+        return w == WaitResult::signaled ? "ok" : std::string(to_string(w));
+      }
       case Op::taskkill: {
         auto status = sys.taskkill(actor(s.target).pid, System::TaskkillOptions{.force = s.force, .tree = s.tree}, settle());
         if (!status) late = true;
@@ -232,45 +327,7 @@ std::vector<std::string> Player::finish() {
     const auto& a = I.actors.at(name);
     if (!I.sys.drained(a, Deadline::in(I.options.drain))) notes_.push_back(fmt::format("{}: channel not drained", name));
     const auto evs = I.sys.events(a);
-    // Which process wrote each record. An id names one process at a time only: "at this point
-    // [the process object is freed], the identifier may be reused" (PROCESS_INFORMATION,
-    // https://learn.microsoft.com/en-us/windows/win32/api/processthreadsapi/ns-processthreadsapi-process_information),
-    // within one tree too, and ids are not given in creation order. Every process writes `start`
-    // first, so in the channel's order a `start` from an id already seen begins the id's next
-    // process; the parent's `spawned` record comes before the child can have gone, so the K-th
-    // `spawned` naming an id names its K-th process (the actor itself, not spawned, is its id's
-    // first).
-    using Proc = std::pair<std::uint32_t, int>;  // id, which of the processes that had it
-    std::map<std::uint32_t, int> started, named;
-    std::vector<Proc> writer;
-    writer.reserve(evs.size());
-    struct Spawn {
-      Proc parent;
-      std::uint64_t seq;
-      Proc child;
-    };
-    std::vector<Spawn> spawns;
-    for (const auto& e : evs) {
-      const int k = e.is("start") ? started[e.pid]++ : std::max(0, started[e.pid] - 1);
-      writer.emplace_back(e.pid, k);
-      auto child = e.is("spawned") ? e.number("child_pid") : std::nullopt;
-      if (!child) continue;
-      const auto c = static_cast<std::uint32_t>(*child);
-      spawns.push_back({writer.back(), e.seq, {c, named[c]++ + (c == a.pid ? 1 : 0)}});
-    }
-    // Roles: the actor by its name, each child by its parent's role and its place among the
-    // parent's `spawned` records (by their sequence numbers), from the actor down: a child's
-    // id says nothing of its place.
-    std::sort(spawns.begin(), spawns.end(),
-              [](const Spawn& x, const Spawn& y) { return std::tie(x.parent, x.seq) < std::tie(y.parent, y.seq); });
-    std::map<Proc, std::string> role{{{a.pid, 0}, name}};
-    for (std::vector<Proc> todo{{a.pid, 0}}; !todo.empty();) {
-      const Proc p = todo.back();
-      todo.pop_back();
-      int k = 0;
-      for (const auto& sp : spawns)
-        if (sp.parent == p && role.emplace(sp.child, fmt::format("{}>{}", role.at(p), ++k)).second) todo.push_back(sp.child);
-    }
+    const auto [writer, role] = roles(a, name, evs);
     // Each process's records in its own order.
     std::vector<std::size_t> order(evs.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -320,6 +377,8 @@ bool Player::defined(const std::string& name) const {
 }
 
 std::optional<std::uint32_t> Player::id_of(const Step& open_step) { return impl_->id_of(open_step); }
+
+std::vector<std::string> Player::ended_roles(const std::string& actor) { return impl_->ended_roles(actor); }
 
 Trace run(const Scenario& s, System& system, RunOptions options) {
   auto t0 = std::chrono::steady_clock::now();

@@ -30,6 +30,7 @@ std::string_view op_name(Op op) {
     case Op::open: return "open";
     case Op::ctrl: return "ctrl";
     case Op::taskkill: return "taskkill";
+    case Op::settle: return "settle";
   }
   return "?";
 }
@@ -78,6 +79,7 @@ std::string Step::text() const {
       add(target);
       if (id_of == IdOf::child) add(std::to_string(number));
       break;
+    case Op::settle: add(name); break;
     case Op::taskkill:
       add(target);
       if (tree) add("tree");
@@ -111,7 +113,7 @@ bool valid_name(std::string_view n) {
 
 const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",     "set",  "await",  "wait", "poll",
                                                     "exit-code", "terminate", "terminate-thread", "terminate-job",
-                                                    "close", "open", "ctrl", "taskkill", "tree", "force", "in", "pid-of", "tid-of", "child-of",
+                                                    "close", "open", "ctrl", "taskkill", "settle", "tree", "force", "in", "pid-of", "tid-of", "child-of",
                                                     "new-group", "new-console", "kill-on-close", "breakaway-ok"};
 
 class Parser {
@@ -290,6 +292,18 @@ class Parser {
         use(s.target, Kind::actor, "an actor");
       } else if (g != "0") {
         fail(fmt::format("ctrl: the group is 0 or pid-of ACTOR, got '{}'", g));
+      }
+    } else if (op == "settle") {
+      s.op = Op::settle;
+      s.name = next("a process's role (ACTOR or ACTOR>K...)");
+      const auto base = s.name.substr(0, s.name.find('>'));
+      use(base, Kind::actor, "an actor's role");
+      for (std::size_t i = base.size(); i < s.name.size();) {
+        std::size_t j = s.name.find('>', i + 1);
+        if (j == std::string::npos) j = s.name.size();
+        auto k = verbs::parse_u32(s.name.substr(i + 1, j - i - 1));
+        if (s.name[i] != '>' || !k || *k == 0) fail(fmt::format("settle: '{}' is not a role (ACTOR>K>...)", s.name));
+        i = j;
       }
     } else if (op == "taskkill") {
       s.op = Op::taskkill;

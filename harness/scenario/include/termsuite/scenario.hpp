@@ -26,6 +26,9 @@
 //   ctrl TYPE GROUP                GenerateConsoleCtrlEvent from the harness's own console;
 //                                  GROUP is 0 or pid-of ACTOR
 //   taskkill ACTOR [tree] [force]  `taskkill /pid PID [/t] [/f]`: its exit status
+//   settle ROLE                    until the process with this role (ACTOR, or ACTOR>K for the
+//                                  K-th process it spawned, ACTOR>K>J ...) has ended, if it
+//                                  still exists: the model says it has (its end is under way)
 //
 // REF is ACTOR (its process handle), ACTOR.process, ACTOR.thread or an opened handle's NAME.
 // The trace ends with every actor's records, per process and thread, after the runner has ended
@@ -57,7 +60,7 @@ class Error : public std::runtime_error {
 
 enum class Op {
   start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl,
-  taskkill
+  taskkill, settle
 };
 std::string_view op_name(Op op);
 
@@ -80,7 +83,7 @@ struct Step {
   bool new_group = false, new_console = false;  // start
   bool kill_on_close = false, breakaway_ok = false;  // job
   bool tree = false, force = false;                  // taskkill
-  std::string event;                // await: the record's name
+  std::string event;                // await: the record's name; settle: the role
   std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of: K
   enum class IdOf { pid, tid, child } id_of = IdOf::pid;  // open
   std::string target;               // open, taskkill: the actor; ctrl: the group's actor ("" = group 0)
@@ -141,6 +144,7 @@ class Player {
   std::optional<bool> signaled(const Ref& r);
   bool defined(const std::string& name) const;
   std::optional<std::uint32_t> id_of(const Step& open_step);
+  std::vector<std::string> ended_roles(const std::string& actor);
 
  private:
   struct Impl;

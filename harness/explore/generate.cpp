@@ -413,6 +413,14 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           append(s);
           closed.insert(s.ref.text());
           break;
+        case Op::taskkill: {
+          // Only at a live target: what taskkill says of a process that has ended but whose object
+          // a handle keeps (is it still listed?) has no evidence either way.
+          auto gone = player.ended_roles(s.target);
+          if (std::find(gone.begin(), gone.end(), s.target) != gone.end()) continue;
+          append(s);
+          break;
+        }
         case Op::start:
           append(s);
           actors.push_back(s.name);

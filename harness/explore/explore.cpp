@@ -399,9 +399,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
   auto say = [&](const std::string& s) {
     if (o.progress) o.progress(s);
   };
-  auto play = [&](const std::vector<Scenario>& batch) {
+  auto play = [&](const std::vector<Scenario>& batch, const std::vector<Trace>& expected) {
     const auto t = Clock::now();
-    auto traces = live->play(batch);
+    auto traces = live->play(batch, expected);
     sum.live_seconds += since(t);
     return traces;
   };
@@ -435,12 +435,16 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     std::vector<Trace> traces;
     if (live) {
       const auto tp = Clock::now();
-      traces = play(cur.scenarios);
+      traces = play(cur.scenarios, cur.predicted);
       sum.play_seconds += since(tp);
     }
     auto [next, covered] = ahead.get();
     mutants_covered.insert(covered.begin(), covered.end());
     for (std::size_t i = 0; live && i < cur.scenarios.size(); ++i) {
+      sum.scenario_seconds.push_back(traces[i].seconds);
+      sum.slowest.emplace_back(traces[i].seconds, cur.scenarios[i].text());
+      std::sort(sum.slowest.begin(), sum.slowest.end(), std::greater<>());
+      if (sum.slowest.size() > 3) sum.slowest.pop_back();
       auto d = compare(cur.predicted[i], traces[i]);
       if (!d) {
         if (o.keep_corpus) sum.corpus.emplace_back(cur.scenarios[i], traces[i]);
@@ -465,7 +469,8 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
       Finding f;
       f.original = cur.scenarios[i];
       const auto tf = Clock::now();
-      auto again = play(std::vector<Scenario>(static_cast<std::size_t>(o.confirm_runs), cur.scenarios[i]));
+      auto again = play(std::vector<Scenario>(static_cast<std::size_t>(o.confirm_runs), cur.scenarios[i]),
+                        std::vector<Trace>(static_cast<std::size_t>(o.confirm_runs), cur.predicted[i]));
       for (const auto& tr : again) {
         ++f.reruns;
         auto da = compare(cur.predicted[i], tr);
@@ -490,17 +495,19 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
         f.minimal = shrink(
             cur.scenarios[i], oracle,
             [&](const std::vector<Scenario>& group) {
-              auto played = play(group);
+              std::vector<Trace> predicted;
+              for (const auto& c : group) predicted.push_back(predict(c, oracle));
+              auto played = play(group, predicted);
               std::vector<bool> out;
               for (std::size_t k = 0; k < group.size(); ++k) {
-                auto dc = compare(predict(group[k], oracle), played[k]);
+                auto dc = compare(predicted[k], played[k]);
                 out.push_back(dc && bucket(group[k], *dc) == sig);
               }
               return out;
             },
             live->parallel(), o.shrink_tests);
         f.model = predict(f.minimal, oracle);
-        f.live = play({f.minimal})[0];
+        f.live = play({f.minimal}, {})[0];  // whole, for the report
         auto dm = compare(f.model, f.live);
         if (dm && bucket(f.minimal, *dm) == sig) {
           dm->signature = sig;
@@ -562,6 +569,12 @@ Json to_json(const Summary& s, const std::string& platform) {
   j["scenarios_per_minute"] = s.seconds > 0 ? std::round(s.scenarios * 60 / s.seconds) : 0;
   j["play_seconds"] = std::round(s.play_seconds * 10) / 10;
   j["played_per_minute"] = s.play_seconds > 0 ? std::round(s.scenarios * 60 / s.play_seconds) : 0;
+  if (!s.scenario_seconds.empty()) {
+    auto v = s.scenario_seconds;
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return std::round(v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1))] * 1000) / 1000; };
+    j["scenario_seconds"] = {{"median", at(0.5)}, {"p90", at(0.9)}, {"max", at(1.0)}};
+  }
   j["disagreements"] = s.disagreements;
   j["flaky"] = s.flaky;
   j["flaky_signatures"] = s.flaky_signatures;

@@ -215,6 +215,11 @@ int explore(const ExploreOptions& o) {
              sum.play_seconds > 0 ? sum.scenarios * 60 / sum.play_seconds : 0.0, o.jobs,
              sum.disagreements, sum.flaky, sum.findings.size(), sum.new_findings(), sum.mutants_covered.size(),
              oracle.mutants.size(), sum.claims_covered.size());
+  if (j.contains("scenario_seconds"))
+    fmt::print("  a scenario on the platform: median {} s, 90th percentile {} s, slowest {} s\n",
+               j["scenario_seconds"]["median"].get<double>(), j["scenario_seconds"]["p90"].get<double>(),
+               j["scenario_seconds"]["max"].get<double>());
+  if (!o.quiet && !sum.slowest.empty()) fmt::print("  the slowest:\n{}", sum.slowest.front().second);
   for (const auto& f : sum.findings) fmt::print("\n{}", explore::render_text(f));
   for (const auto& f : sum.flaky_signatures) fmt::print("  flaky: {}\n", f);
   fmt::print("\n  results: {}\n", (out / (platform.id + ".json")).string());

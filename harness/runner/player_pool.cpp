@@ -35,7 +35,8 @@ PlayerPool::PlayerPool(PlayerCommand command, int size, std::chrono::millisecond
 
 PlayerPool::~PlayerPool() = default;
 
-std::vector<scenario::Trace> PlayerPool::play(const std::vector<scenario::Scenario>& scenarios) {
+std::vector<scenario::Trace> PlayerPool::play(const std::vector<scenario::Scenario>& scenarios,
+                                              const std::vector<scenario::Trace>& expected) {
   std::vector<scenario::Trace> traces(scenarios.size());
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> threads;
@@ -45,6 +46,7 @@ std::vector<scenario::Trace> PlayerPool::play(const std::vector<scenario::Scenar
         const std::size_t i = next++;
         if (i >= scenarios.size()) return;
         nlohmann::json req{{"id", i}, {"scenario", scenarios[i].text()}};
+        if (i < expected.size()) req["expect"] = expected[i].lines;
         auto reply = player->request(req.dump(), Deadline::in(per_scenario_));
         if (!reply) {
           traces[i].lines = {fmt::format("error: the player gave no answer within {} s (killed; started again)",
@@ -66,7 +68,8 @@ std::vector<scenario::Trace> PlayerPool::play(const std::vector<scenario::Scenar
     }
   // What no player took (every one of them died) is played again, one by one.
   for (std::size_t i = next; i < scenarios.size(); ++i)
-    if (traces[i].lines.empty()) traces[i] = play({scenarios[i]})[0];
+    if (traces[i].lines.empty())
+      traces[i] = play({scenarios[i]}, i < expected.size() ? std::vector<scenario::Trace>{expected[i]} : std::vector<scenario::Trace>{})[0];
   return traces;
 }
 

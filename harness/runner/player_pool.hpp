@@ -27,7 +27,8 @@ class PlayerPool final : public explore::LiveRunner {
   // that started it (PR_SET_PDEATHSIG), and so with the runner, however the runner ends.
   PlayerPool(PlayerCommand command, int size, std::chrono::milliseconds per_scenario);
   ~PlayerPool() override;
-  std::vector<scenario::Trace> play(const std::vector<scenario::Scenario>& scenarios) override;
+  std::vector<scenario::Trace> play(const std::vector<scenario::Scenario>& scenarios,
+                                    const std::vector<scenario::Trace>& expected = {}) override;
   int parallel() const override { return static_cast<int>(players_.size()); }
   int restarts() const { return restarts_; }
 

@@ -1,7 +1,8 @@
 // termsuite-play: plays scenarios on the live backend (Windows, or Wine), next to the actors.
 //
 //   termsuite-play FILE      plays one scenario file and prints its trace, a line per step
-//   termsuite-play --serve   reads one JSON request per line on stdin, {"id": N, "scenario": TEXT},
+//   termsuite-play --serve   reads one JSON request per line on stdin, {"id": N, "scenario": TEXT}
+//                            (and "expect": [lines], the model's trace, to stop at the first difference),
 //                            and answers each with one line on stdout, {"id": N, "lines": [...],
 //                            "notes": [...], "seconds": S} or {"id": N, "error": "..."}, until
 //                            stdin ends. The explorer keeps a few of these running and feeds them.
@@ -23,12 +24,14 @@ using namespace termsuite;
 
 namespace {
 
-nlohmann::ordered_json play(const std::string& text, const std::string& file) {
+nlohmann::ordered_json play(const std::string& text, const std::string& file, std::vector<std::string> expected = {}) {
   nlohmann::ordered_json out;
   try {
     auto s = scenario::parse(text, file);
     auto sys = make_system();
-    auto trace = scenario::run(s, *sys);
+    scenario::RunOptions options;
+    options.expected = std::move(expected);
+    auto trace = scenario::run(s, *sys, options);
     out["lines"] = trace.lines;
     out["notes"] = trace.notes;
     out["seconds"] = trace.seconds;
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
       try {
         auto req = nlohmann::json::parse(line);
         reply["id"] = req.at("id");
-        auto r = play(req.at("scenario").get<std::string>(), "scenario");
+        std::vector<std::string> expected;
+        if (req.contains("expect")) expected = req["expect"].get<std::vector<std::string>>();
+        auto r = play(req.at("scenario").get<std::string>(), "scenario", std::move(expected));
         for (auto& [k, v] : r.items()) reply[k] = v;
       } catch (const std::exception& e) {
         reply["error"] = fmt::format("bad request: {}", e.what());

@@ -385,10 +385,16 @@ Trace run(const Scenario& s, System& system, RunOptions options) {
   Trace t;
   options.own_console = options.own_console || needs_console(s);
   Player p(system, options);
-  for (const auto& step : s.steps) t.lines.push_back(p.step(step));
+  for (std::size_t i = 0; i < s.steps.size(); ++i) {
+    t.lines.push_back(p.step(s.steps[i]));
+    if (!options.expected.empty() && (i >= options.expected.size() || t.lines.back() != options.expected[i])) {
+      t.notes.push_back(fmt::format("stopped at step {}, the first that differs from the expected trace", i + 1));
+      break;
+    }
+  }
   auto records = p.finish();
   t.lines.insert(t.lines.end(), records.begin(), records.end());
-  t.notes = p.notes();
+  for (auto& n : p.notes()) t.notes.push_back(std::move(n));
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }

@@ -39,7 +39,10 @@ struct Oracle {
 class LiveRunner {
  public:
   virtual ~LiveRunner() = default;
-  virtual std::vector<scenario::Trace> play(const std::vector<scenario::Scenario>& scenarios) = 0;
+  // `expected` (empty, or one per scenario): the model's traces, so that each run stops at its first
+  // difference (scenario::RunOptions::expected).
+  virtual std::vector<scenario::Trace> play(const std::vector<scenario::Scenario>& scenarios,
+                                            const std::vector<scenario::Trace>& expected = {}) = 0;
   virtual int parallel() const = 0;  // how many it plays at once
 };
 
@@ -159,6 +162,8 @@ struct Summary {
   int scenarios = 0, disagreements = 0, flaky = 0, invalid = 0;
   double seconds = 0, live_seconds = 0, model_seconds = 0;
   double play_seconds = 0;  // the platform playing the generated batches (not confirming, not shrinking)
+  std::vector<double> scenario_seconds;  // each generated scenario's own time on the platform
+  std::vector<std::pair<double, std::string>> slowest;  // the slowest few: seconds, scenario
   std::map<std::string, int> steps_by_op, verbs;  // what was generated
   std::vector<std::string> mutants_covered;       // mutants at least one scenario tells apart
   std::vector<std::string> claims_covered;

@@ -120,6 +120,11 @@ struct RunOptions {
   // A console of the harness's own before the first actor starts, so that the actors share it
   // and a `ctrl` step reaches them (run() sets it for a scenario with a `ctrl` step).
   bool own_console = false;
+  // The trace another platform (the model) gave: when set, the run stops at the first step whose
+  // line differs from it (only the first difference is ever compared), ends what runs, and
+  // reports the records, saying so in a note. A platform that differs early then costs no more
+  // waiting for what the model expected next.
+  std::vector<std::string> expected;
 };
 
 // Whether the scenario sends console control events (and so needs the harness's own console).

@@ -119,7 +119,10 @@ struct Gen {
           if (opt.ctrl) v.push_back(rng.chance(60) ? "ignore-ctrl-c" : "accept-ctrl-c");
           break;
         case 6:
-          if (opt.probe && std::find(v.begin(), v.end(), "load-probe") == v.end()) v.insert(v.end(), {"load-probe", "[", "]"});
+          // Before any thread of its own: a thread that starts while a DLL loads may or may not get
+          // its DLL_THREAD_ATTACH, as it won the race to the loader lock or not.
+          if (opt.probe && !threads && std::find(v.begin(), v.end(), "load-probe") == v.end())
+            v.insert(v.end(), {"load-probe", "[", "]"});
           break;
         case 7: v.push_back("atexit"); break;
       }
@@ -321,6 +324,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::vector<std::string> actors;
   std::set<std::string> closed;  // "a", "a.thread", handles and jobs closed so far
   std::set<std::string> settled;  // refs waited on since the model said they ended
+  std::set<std::string> threads_ended;  // actors whose main thread was waited for once it ended
   std::map<std::string, std::map<std::string, std::size_t>> counts;
   std::map<std::string, std::set<std::string>> ended;  // per actor: the roles settled
 
@@ -353,6 +357,17 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         append(w);
         before[ev] = n;
       }
+      // A main thread the model says has ended (TerminateThread, ExitThread) is waited for before
+      // the next step: on the platform its end may still be under way.
+      if (!closed.contains(a + ".thread")) {
+        Ref r{a, Ref::Part::thread};
+        if (!threads_ended.contains(a) && player.signaled(r).value_or(false)) {
+          Step w = make(Op::wait);
+          w.ref = r;
+          append(w);
+          threads_ended.insert(a);
+        }
+      }
       // What the model says has ended by now has ended on the platform before the next step
       // (its end may still be under way there, after its last record).
       for (const auto& r : player.ended_roles(a)) {
@@ -367,6 +382,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   // waits for it: on the platform its end may still be under way.
   auto settle = [&](const Ref& r) {
     if (settled.contains(r.text())) return;
+    if (r.part == Ref::Part::thread && threads_ended.contains(r.name)) return;
     auto sig = player.signaled(r);
     if (sig && *sig) {
       Step w = make(Op::wait);
@@ -384,6 +400,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         case Op::wait:
         case Op::poll: {
           if (settled.contains(s.ref.text())) continue;  // said already
+          if (s.ref.part == Ref::Part::thread && threads_ended.contains(s.ref.name)) continue;
           auto sig = player.signaled(s.ref);
           if (!sig) continue;
           s.op = *sig ? Op::wait : Op::poll;

@@ -156,6 +156,18 @@ struct Player::Impl {
     return static_cast<std::uint32_t>(*pid);
   }
 
+  // How many processes and threads have had this id, by the actors' records (every process
+  // writes `start` with its main thread's id; thread-started names each other thread).
+  int creations(std::uint32_t id) {
+    int n = 0;
+    for (const auto& name : order)
+      for (const auto& e : sys.events(actors.at(name))) {
+        if (e.is("start") && (e.pid == id || e.number("main_tid") == id)) ++n;
+        if (e.is("thread-started") && e.number("thread") == id) ++n;
+      }
+    return n;
+  }
+
   // The id of the process that has this role now ("a1", "a1>2").
   std::optional<std::uint32_t> role_pid(const std::string& r) {
     const std::string base = r.substr(0, r.find('>'));
@@ -254,6 +266,13 @@ struct Player::Impl {
           return "no such child";
         }
         const bool thread = s.id_of == Step::IdOf::tid;
+        // An id that has named two objects by now (the first had gone, the platform gave its id to
+        // another) opens whichever has it: the step says so, as when its open fails. When ids
+        // come back is the platform's choice.
+        if (creations(*id) > 1) {
+          unopened.insert(s.name);
+          return "the id has named another object too";
+        }
         auto opened = thread ? sys.open_thread(*id) : sys.open_process(*id);
         if (!opened.handle) {
           unopened.insert(s.name);

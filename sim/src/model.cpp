@@ -274,6 +274,9 @@ const std::vector<MutantInfo>& mutants() {
        "the top-level exception filter is called twice for one exception (first and second chance)"},
       {Mutant::fail_fast_is_access_violation, "fail-fast-is-access-violation", "fatal.fail-fast",
        "__fastfail ends the process with STATUS_ACCESS_VIOLATION (a system without native fast fail)"},
+      {Mutant::stack_overflow_ends_the_thread, "stack-overflow-ends-the-thread", "fatal.stack-overflow",
+       "an unhandled stack overflow ends only the faulting thread, with exit code 0; the process ends only with its "
+       "last thread (Wine 8.0's rule)"},
       {Mutant::stack_overflow_is_fail_fast, "stack-overflow-is-fail-fast", "fatal.stack-overflow",
        "a stack overflow ends the process with STATUS_STACK_BUFFER_OVERRUN, as if the runtime failed fast"},
       {Mutant::ctrl_remove_every_registration, "ctrl-remove-every-registration", "ctrl.handler-registered-twice",
@@ -1380,6 +1383,10 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // exception code; exit.code.fatal-exception-threads: every thread running then ends
       // with it too.
       emit(t, "about-to-exit", {{"how", "crash"}, {"kind", std::string(verbs::crash_name(s.crash))}, {"code", s.number}});
+      if (s.crash == verbs::CrashKind::StackOverflow && mutant_ == Mutant::stack_overflow_ends_the_thread) {
+        terminate_thread(t.id, 0);
+        break;
+      }
       terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : fatal_exit_code(t, s),
                         "unhandled exception");
       break;

@@ -175,6 +175,7 @@ enum class Mutant {
   unhandled_filter_called_twice,        // fatal.unhandled-filter
   fail_fast_is_access_violation,        // fatal.fail-fast
   stack_overflow_is_fail_fast,          // fatal.stack-overflow
+  stack_overflow_ends_the_thread,       // fatal.stack-overflow
   ctrl_remove_every_registration,       // ctrl.handler-registered-twice
   ctrl_remove_pops_last,                // ctrl.handler-removed
   terminate_ended_invalid_handle,       // terminate.ended-access-denied

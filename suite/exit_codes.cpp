@@ -74,12 +74,7 @@ TEST_F(ExitCode, LastThreadExitCode) {
   EXPECT_EQ(released->text("result").value_or("?"), "signaled");
   ASSERT_TRUE(ends(a.thread, "the main thread"));
   EXPECT_EQ(hex(sys().thread_exit_code(a.thread)), hex(1)) << "the main thread's own exit code";
-  if (!became_last_thread(a)) return;
-  std::optional<Event> worker;
-  for (const auto& e : sys().await_n(a, "about-to-exit", 2, Deadline::in(kStartBudget)))
-    if (e.number("code") == 9u) worker = e;
-  ASSERT_TRUE(worker) << "the worker never reached ExitThread(9)";
-  if (!still_the_last_thread(*worker)) return;
+  if (!reached_last_thread_exit(a, 9, 2)) return;
   ASSERT_TRUE(ends(a.process, "the process whose last thread exited"));
   EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
 }

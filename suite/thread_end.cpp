@@ -113,12 +113,7 @@ TEST_F(ThreadEnd, LastThreadExitDetachesAsTheProcessEnds) {
   ASSERT_TRUE(worker_started);
   const auto worker = static_cast<std::uint32_t>(worker_started->number("thread").value_or(0));
   ASSERT_TRUE(ends(a.thread, "the main thread"));
-  if (!became_last_thread(a)) return;
-  std::optional<Event> last;
-  for (const auto& e : sys().await_n(a, "about-to-exit", 2, Deadline::in(kStartBudget)))
-    if (e.number("code") == 9u) last = e;
-  ASSERT_TRUE(last) << "the worker never reached ExitThread(9)";
-  if (!still_the_last_thread(*last)) return;
+  if (!reached_last_thread_exit(a, 9, 2)) return;
   ASSERT_TRUE(ends(a.process, "the process whose last thread called ExitThread"));
   EXPECT_EQ(hex(sys().exit_code(a.process)), hex(9));
   ASSERT_TRUE(drained(a));

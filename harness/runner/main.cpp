@@ -15,6 +15,7 @@
 //
 // Exit codes: 0 good, 1 failures (regression or unexpected pass), 2 usage or environment error.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -119,6 +120,10 @@ int main(int argc, char** argv) {
 
 #ifndef _WIN32
   conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
+  double conform_explore = 0;
+  conform_cmd->add_option("--explore", conform_explore,
+                          "then explore for SECONDS (termsuite explore): a new finding fails the run as a regression does")
+      ->check(CLI::PositiveNumber);
   conform_cmd->add_option("--wine", co.wine, "the Wine to test: a wine launcher or the top of a Wine build tree "
                                              "(default: $WINE, else wine on PATH)");
 
@@ -225,7 +230,27 @@ int main(int argc, char** argv) {
     if (*compare_cmd) return compare_command(cmp);
     if (*update_cmd) return expectations_update_command(uo);
     install_interrupt_handling();
-    if (*conform_cmd) return conform(co);
+    if (*conform_cmd) {
+      const int rc = conform(co);
+      if (conform_explore <= 0 || rc == 2) return rc;
+      ExploreOptions x;
+      x.source_dir = co.source_dir;
+      x.build_dir = co.build_dir;
+      x.results_dir = co.results_dir;
+      x.expectations_dir = co.expectations_dir;
+      x.run_dir = co.run_dir / "explore";
+      x.budget_seconds = conform_explore;
+      x.jobs = co.jobs;
+      x.keep_wine = co.keep_wine;
+#ifndef _WIN32
+      x.wine = co.wine;
+#endif
+      // A partial conform writes nothing into results/: neither does its exploration.
+      if (!co.filter.empty()) x.out = co.run_dir / "explore";
+      fmt::print("\n");
+      const int xrc = explore(x);
+      return std::max(rc, xrc);
+    }
     if (*explore_cmd) {
       eo.source_dir = co.source_dir;
       eo.build_dir = co.build_dir;

@@ -3,7 +3,7 @@
 // any System (the live backend on Windows or Wine, the simulator's backend natively). The
 // explorer (harness/explore/) writes scenarios, plays each on both, and compares their traces.
 //
-// A scenario file (docs/scenarios.md) is one step per line, words separated by blanks, '#' to
+// A scenario file (docs/explore.md, "The scenario language") is one step per line, words separated by blanks, '#' to
 // the end of the line a comment; its first line is `# termsuite-scenario 1`. Every step has one
 // canonical result, so two runs of one scenario, on two platforms, give traces that compare line
 // by line:

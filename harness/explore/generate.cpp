@@ -55,7 +55,7 @@ struct Gen {
   }
 
   void ending(std::vector<std::string>& v, bool main) {
-    switch (rng.below(main ? 9 : 6)) {
+    switch (rng.below(main ? 10 : 6)) {
       case 0: v.insert(v.end(), {"exit-process", code_text(pick(kCodes))}); break;
       case 1: v.insert(v.end(), {"exit-thread", code_text(pick(kCodes))}); break;
       case 2: v.insert(v.end(), {"terminate-self", code_text(pick(kCodes))}); break;
@@ -70,6 +70,7 @@ struct Gen {
       case 4: v.insert(v.end(), {"return", code_text(pick(kCodes))}); break;
       case 5: v.push_back("wait-forever"); break;
       case 6: v.push_back("abort"); break;
+      case 7: v.insert(v.end(), {"exit", code_text(pick(kCodes))}); break;  // the C runtime's exit()
       default: v.push_back("wait-forever"); break;
     }
   }
@@ -93,7 +94,7 @@ struct Gen {
     bool threads = false;
     const int setup = static_cast<int>(rng.below(3));
     for (int i = 0; i < setup; ++i) {
-      switch (rng.below(8)) {
+      switch (rng.below(11)) {
         case 0: v.push_back("ready"); break;
         case 1: v.insert(v.end(), {"mark", fmt::format("m{}", rng.below(3))}); break;
         case 2: {
@@ -106,7 +107,9 @@ struct Gen {
         }
         case 3:
           if (depth > 0) {
-            v.insert(v.end(), {rng.chance(70) ? "spawn" : "spawn-leak-thread", "["});
+            static const char* spawns[] = {"spawn", "spawn", "spawn-leak-thread", "spawn-group", "spawn-console"};
+            const char* how = spawns[rng.below(opt.ctrl ? 5 : 3)];
+            v.insert(v.end(), {how, "["});
             auto body = program(depth - 1);
             v.insert(v.end(), body.begin(), body.end());
             v.push_back("]");
@@ -125,6 +128,15 @@ struct Gen {
             v.insert(v.end(), {"load-probe", "[", "]"});
           break;
         case 7: v.push_back("atexit"); break;
+        case 8: v.push_back("unhandled-filter"); break;
+        case 9: v.push_back("static-object"); break;
+        case 10:
+          if (opt.ctrl) {
+            // A handler registered twice, or registered and taken out again.
+            const std::string mode = rng.chance(50) ? "true" : "false";
+            v.insert(v.end(), {"ctrl-handler", mode, rng.chance(50) ? "ctrl-handler" : "remove-ctrl-handler", mode});
+          }
+          break;
       }
     }
     // A process with threads of its own ends only when the harness says so.
@@ -153,6 +165,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
   std::vector<ActorState> actors;
   std::vector<std::string> opened;  // open handles from `open`
   std::string job;                  // the scenario's job, if any (open)
+  bool ctrl_sent = false;
   bool job_closed = false;
 
   auto start_actor = [&] {
@@ -224,16 +237,29 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     } else if (r < 76) {
       Step s = make(Op::open);
       s.name = fmt::format("h{}", opened.size() + 1);
-      const std::uint32_t how = rng.below(3);
-      s.id_of = how == 0 ? Step::IdOf::pid : how == 1 ? Step::IdOf::tid : Step::IdOf::child;
+      const std::uint32_t how = rng.below(4);
+      s.id_of = how == 0 ? Step::IdOf::pid : how == 1 ? Step::IdOf::tid : how == 2 ? Step::IdOf::child : Step::IdOf::thread;
       s.target = a.name;
-      if (s.id_of == Step::IdOf::child) s.number = 1 + rng.below(2);
+      if (s.id_of == Step::IdOf::child || s.id_of == Step::IdOf::thread) s.number = 1 + rng.below(2);
+      // A process opened without PROCESS_TERMINATE, then TerminateProcess through that handle.
+      s.limited = s.id_of != Step::IdOf::tid && s.id_of != Step::IdOf::thread && rng.chance(25);
       opened.push_back(s.name);
       intent.steps.push_back(s);
-      Step e = make(Op::exit_code);
+      Step e = make(s.limited ? Op::terminate : Op::exit_code);
       e.ref = Ref{s.name, Ref::Part::handle};
+      e.number = s.limited ? g.pick(kCodes) : 0;
       intent.steps.push_back(e);
-    } else if (r < 86 && opt.ctrl) {
+      if (rng.chance(20)) {  // several harness threads waiting on it at once
+        Step w = make(Op::wait_all);
+        w.ref = e.ref;
+        w.number = 2 + rng.below(3);
+        intent.steps.push_back(w);
+      }
+    } else if (r < 86 && opt.ctrl && !ctrl_sent) {
+      // One console event a scenario: each delivery is a thread of its own in each process, whose
+      // id the next may have again (where ids come back is the platform's choice), and a
+      // process's records are grouped by thread.
+      ctrl_sent = true;
       Step s = make(Op::ctrl);
       s.number = rng.chance(70) ? 0 : 1;  // CTRL_C_EVENT, CTRL_BREAK_EVENT
       if (a.new_group && rng.chance(70)) s.target = a.name;  // its group (it leads one)
@@ -265,8 +291,32 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       intent.steps.push_back(s);
     }
   }
-  // The digest: what each process and thread the harness still holds says at the end.
+  // The digest: what each process and thread the harness still holds says at the end, and each
+  // thread the actor started itself (opened by its id: the actor keeps its handle, so the id
+  // still names it).
   for (const auto& a : actors) {
+    const auto& verbs = std::find_if(intent.steps.begin(), intent.steps.end(), [&](const Step& st) {
+                          return st.op == Op::start && st.name == a.name;
+                        })->verbs;
+    std::uint32_t threads = 0;
+    int depth = 0;
+    for (std::size_t i = 0; i < verbs.size(); ++i) {
+      if (verbs[i] == "[") ++depth;
+      else if (verbs[i] == "]") --depth;
+      else if (depth == 0 && verbs[i] == "thread") ++threads;
+    }
+    for (std::uint32_t k = 1; k <= threads; ++k) {
+      Step o = make(Op::open);
+      o.name = fmt::format("h{}", opened.size() + 1);
+      opened.push_back(o.name);
+      o.id_of = Step::IdOf::thread;
+      o.target = a.name;
+      o.number = k;
+      intent.steps.push_back(o);
+      Step e = make(Op::exit_code);
+      e.ref = Ref{o.name, Ref::Part::handle};
+      intent.steps.push_back(e);
+    }
     for (auto part : {Ref::Part::process, Ref::Part::thread}) {
       if (!(part == Ref::Part::process ? a.process_open : a.thread_open)) continue;
       Step w = make(Op::wait);
@@ -296,13 +346,14 @@ std::vector<std::string> uses(const Step& s) {
     case Op::terminate_job: u.push_back(s.name); break;
     case Op::wait:
     case Op::poll:
+    case Op::wait_all:
     case Op::exit_code:
     case Op::terminate:
     case Op::terminate_thread:
     case Op::close: u.push_back(s.ref.name); break;
     case Op::open:
     case Op::taskkill: u.push_back(s.target); break;
-    case Op::settle: u.push_back(s.name.substr(0, s.name.find('>'))); break;
+    case Op::settle: u.push_back(s.name.substr(0, s.name.find_first_of(">."))); break;
     case Op::ctrl:
       if (!s.target.empty()) u.push_back(s.target);
       break;
@@ -414,6 +465,14 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           settle(s.ref);
           append(s);
           break;
+        case Op::wait_all: {
+          // Only on what the model says is signaled: every waiter must be released at once.
+          auto sig = player.signaled(s.ref);
+          if (!sig || !*sig) continue;
+          settle(s.ref);
+          append(s);
+          break;
+        }
         case Op::open: {
           // Only an id the model says is still taken: a freed id may name another process by
           // now, on a platform where other programs run.
@@ -449,7 +508,8 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
       continue;
     }
     // Only a query leaves what has ended as it was: after anything else, wait again.
-    if (s.op != Op::exit_code && s.op != Op::wait && s.op != Op::poll && s.op != Op::open) settled.clear();
+    if (s.op != Op::exit_code && s.op != Op::wait && s.op != Op::poll && s.op != Op::open &&
+        s.op != Op::wait_all) settled.clear();
     await_new_records();
   }
   player.finish();

@@ -1,6 +1,7 @@
 // `termsuite explore`: scenarios nobody wrote, each predicted by the simulator and played on the
 // platform; disagreements confirmed, shrunk and triaged (docs/explore.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <fstream>
@@ -110,6 +111,12 @@ int explore(const ExploreOptions& o) {
                "{} of {} mutants told apart\n",
                seed, s.scenarios, s.seconds, s.seconds > 0 ? s.scenarios * 60 / s.seconds : 0.0, s.invalid,
                s.mutants_covered.size(), oracle.mutants.size());
+    if (!o.quiet) {
+      std::vector<std::string> untold;
+      for (const auto& m : oracle.mutants)
+        if (!std::binary_search(s.mutants_covered.begin(), s.mutants_covered.end(), m.name)) untold.push_back(m.name);
+      fmt::print("  mutants no scenario told apart ({}): {}\n", untold.size(), fmt::join(untold, " "));
+    }
     return s.invalid == 0 ? 0 : 1;
   }
 

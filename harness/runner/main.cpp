@@ -118,12 +118,12 @@ int main(int argc, char** argv) {
   update_cmd->add_option("--expectations", uo.expectations_dir, "where the expectations file is rewritten")
       ->capture_default_str();
 
-#ifndef _WIN32
-  conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
   double conform_explore = 0;
   conform_cmd->add_option("--explore", conform_explore,
                           "then explore for SECONDS (termsuite explore): a new finding fails the run as a regression does")
       ->check(CLI::PositiveNumber);
+#ifndef _WIN32
+  conform_cmd->add_flag("--keep-wine", co.keep_wine, "leave the wineserver running afterwards");
   conform_cmd->add_option("--wine", co.wine, "the Wine to test: a wine launcher or the top of a Wine build tree "
                                              "(default: $WINE, else wine on PATH)");
 

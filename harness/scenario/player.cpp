@@ -178,25 +178,60 @@ struct Player::Impl {
     return std::nullopt;
   }
 
-  // The roles of the actor's processes that have ended (or whose object is gone).
+  // The k-th (from 1) thread that process `pid` of the actor's channel started (thread-started).
+  std::optional<std::uint32_t> nth_thread(const std::string& role, std::uint32_t pid, std::uint32_t k) {
+    const std::string base = role.substr(0, role.find('>'));
+    std::vector<Event> started;
+    for (const auto& e : sys.events(actor(base)))
+      if (e.is("thread-started") && e.pid == pid) started.push_back(e);
+    std::sort(started.begin(), started.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+    if (k == 0 || k > started.size()) return std::nullopt;
+    auto tid = started[k - 1].number("thread");
+    return tid ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*tid)) : std::nullopt;
+  }
+
+  // What of the actor's processes (by role) and their threads (ROLE.tK) has ended, or whose
+  // object is gone.
   std::vector<std::string> ended_roles(const std::string& n) {
     const auto& a = actor(n);
     std::vector<std::string> out;
-    for (const auto& [proc, name] : roles(a, n, sys.events(a)).role) {
-      auto opened = sys.open_process_without_terminate(proc.first);
-      if (!opened.handle) {
-        out.push_back(name);
-        continue;
-      }
-      if (sys.wait(opened.handle, Deadline::now()) == WaitResult::signaled) out.push_back(name);
+    auto ended = [&](Opened opened) {
+      if (!opened.handle) return true;
+      const bool signaled = sys.wait(opened.handle, Deadline::now()) == WaitResult::signaled;
       sys.close(opened.handle);
+      return signaled;
+    };
+    for (const auto& [proc, name] : roles(a, n, sys.events(a)).role) {
+      if (ended(sys.open_process_without_terminate(proc.first))) {
+        out.push_back(name);
+        continue;  // its threads with it
+      }
+      for (std::uint32_t k = 1;; ++k) {
+        auto tid = nth_thread(name, proc.first, k);
+        if (!tid) break;
+        if (ended(sys.open_thread(*tid))) out.push_back(fmt::format("{}.t{}", name, k));
+      }
     }
     return out;
+  }
+
+  // The k-th (from 1) thread the actor's own process started, by the order of its records.
+  std::optional<std::uint32_t> thread_of(const std::string& n, std::uint32_t k) {
+    const auto& a = actor(n);
+    std::vector<Event> started;
+    for (const auto& e : sys.events(a))
+      if (e.is("thread-started") && e.pid == a.pid) started.push_back(e);
+    std::sort(started.begin(), started.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+    if (k == 0 || k > started.size()) return std::nullopt;
+    auto tid = started[k - 1].number("thread");
+    if (!tid) return std::nullopt;
+    return static_cast<std::uint32_t>(*tid);
   }
 
   std::optional<std::uint32_t> id_of(const Step& s) {
     if (s.id_of == Step::IdOf::pid) return actor(s.target).pid;
     if (s.id_of == Step::IdOf::tid) return actor(s.target).tid;
+    if (s.id_of == Step::IdOf::thread) return thread_of(s.target, s.number);
     return child(s.target, s.number);
   }
 
@@ -242,6 +277,13 @@ struct Player::Impl {
         return std::string(to_string(w));
       }
       case Op::poll: return std::string(to_string(sys.wait(handle(s.ref), Deadline::now())));
+      case Op::wait_all: {
+        // Every waiter is released, or the line says how many were not (signal.process-object).
+        auto results = sys.join(sys.wait_async(handle(s.ref), static_cast<int>(s.number), settle()));
+        const auto released = std::count(results.begin(), results.end(), WaitResult::signaled);
+        if (released < static_cast<long>(results.size())) late = true;
+        return fmt::format("{} of {} signaled", released, results.size());
+      }
       case Op::exit_code: {
         auto h = handle(s.ref);
         auto code = is_thread(s.ref) ? sys.thread_exit_code(h) : sys.exit_code(h);
@@ -263,9 +305,9 @@ struct Player::Impl {
         auto id = id_of(s);
         if (!id) {
           unopened.insert(s.name);
-          return "no such child";
+          return s.id_of == Step::IdOf::thread ? "no such thread" : "no such child";
         }
-        const bool thread = s.id_of == Step::IdOf::tid;
+        const bool thread = s.id_of == Step::IdOf::tid || s.id_of == Step::IdOf::thread;
         // An id that has named two objects by now (the first had gone, the platform gave its id to
         // another) opens whichever has it: the step says so, as when its open fails. When ids
         // come back is the platform's choice.
@@ -273,7 +315,9 @@ struct Player::Impl {
           unopened.insert(s.name);
           return "the id has named another object too";
         }
-        auto opened = thread ? sys.open_thread(*id) : sys.open_process(*id);
+        auto opened = thread ? sys.open_thread(*id)
+                      : s.limited ? sys.open_process_without_terminate(*id)
+                                  : sys.open_process(*id);
         if (!opened.handle) {
           unopened.insert(s.name);
           return fmt::format("error {}", opened.error);
@@ -283,10 +327,17 @@ struct Player::Impl {
         return "ok";
       }
       case Op::settle: {
-        // The process with this role, if it still exists, has ended by the deadline.
-        auto pid = role_pid(s.name);
+        // The process with this role (or the thread: ROLE.tK), if it still exists, has ended by
+        // the deadline.
+        const auto dot = s.name.find('.');
+        auto pid = role_pid(s.name.substr(0, dot));
         if (!pid) return "no such process";
-        auto opened = sys.open_process_without_terminate(*pid);
+        std::optional<std::uint32_t> tid;
+        if (dot != std::string::npos) {
+          tid = nth_thread(s.name.substr(0, dot), *pid, static_cast<std::uint32_t>(std::stoul(s.name.substr(dot + 2))));
+          if (!tid) return "no such thread";
+        }
+        auto opened = tid ? sys.open_thread(*tid) : sys.open_process_without_terminate(*pid);
         if (!opened.handle) return "ok";  // gone already
         auto w = sys.wait(opened.handle, settle());
         sys.close(opened.handle);

@@ -31,6 +31,7 @@ std::string_view op_name(Op op) {
     case Op::ctrl: return "ctrl";
     case Op::taskkill: return "taskkill";
     case Op::settle: return "settle";
+    case Op::wait_all: return "wait-all";
   }
   return "?";
 }
@@ -75,11 +76,13 @@ std::string Step::text() const {
     case Op::terminate_job: add(name), add(fmt::format("{:#x}", number)); break;
     case Op::open:
       add(name);
-      add(id_of == IdOf::pid ? "pid-of" : id_of == IdOf::tid ? "tid-of" : "child-of");
+      add(id_of == IdOf::pid ? "pid-of" : id_of == IdOf::tid ? "tid-of" : id_of == IdOf::child ? "child-of" : "thread-of");
       add(target);
-      if (id_of == IdOf::child) add(std::to_string(number));
+      if (id_of == IdOf::child || id_of == IdOf::thread) add(std::to_string(number));
+      if (limited) add("limited");
       break;
     case Op::settle: add(name); break;
+    case Op::wait_all: add(ref.text()), add(std::to_string(number)); break;
     case Op::taskkill:
       add(target);
       if (tree) add("tree");
@@ -113,7 +116,7 @@ bool valid_name(std::string_view n) {
 
 const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",     "set",  "await",  "wait", "poll",
                                                     "exit-code", "terminate", "terminate-thread", "terminate-job",
-                                                    "close", "open", "ctrl", "taskkill", "settle", "tree", "force", "in", "pid-of", "tid-of", "child-of",
+                                                    "close", "open", "ctrl", "taskkill", "settle", "wait-all", "thread-of", "limited", "tree", "force", "in", "pid-of", "tid-of", "child-of",
                                                     "new-group", "new-console", "kill-on-close", "breakaway-ok"};
 
 class Parser {
@@ -275,14 +278,22 @@ class Parser {
     } else if (op == "open") {
       s.op = Op::open;
       s.name = define(Kind::handle);
-      auto how = next("pid-of, tid-of or child-of");
+      auto how = next("pid-of, tid-of, child-of or thread-of");
       if (how == "pid-of") s.id_of = Step::IdOf::pid;
       else if (how == "tid-of") s.id_of = Step::IdOf::tid;
       else if (how == "child-of") s.id_of = Step::IdOf::child;
-      else fail(fmt::format("open: expected pid-of, tid-of or child-of, got '{}'", how));
+      else if (how == "thread-of") s.id_of = Step::IdOf::thread;
+      else fail(fmt::format("open: expected pid-of, tid-of, child-of or thread-of, got '{}'", how));
       s.target = next("an actor");
       use(s.target, Kind::actor, "an actor");
       if (s.id_of == Step::IdOf::child) s.number = number("which child (1 = the first)");
+      if (s.id_of == Step::IdOf::thread) s.number = number("which thread (1 = the first it started)");
+      if (more()) {
+        auto w = next("limited");
+        if (w != "limited") fail(fmt::format("open: unexpected '{}'", w));
+        if (s.id_of == Step::IdOf::tid || s.id_of == Step::IdOf::thread) fail("open: limited is for processes");
+        s.limited = true;
+      }
     } else if (op == "ctrl") {
       s.op = Op::ctrl;
       s.number = number("an event type");
@@ -293,16 +304,27 @@ class Parser {
       } else if (g != "0") {
         fail(fmt::format("ctrl: the group is 0 or pid-of ACTOR, got '{}'", g));
       }
+    } else if (op == "wait-all") {
+      s.op = Op::wait_all;
+      s.ref = ref(false);
+      s.number = number("how many waiters");
+      if (s.number < 1 || s.number > 8) fail("wait-all: from 1 to 8 waiters");
     } else if (op == "settle") {
       s.op = Op::settle;
-      s.name = next("a process's role (ACTOR or ACTOR>K...)");
-      const auto base = s.name.substr(0, s.name.find('>'));
+      s.name = next("a process's role (ACTOR or ACTOR>K...), or one of its threads (ROLE.tK)");
+      const auto base = s.name.substr(0, s.name.find_first_of(">."));
       use(base, Kind::actor, "an actor's role");
-      for (std::size_t i = base.size(); i < s.name.size();) {
-        std::size_t j = s.name.find('>', i + 1);
-        if (j == std::string::npos) j = s.name.size();
-        auto k = verbs::parse_u32(s.name.substr(i + 1, j - i - 1));
-        if (s.name[i] != '>' || !k || *k == 0) fail(fmt::format("settle: '{}' is not a role (ACTOR>K>...)", s.name));
+      const auto dot = s.name.find('.');
+      if (dot != std::string::npos) {
+        auto k = s.name.compare(dot, 2, ".t") == 0 ? verbs::parse_u32(s.name.substr(dot + 2)) : std::nullopt;
+        if (!k || *k == 0) fail(fmt::format("settle: '{}' is not ROLE.tK (the K-th thread the process started)", s.name));
+      }
+      const std::string role = s.name.substr(0, dot);
+      for (std::size_t i = base.size(); i < role.size();) {
+        std::size_t j = role.find('>', i + 1);
+        if (j == std::string::npos) j = role.size();
+        auto k = verbs::parse_u32(role.substr(i + 1, j - i - 1));
+        if (role[i] != '>' || !k || *k == 0) fail(fmt::format("settle: '{}' is not a role (ACTOR>K>...)", s.name));
         i = j;
       }
     } else if (op == "taskkill") {

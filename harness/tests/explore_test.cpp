@@ -101,7 +101,7 @@ TEST(Scenario, ParserErrorsNameTheLineAndTheProblem) {
       {"start wait ready", 2, "'wait' is not a usable name"},
       {"start 9lives ready", 2, "'9lives' is not a usable name"},
       {"event a.b", 2, "'a.b' is not a usable name"},
-      {"start a ready\nopen h sid-of a", 3, "open: expected pid-of, tid-of or child-of, got 'sid-of'"},
+      {"start a ready\nopen h sid-of a", 3, "open: expected pid-of, tid-of, child-of or thread-of, got 'sid-of'"},
       {"start a ready\nopen h child-of a", 3, "'open': expected which child (1 = the first), but the line ends"},
       {"start a ready\nwait a extra", 3, "'wait': unexpected 'extra'"},
       {"start a ready\nawait a", 3, "'await': expected a record's name, but the line ends"},

@@ -1105,7 +1105,9 @@ void Model::push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handler
   const ProcessObj& p = processes_.at(t.process);
   if (run_handlers) {
     if (t.thread_local_object) t.micros.push_back({Micro::Kind::emit, "thread-local-destructor-ran", {{"thread", t.tid}}});
-    if (p.atexit_registered) t.micros.push_back({Micro::Kind::emit, "atexit-ran"});
+    // The C runtime calls a routine once per registration ("The same function may be registered
+    // more than once", std::atexit, https://en.cppreference.com/w/cpp/utility/program/atexit).
+    for (int n = 0; n < p.atexit_registered; ++n) t.micros.push_back({Micro::Kind::emit, "atexit-ran"});
     if (p.static_object) t.micros.push_back({Micro::Kind::emit, "static-destructor-ran"});
   }
   if (mutant_ != Mutant::exitprocess_ignores_loader_lock) t.micros.push_back({Micro::Kind::lock_loader});
@@ -1518,7 +1520,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     case Op::NewConsole:
     case Op::ConsoleWindow: console_verb(t, s); break;
     case Op::AtExit:
-      p.atexit_registered = true;
+      ++p.atexit_registered;
       emit(t, "atexit-registered");
       break;
     case Op::StaticObject:

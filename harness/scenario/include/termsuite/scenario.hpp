@@ -21,7 +21,10 @@
 //   terminate-thread REF CODE      TerminateThread: 0 or the Win32 error
 //   terminate-job JOB CODE         TerminateJobObject
 //   close REF                      CloseHandle (a process, thread, job or opened handle)
-//   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K   OpenProcess / OpenThread by id;
+//   open NAME pid-of ACTOR | tid-of ACTOR | child-of ACTOR K | thread-of ACTOR K [limited]
+//                                  OpenProcess / OpenThread by id (thread-of: the K-th thread the
+//                                  actor's process started; limited: without PROCESS_TERMINATE)
+//   wait-all REF N                 N threads of the harness wait on REF at once (the settle deadline);
 //                                  if it fails, each later step on NAME answers `not opened`
 //   ctrl TYPE GROUP                GenerateConsoleCtrlEvent from the harness's own console;
 //                                  GROUP is 0 or pid-of ACTOR
@@ -60,7 +63,7 @@ class Error : public std::runtime_error {
 
 enum class Op {
   start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl,
-  taskkill, settle
+  taskkill, settle, wait_all
 };
 std::string_view op_name(Op op);
 
@@ -84,8 +87,10 @@ struct Step {
   bool kill_on_close = false, breakaway_ok = false;  // job
   bool tree = false, force = false;                  // taskkill
   std::string event;                // await: the record's name; settle: the role
-  std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of: K
-  enum class IdOf { pid, tid, child } id_of = IdOf::pid;  // open
+  std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of,
+                                    // thread-of: K; wait-all: N
+  enum class IdOf { pid, tid, child, thread } id_of = IdOf::pid;  // open
+  bool limited = false;             // open: OpenProcess without PROCESS_TERMINATE
   std::string target;               // open, taskkill: the actor; ctrl: the group's actor ("" = group 0)
   std::string text() const;         // canonical text of the step
   friend bool operator==(const Step&, const Step&) = default;

@@ -331,7 +331,7 @@ struct ProcessObj {
   int loader_depth = 0;
   int dll_inside = 0;
   bool sign = false;
-  bool atexit_registered = false;
+  int atexit_registered = 0;  // registrations: each one runs (the same routine registered twice runs twice)
   bool static_object = false;
   bool unhandled_filter = false;  // SetUnhandledExceptionFilter: returns EXCEPTION_EXECUTE_HANDLER
   // Consoles and process groups.

@@ -1106,9 +1106,14 @@ void Model::push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handler
   if (run_handlers) {
     if (t.thread_local_object) t.micros.push_back({Micro::Kind::emit, "thread-local-destructor-ran", {{"thread", t.tid}}});
     // The C runtime calls a routine once per registration ("The same function may be registered
-    // more than once", std::atexit, https://en.cppreference.com/w/cpp/utility/program/atexit).
-    for (int n = 0; n < p.atexit_registered; ++n) t.micros.push_back({Micro::Kind::emit, "atexit-ran"});
-    if (p.static_object) t.micros.push_back({Micro::Kind::emit, "static-destructor-ran"});
+    // more than once", std::atexit, https://en.cppreference.com/w/cpp/utility/program/atexit), and
+    // the routines and the static objects' destructors in the reverse order of their registration
+    // and construction (std::exit: "if the completion of the constructor or dynamic
+    // initialization for one static object was sequenced-before the call to std::atexit, the
+    // call to std::atexit's function is sequenced-before the destructor"; the explorer found the
+    // model running them in a fixed order).
+    for (auto it = p.exit_handlers.rbegin(); it != p.exit_handlers.rend(); ++it)
+      t.micros.push_back({Micro::Kind::emit, *it});
   }
   if (mutant_ != Mutant::exitprocess_ignores_loader_lock) t.micros.push_back({Micro::Kind::lock_loader});
   t.micros.push_back({Micro::Kind::exit_process_locked, "", {}, "", 0, code});
@@ -1521,10 +1526,14 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
     case Op::ConsoleWindow: console_verb(t, s); break;
     case Op::AtExit:
       ++p.atexit_registered;
+      p.exit_handlers.push_back("atexit-ran");
       emit(t, "atexit-registered");
       break;
     case Op::StaticObject:
+      // A function-local static object: constructed at its first use only (docs/actors.md).
+      if (p.static_object) break;
       p.static_object = true;
+      p.exit_handlers.push_back("static-destructor-ran");
       emit(t, "static-object-constructed");
       break;
     case Op::ThreadLocalObject:

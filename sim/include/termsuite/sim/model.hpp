@@ -333,6 +333,9 @@ struct ProcessObj {
   bool sign = false;
   int atexit_registered = 0;  // registrations: each one runs (the same routine registered twice runs twice)
   bool static_object = false;
+  // What exit() runs, in the order it was registered (atexit) or constructed (a static object);
+  // exit() runs it backwards.
+  std::vector<std::string> exit_handlers;
   bool unhandled_filter = false;  // SetUnhandledExceptionFilter: returns EXCEPTION_EXECUTE_HANDLER
   // Consoles and process groups.
   Image image_kind = Image::console;

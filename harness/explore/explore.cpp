@@ -405,7 +405,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     sum.live_seconds += since(t);
     return traces;
   };
-  const std::size_t batch_size = live ? static_cast<std::size_t>(std::max(1, live->parallel()) * 6) : 32;
+  // Large enough that a scenario waiting out a deadline (a known deviation's timeout) holds up one
+  // player while the others go on, small enough that a batch is a few seconds of play.
+  const std::size_t batch_size = live ? static_cast<std::size_t>(std::max(1, live->parallel()) * 40) : 32;
   auto wanted = [&](int made) {
     if (since(t0) >= o.budget_seconds) return std::size_t{0};
     if (!o.max_scenarios) return batch_size;

@@ -485,9 +485,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
         continue;
       }
       const std::string sig = d->signature;
-      // Known findings, and any found once the budget is spent, are kept as found (triaged);
-      // new ones are shrunk.
-      if (why || since(t0) >= o.budget_seconds) {
+      // Findings met once the budget is spent are kept as found (triaged); the others are shrunk,
+      // known ones with a third of the candidates (they are for reading, not for fixing).
+      if (since(t0) >= o.budget_seconds) {
         f.minimal = cur.scenarios[i];
         f.model = cur.predicted[i];
         f.live = traces[i];
@@ -507,7 +507,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
               }
               return out;
             },
-            live->parallel(), o.shrink_tests);
+            live->parallel(), why ? o.shrink_tests / 3 : o.shrink_tests);
         f.model = predict(f.minimal, oracle);
         f.live = play({f.minimal}, {})[0];  // whole, for the report
         auto dm = compare(f.model, f.live);

@@ -376,6 +376,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::set<std::string> closed;  // "a", "a.thread", handles and jobs closed so far
   std::set<std::string> settled;  // refs waited on since the model said they ended
   std::set<std::string> threads_ended;  // actors whose main thread was waited for once it ended
+  bool ctrl_delivered = false;          // the step just played was a console event
   std::map<std::string, std::map<std::string, std::size_t>> counts;
   std::map<std::string, std::set<std::string>> ended;  // per actor: the roles settled
 
@@ -419,6 +420,13 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           threads_ended.insert(a);
         }
       }
+      // A console event's handler threads end after their last record: wait for them too.
+      if (ctrl_delivered)
+        for (const auto& r : player.roles_with(a, "ctrl-event")) {
+          Step st = make(Op::settle);
+          st.name = r + ".ctrl";
+          append(st);
+        }
       // What the model says has ended by now has ended on the platform before the next step
       // (its end may still be under way there, after its last record).
       for (const auto& r : player.ended_roles(a)) {
@@ -497,6 +505,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           for (const auto& a : actors) freed |= closed.contains(a + ".thread");
           if (freed) continue;
           append(s);
+          ctrl_delivered = true;
           break;
         }
         case Op::taskkill: {
@@ -521,6 +530,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
     if (s.op != Op::exit_code && s.op != Op::wait && s.op != Op::poll && s.op != Op::open &&
         s.op != Op::wait_all) settled.clear();
     await_new_records();
+    ctrl_delivered = false;
   }
   player.finish();
   // Steps that could not run may have taken the scenario's only console control event with them:

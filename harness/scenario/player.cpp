@@ -332,6 +332,20 @@ struct Player::Impl {
         const auto dot = s.name.find('.');
         auto pid = role_pid(s.name.substr(0, dot));
         if (!pid) return "no such process";
+        if (dot != std::string::npos && s.name.substr(dot) == ".ctrl") {
+          // The threads that ran its console control handlers (each wrote ctrl-event).
+          const auto base = s.name.substr(0, s.name.find_first_of(">."));
+          std::string result = "ok";
+          for (const auto& e : sys.events(actor(base))) {
+            if (!e.is("ctrl-event") || e.pid != *pid) continue;
+            auto opened = sys.open_thread(e.tid);
+            if (!opened.handle) continue;  // gone already
+            auto w = sys.wait(opened.handle, settle());
+            sys.close(opened.handle);
+            if (w != WaitResult::signaled) late = true, result = std::string(to_string(w));
+          }
+          return result;
+        }
         std::optional<std::uint32_t> tid;
         if (dot != std::string::npos) {
           tid = nth_thread(s.name.substr(0, dot), *pid, static_cast<std::uint32_t>(std::stoul(s.name.substr(dot + 2))));
@@ -449,6 +463,17 @@ bool Player::defined(const std::string& name) const {
 std::optional<std::uint32_t> Player::id_of(const Step& open_step) { return impl_->id_of(open_step); }
 
 std::vector<std::string> Player::ended_roles(const std::string& actor) { return impl_->ended_roles(actor); }
+
+std::vector<std::string> Player::roles_with(const std::string& actor, const std::string& ev) {
+  const auto& a = impl_->actor(actor);
+  const auto evs = impl_->sys.events(a);
+  const auto r = roles(a, actor, evs);
+  std::set<std::string> out;
+  for (std::size_t i = 0; i < evs.size(); ++i)
+    if (evs[i].is(ev))
+      if (auto it = r.role.find(r.writer[i]); it != r.role.end()) out.insert(it->second);
+  return {out.begin(), out.end()};
+}
 
 Trace run(const Scenario& s, System& system, RunOptions options) {
   auto t0 = std::chrono::steady_clock::now();

@@ -315,9 +315,10 @@ class Parser {
       const auto base = s.name.substr(0, s.name.find_first_of(">."));
       use(base, Kind::actor, "an actor's role");
       const auto dot = s.name.find('.');
-      if (dot != std::string::npos) {
+      if (dot != std::string::npos && s.name.substr(dot) != ".ctrl") {
         auto k = s.name.compare(dot, 2, ".t") == 0 ? verbs::parse_u32(s.name.substr(dot + 2)) : std::nullopt;
-        if (!k || *k == 0) fail(fmt::format("settle: '{}' is not ROLE.tK (the K-th thread the process started)", s.name));
+        if (!k || *k == 0)
+          fail(fmt::format("settle: '{}' is not ROLE.tK (the K-th thread the process started) or ROLE.ctrl", s.name));
       }
       const std::string role = s.name.substr(0, dot);
       for (std::size_t i = base.size(); i < role.size();) {

@@ -31,7 +31,9 @@
 //   taskkill ACTOR [tree] [force]  `taskkill /pid PID [/t] [/f]`: its exit status
 //   settle ROLE                    until the process with this role (ACTOR, or ACTOR>K for the
 //                                  K-th process it spawned, ACTOR>K>J ...) has ended, if it
-//                                  still exists: the model says it has (its end is under way)
+//                                  still exists: the model says it has (its end is under way);
+//                                  ROLE.tK: the K-th thread it started; ROLE.ctrl: the threads
+//                                  that ran its console control handlers
 //
 // REF is ACTOR (its process handle), ACTOR.process, ACTOR.thread or an opened handle's NAME.
 // The trace ends with every actor's records, per process and thread, after the runner has ended
@@ -155,6 +157,7 @@ class Player {
   bool defined(const std::string& name) const;
   std::optional<std::uint32_t> id_of(const Step& open_step);
   std::vector<std::string> ended_roles(const std::string& actor);
+  std::vector<std::string> roles_with(const std::string& actor, const std::string& ev);  // that wrote EV
 
  private:
   struct Impl;

@@ -112,7 +112,9 @@ std::string bucket(const Scenario& s, const Difference& d) {
   if (op == "records" || live_op == "records" || d.line >= s.steps.size() || op != live_op) return d.signature;
   auto name = [&](const std::string& value) -> std::string {
     auto v = verbs::parse_u32(value);
-    if (!v || value.rfind("0x", 0) != 0) return value;
+    // 0 and 1 are everybody's codes (taskkill /f's, a default handler's under Wine): only a
+    // code a step chose is named by it.
+    if (!v || value.rfind("0x", 0) != 0 || *v <= 1) return value;
     // The latest step before the difference that gave this number: a harness step's code, or an
     // actor's verb with this operand.
     for (std::size_t i = d.line; i-- > 0;) {
@@ -497,6 +499,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
         f.minimal = shrink(
             cur.scenarios[i], oracle,
             [&](const std::vector<Scenario>& group) {
+              // A known finding is shrunk for reading, within 20 s: a candidate that waits out a
+              // deadline costs 10.
+              if (why && since(tf) > 20) return std::vector<bool>(group.size(), false);
               std::vector<Trace> predicted;
               for (const auto& c : group) predicted.push_back(predict(c, oracle));
               auto played = play(group, predicted);

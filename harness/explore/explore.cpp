@@ -450,10 +450,8 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
       std::sort(sum.slowest.begin(), sum.slowest.end(), std::greater<>());
       if (sum.slowest.size() > 3) sum.slowest.pop_back();
       auto d = compare(cur.predicted[i], traces[i]);
-      if (!d) {
-        if (o.keep_corpus) sum.corpus.emplace_back(cur.scenarios[i], traces[i]);
-        continue;
-      }
+      if (o.keep_corpus) sum.corpus.push_back({cur.scenarios[i], traces[i], d ? d->line : traces[i].lines.size()});
+      if (!d) continue;
       d->signature = bucket(cur.scenarios[i], *d);
       ++sum.disagreements;
       if (!signatures_seen.insert(d->signature).second) continue;  // met already

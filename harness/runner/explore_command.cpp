@@ -52,8 +52,8 @@ void write_text(const fs::path& p, const std::string& text) {
 }
 
 // The explorer's mutation score: every mutant's model predicts the corpus the platform played;
-// a mutant is killed when some scenario on which the documented model and the platform agree
-// gets another answer from it. Mutants whose claim the platform is known not to keep are left
+// a mutant is killed when it answers otherwise than the platform where the documented model still
+// agrees with it (before the first line where the model and the platform differ, if they do). Mutants whose claim the platform is known not to keep are left
 // out (the platform cannot tell their rule from its own).
 int mutant_score(const explore::Summary& s, const explore::Oracle& oracle, const explore::Known& known, bool verbose) {
   int n = 0, killed = 0;
@@ -63,14 +63,14 @@ int mutant_score(const explore::Summary& s, const explore::Oracle& oracle, const
       continue;
     ++n;
     bool dead = false;
-    for (const auto& [sc, live] : s.corpus) {
+    for (const auto& played : s.corpus) {
       scenario::Trace mt;
       try {
-        mt = explore::predict(sc, oracle, m.name);
+        mt = explore::predict(played.scenario, oracle, m.name);
       } catch (...) {
         continue;
       }
-      if (explore::compare(mt, live)) {
+      if (auto d = explore::compare(mt, played.live); d && d->line < played.agrees_until) {
         dead = true;
         break;
       }
@@ -80,8 +80,11 @@ int mutant_score(const explore::Summary& s, const explore::Oracle& oracle, const
   }
   if (verbose)
     for (const auto& s2 : survivors) fmt::print("  survived: {}\n", s2);
-  fmt::print("explore killed: {}/{} mutants ({} scenarios agreed with the model, {} mutants left out as known deviations)\n",
-             killed, n, s.corpus.size(), oracle.mutants.size() - static_cast<std::size_t>(n));
+  const auto agreed = std::count_if(s.corpus.begin(), s.corpus.end(),
+                                    [](const auto& p) { return p.agrees_until >= p.live.lines.size(); });
+  fmt::print("explore killed: {}/{} mutants ({} scenarios played, {} agreeing with the model throughout; {} mutants left "
+             "out: their claim is a known deviation of the platform)\n",
+             killed, n, s.corpus.size(), agreed, oracle.mutants.size() - static_cast<std::size_t>(n));
   return killed;
 }
 
@@ -193,6 +196,7 @@ int explore(const ExploreOptions& o) {
   eo.budget_seconds = o.mutant_score_seconds > 0 ? o.mutant_score_seconds : o.budget_seconds;
   eo.max_scenarios = o.scenarios;
   eo.keep_corpus = o.mutant_score_seconds > 0;
+  if (o.mutant_score_seconds > 0) eo.max_findings = 0;  // the time goes to playing, not to shrinking
   eo.progress = say;
   fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}\n", platform.id, seed, eo.budget_seconds, o.jobs, o.mutant.empty() ? "" : ", model mutant " + o.mutant);
   std::fflush(stdout);

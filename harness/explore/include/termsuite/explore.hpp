@@ -153,7 +153,7 @@ struct Options {
   int confirm_runs = 2;
   int shrink_tests = 120;            // candidates tried per finding
   int max_findings = 20;             // confirmed and shrunk; later disagreements only counted
-  bool keep_corpus = false;          // keep every scenario the platform agreed on, with its trace
+  bool keep_corpus = false;          // keep every scenario played, with its trace
   std::function<void(const std::string&)> progress;  // a line now and then; may be empty
 };
 
@@ -169,7 +169,14 @@ struct Summary {
   std::vector<std::string> claims_covered;
   std::vector<Finding> findings;
   std::vector<std::string> flaky_signatures;
-  std::vector<std::pair<scenario::Scenario, scenario::Trace>> corpus;  // keep_corpus
+  // keep_corpus: each scenario, the platform's trace, and the line where the model first differs
+  // from it (the trace's size when it does not).
+  struct Played {
+    scenario::Scenario scenario;
+    scenario::Trace live;
+    std::size_t agrees_until = 0;
+  };
+  std::vector<Played> corpus;
   int new_findings() const;
 };
 

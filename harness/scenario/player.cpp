@@ -142,18 +142,20 @@ struct Player::Impl {
     return false;
   }
 
-  // The k-th (from 1) process the actor's own process spawned, by the order of its records.
+  // The id that the k-th (from 1) record `ev` of process `pid` on the actor's channel names in
+  // `field`, by the process's own order of records: its k-th spawned child, its k-th thread.
+  std::optional<std::uint32_t> kth(const std::string& actor_name, std::uint32_t pid, std::string_view ev,
+                                   std::string_view field, std::uint32_t k) {
+    std::vector<Event> found;
+    for (const auto& e : sys.events(actor(actor_name)))
+      if (e.is(ev) && e.pid == pid) found.push_back(e);
+    std::sort(found.begin(), found.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
+    if (k == 0 || k > found.size()) return std::nullopt;
+    auto id = found[k - 1].number(field);
+    return id ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*id)) : std::nullopt;
+  }
   std::optional<std::uint32_t> child(const std::string& n, std::uint32_t k) {
-    const auto& a = actor(n);
-    auto evs = sys.events(a);
-    std::vector<const Event*> spawned;
-    for (const auto& e : evs)
-      if (e.is("spawned") && e.pid == a.pid) spawned.push_back(&e);
-    std::sort(spawned.begin(), spawned.end(), [](const Event* x, const Event* y) { return x->seq < y->seq; });
-    if (k == 0 || k > spawned.size()) return std::nullopt;
-    auto pid = spawned[k - 1]->number("child_pid");
-    if (!pid) return std::nullopt;
-    return static_cast<std::uint32_t>(*pid);
+    return kth(n, actor(n).pid, "spawned", "child_pid", k);
   }
 
   // How many processes and threads have had this id, by the actors' records (every process
@@ -180,14 +182,7 @@ struct Player::Impl {
 
   // The k-th (from 1) thread that process `pid` of the actor's channel started (thread-started).
   std::optional<std::uint32_t> nth_thread(const std::string& role, std::uint32_t pid, std::uint32_t k) {
-    const std::string base = role.substr(0, role.find('>'));
-    std::vector<Event> started;
-    for (const auto& e : sys.events(actor(base)))
-      if (e.is("thread-started") && e.pid == pid) started.push_back(e);
-    std::sort(started.begin(), started.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
-    if (k == 0 || k > started.size()) return std::nullopt;
-    auto tid = started[k - 1].number("thread");
-    return tid ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*tid)) : std::nullopt;
+    return kth(role.substr(0, role.find('>')), pid, "thread-started", "thread", k);
   }
 
   // What of the actor's processes (by role) and their threads (ROLE.tK) has ended, or whose
@@ -217,15 +212,7 @@ struct Player::Impl {
 
   // The k-th (from 1) thread the actor's own process started, by the order of its records.
   std::optional<std::uint32_t> thread_of(const std::string& n, std::uint32_t k) {
-    const auto& a = actor(n);
-    std::vector<Event> started;
-    for (const auto& e : sys.events(a))
-      if (e.is("thread-started") && e.pid == a.pid) started.push_back(e);
-    std::sort(started.begin(), started.end(), [](const Event& x, const Event& y) { return x.seq < y.seq; });
-    if (k == 0 || k > started.size()) return std::nullopt;
-    auto tid = started[k - 1].number("thread");
-    if (!tid) return std::nullopt;
-    return static_cast<std::uint32_t>(*tid);
+    return kth(n, actor(n).pid, "thread-started", "thread", k);
   }
 
   std::optional<std::uint32_t> id_of(const Step& s) {

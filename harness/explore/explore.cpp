@@ -460,9 +460,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
       auto t = triage(cur.scenarios[i], *d, traces[i], oracle);
       auto why = known.explains(*d, t);
       if (why) {
-        auto [dop, dval] = parts(d->model);
-        (void)dval;
-        std::string key = dop + " " + (t.claims.empty() ? d->signature : t.claims.front());
+        const std::string key = parts(d->model).first + " " + (t.claims.empty() ? d->signature : t.claims.front());
         if (!known_seen.insert(key).second) continue;
       }
       if (static_cast<int>(sum.findings.size()) >= o.max_findings) continue;

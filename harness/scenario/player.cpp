@@ -17,7 +17,12 @@ namespace {
 
 // The fields of a record that carry meaning on every platform; ids, sequence numbers, times and
 // thread lists do not.
-constexpr std::string_view kMeaningful[] = {"how", "code", "kind", "result", "what", "error", "name", "type", "reason"};
+// `mode` and `known_thread` tell console handlers apart and where they ran; `reserved` is
+// DllMain's lpReserved; `during` and `seen` the probe's sign of life from a thread started in
+// DllMain; `owned` and `ok` a mutex's creation and a pipe read's end.
+constexpr std::string_view kMeaningful[] = {"how",      "code",   "kind",         "result", "what",
+                                            "error",    "name",   "type",         "reason", "mode",
+                                            "known_thread", "reserved", "during", "seen",   "owned", "ok"};
 
 std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
 
@@ -102,6 +107,9 @@ struct Player::Impl {
   std::map<std::string, Actor> actors;
   std::vector<std::string> order;  // actors in start order
   std::map<std::string, System::NamedEvent> events;
+  std::map<std::string, std::string> object_names;  // `name`: the scenario's name -> the run's
+  std::map<std::string, System::Pipe> pipes;
+  std::map<std::string, WaitGroup> groups;           // `waiters`, until joined
   std::map<std::string, Handle> jobs;
   std::map<std::string, Handle> handles;
   std::map<std::string, bool> handle_is_thread;
@@ -215,6 +223,62 @@ struct Player::Impl {
     return kth(n, actor(n).pid, "thread-started", "thread", k);
   }
 
+  // The role of the process that has this id now, over every actor's processes; "" if none.
+  std::string role_of_pid(std::uint32_t pid) {
+    for (const auto& name : order) {
+      const auto& a = actors.at(name);
+      for (const auto& [proc, role] : roles(a, name, sys.events(a)).role)
+        if (proc.first == pid) return role;
+    }
+    return "";
+  }
+
+  // What a job's port got: how many processes joined and left (exit and abnormal exit alike:
+  // which of the two an exception code gives is not compared), and where ACTIVE_PROCESS_ZERO
+  // came. Counts, not ids: whether an id came back by then is the platform's choice.
+  static std::string port_text(const std::vector<JobMessage>& msgs) {
+    int joined = 0, left = 0, other = 0, zeros = 0;
+    bool zero_last = false;
+    for (std::size_t i = 0; i < msgs.size(); ++i) {
+      const auto& m = msgs[i];
+      if (m.message == kJobMsgActiveProcessZero) {
+        ++zeros;
+        zero_last = i + 1 == msgs.size();
+      } else if (m.message == kJobMsgNewProcess) {
+        ++joined;
+      } else if (m.message == kJobMsgExitProcess || m.message == kJobMsgAbnormalExitProcess) {
+        ++left;
+      } else {
+        ++other;
+      }
+    }
+    std::string t = fmt::format("{} new, {} exit", joined, left);
+    if (other) t += fmt::format(", {} other", other);
+    if (zeros == 0) return t + ", no zero";
+    if (zeros > 1) return t + fmt::format(", {} zero", zeros);
+    return t + (zero_last ? ", zero last" : ", zero before an exit");
+  }
+
+  // A record's text with the run's object and pipe names put back as the scenario names them.
+  std::string scenario_names(std::string t) const {
+    auto put_back = [&](const std::string& real, const std::string& alias) {
+      for (std::size_t at = t.find(real); at != std::string::npos; at = t.find(real, at + alias.size()))
+        t.replace(at, real.size(), alias);
+    };
+    for (const auto& [alias, real] : object_names) put_back(real, alias);
+    for (const auto& [alias, pipe] : pipes) put_back(pipe.name, alias);
+    return t;
+  }
+
+  std::string verb_word(const std::string& v, int line) {
+    if (v.size() < 2 || v[0] != '@') return v;
+    const auto n = v.substr(1);
+    if (auto it = events.find(n); it != events.end()) return it->second.name;
+    if (auto it = object_names.find(n); it != object_names.end()) return it->second;
+    if (auto it = pipes.find(n); it != pipes.end()) return it->second.name;
+    throw Error("scenario", line, fmt::format("no event, name or pipe '{}'", n));
+  }
+
   std::optional<std::uint32_t> id_of(const Step& s) {
     if (s.id_of == Step::IdOf::pid) return actor(s.target).pid;
     if (s.id_of == Step::IdOf::tid) return actor(s.target).tid;
@@ -227,15 +291,7 @@ struct Player::Impl {
     switch (s.op) {
       case Op::start: {
         ActorSpec spec;
-        for (const auto& v : s.verbs) {
-          if (v.size() > 1 && v[0] == '@') {
-            auto it = events.find(v.substr(1));
-            if (it == events.end()) throw Error("scenario", s.line, fmt::format("no event '{}'", v.substr(1)));
-            spec.verbs.push_back(it->second.name);
-          } else {
-            spec.verbs.push_back(v);
-          }
-        }
+        for (const auto& v : s.verbs) spec.verbs.push_back(verb_word(v, s.line));
         if (!s.job.empty()) spec.job = jobs.at(s.job);
         spec.new_group = s.new_group;
         spec.new_console = s.new_console;
@@ -248,8 +304,80 @@ struct Player::Impl {
         return "started";
       }
       case Op::job:
-        jobs[s.name] = sys.create_job(JobOptions{.kill_on_close = s.kill_on_close, .breakaway_ok = s.breakaway_ok});
+        jobs[s.name] = sys.create_job(JobOptions{.kill_on_close = s.kill_on_close,
+                                                 .breakaway_ok = s.breakaway_ok,
+                                                 .silent_breakaway_ok = s.silent_breakaway_ok,
+                                                 .completion_port = s.port});
         return "created";
+      case Op::assign: return std::to_string(sys.assign_to_job(jobs.at(s.name), actor(s.target).process));
+      case Op::job_messages: {
+        auto msgs = sys.job_messages(jobs.at(s.name), settle());
+        const auto t = port_text(msgs);
+        if (t.ends_with("no zero")) late = true;
+        return t;
+      }
+      case Op::waiters:
+        groups[s.name] = sys.wait_async(handle(s.ref), static_cast<int>(s.number), settle());
+        return "waiting";
+      case Op::join: {
+        auto it = groups.find(s.name);
+        if (it == groups.end()) throw Error("scenario", s.line, fmt::format("no waiters '{}'", s.name));
+        auto results = sys.join(it->second);
+        groups.erase(it);
+        const auto released = std::count(results.begin(), results.end(), WaitResult::signaled);
+        if (released < static_cast<long>(results.size())) late = true;
+        return fmt::format("{} of {} signaled", released, results.size());
+      }
+      case Op::name:
+        // Unique to the run: an event's name is, and nothing else is called by it.
+        object_names[s.name] = sys.create_event("name").name + "-" + s.name;
+        return "ok";
+      case Op::open_named: {
+        const auto type = s.event == "mutex"     ? System::NamedType::mutex
+                          : s.event == "section" ? System::NamedType::section
+                                                 : System::NamedType::event;
+        auto opened = sys.open_named(type, object_names.at(s.target));
+        if (!opened.handle) {
+          unopened.insert(s.name);
+          return fmt::format("error {}", opened.error);
+        }
+        handles[s.name] = opened.handle;
+        handle_is_thread[s.name] = false;
+        return "ok";
+      }
+      case Op::release: return sys.release_mutex(handle(s.ref)) ? "ok" : "failed";
+      case Op::pipe:
+        pipes[s.name] = sys.create_pipe(s.name, s.event == "reads" ? System::PipeUse::harness_reads
+                                                                  : System::PipeUse::harness_writes);
+        return "created";
+      case Op::read_pipe:
+      case Op::write_pipe: {
+        auto r = s.op == Op::read_pipe ? sys.read_pipe(pipes.at(s.name).handle, settle())
+                                       : sys.write_pipe(pipes.at(s.name).handle);
+        // Which error a broken pipe gives (ERROR_BROKEN_PIPE, ERROR_NO_DATA) is not compared.
+        switch (r.io) {
+          case System::PipeIo::data: return s.op == Op::read_pipe ? "data" : "ok";
+          case System::PipeIo::broken: return "broken";
+          case System::PipeIo::timeout: late = true; return "timeout";
+          case System::PipeIo::failed: return fmt::format("failed {}", r.error);
+        }
+        return "?";
+      }
+      case Op::shutdown: {
+        const auto set = sys.set_shutdown_parameters(s.number, 0);
+        auto now = sys.shutdown_parameters();
+        return now ? fmt::format("{}, {:#x} {:#x}", set, now->level, now->flags) : fmt::format("{}, failed", set);
+      }
+      case Op::parent: {
+        auto pid = role_pid(s.name);
+        if (!pid) return "no such process";
+        if (creations(*pid) > 1) return "the id has named another object too";
+        auto parent = sys.parent_pid(*pid);
+        if (!parent) return "none";
+        if (creations(*parent) > 1) return "the id has named another object too";
+        auto r = role_of_pid(*parent);
+        return r.empty() ? "other" : r;
+      }
       case Op::event: events[s.name] = sys.create_event(s.name); return "created";
       case Op::set: return sys.set_event(events.at(s.name).handle) ? "ok" : "failed";
       case Op::await: {
@@ -348,6 +476,9 @@ struct Player::Impl {
       case Op::taskkill: {
         auto status = sys.taskkill(actor(s.target).pid, System::TaskkillOptions{.force = s.force, .tree = s.tree}, settle());
         if (!status) late = true;
+        // Without /f, which non-zero status a refusal gives is taskkill's own (1 on Windows, 128
+        // under Wine 8.0; neither is documented): a refusal is one answer.
+        if (status && *status != 0 && !s.force) return "refused";
         return status ? std::to_string(*status) : "timeout";
       }
       case Op::ctrl: {
@@ -372,7 +503,10 @@ Player::Player(System& system, RunOptions options) : impl_(new Impl(system, opti
 }
 
 bool needs_console(const Scenario& s) {
-  return std::any_of(s.steps.begin(), s.steps.end(), [](const Step& st) { return st.op == Op::ctrl; });
+  // A console event is sent from the harness's console; a taskkill without /f asks a process that
+  // shares it (and so owns no console window of its own).
+  return std::any_of(s.steps.begin(), s.steps.end(),
+                     [](const Step& st) { return st.op == Op::ctrl || (st.op == Op::taskkill && !st.force); });
 }
 Player::~Player() {
   if (!impl_->finished) {
@@ -411,7 +545,7 @@ std::vector<std::string> Player::finish() {
     for (std::size_t i : order) {
       auto r = role.find(writer[i]);
       std::string who = r == role.end() ? "?" : r->second;
-      threads[who][evs[i].tid].push_back(canonical_record(evs[i]));
+      threads[who][evs[i].tid].push_back(I.scenario_names(canonical_record(evs[i])));
     }
     for (auto& [who, by_tid] : threads) {
       std::vector<std::string> seqs;
@@ -444,7 +578,21 @@ std::optional<bool> Player::signaled(const Ref& r) {
 
 bool Player::defined(const std::string& name) const {
   return impl_->actors.contains(name) || impl_->handles.contains(name) || impl_->jobs.contains(name) ||
-         impl_->events.contains(name);
+         impl_->events.contains(name) || impl_->object_names.contains(name) || impl_->pipes.contains(name) ||
+         impl_->groups.contains(name);
+}
+
+bool Player::job_idle(const std::string& job) {
+  auto it = impl_->jobs.find(job);
+  if (it == impl_->jobs.end()) return false;
+  auto msgs = impl_->sys.job_messages(it->second, Deadline::now());
+  return std::any_of(msgs.begin(), msgs.end(), [](const JobMessage& m) { return m.message == kJobMsgActiveProcessZero; });
+}
+
+std::optional<bool> Player::pipe_ready(const std::string& pipe) {
+  auto it = impl_->pipes.find(pipe);
+  if (it == impl_->pipes.end()) return std::nullopt;
+  return impl_->sys.read_pipe(it->second.handle, Deadline::now()).io != System::PipeIo::timeout;
 }
 
 std::optional<std::uint32_t> Player::id_of(const Step& open_step) { return impl_->id_of(open_step); }

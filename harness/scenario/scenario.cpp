@@ -32,6 +32,18 @@ std::string_view op_name(Op op) {
     case Op::taskkill: return "taskkill";
     case Op::settle: return "settle";
     case Op::wait_all: return "wait-all";
+    case Op::assign: return "assign";
+    case Op::job_messages: return "job-messages";
+    case Op::waiters: return "waiters";
+    case Op::join: return "join";
+    case Op::name: return "name";
+    case Op::open_named: return "open-named";
+    case Op::release: return "release";
+    case Op::pipe: return "pipe";
+    case Op::read_pipe: return "read-pipe";
+    case Op::write_pipe: return "write-pipe";
+    case Op::parent: return "parent-of";
+    case Op::shutdown: return "shutdown";
   }
   return "?";
 }
@@ -63,7 +75,21 @@ std::string Step::text() const {
       add(name);
       if (kill_on_close) add("kill-on-close");
       if (breakaway_ok) add("breakaway-ok");
+      if (silent_breakaway_ok) add("silent-breakaway-ok");
+      if (port) add("port");
       break;
+    case Op::assign: add(name), add(target); break;
+    case Op::job_messages:
+    case Op::join:
+    case Op::name:
+    case Op::read_pipe:
+    case Op::write_pipe:
+    case Op::parent: add(name); break;
+    case Op::waiters: add(name), add(ref.text()), add(std::to_string(number)); break;
+    case Op::open_named: add(name), add(event), add(target); break;
+    case Op::release: add(ref.text()); break;
+    case Op::pipe: add(name), add(event); break;
+    case Op::shutdown: add(fmt::format("{:#x}", number)); break;
     case Op::event: add(name); break;
     case Op::set: add(name); break;
     case Op::await: add(name), add(event), add(std::to_string(number)); break;
@@ -117,7 +143,10 @@ bool valid_name(std::string_view n) {
 const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",     "set",  "await",  "wait", "poll",
                                                     "exit-code", "terminate", "terminate-thread", "terminate-job",
                                                     "close", "open", "ctrl", "taskkill", "settle", "wait-all", "thread-of", "limited", "tree", "force", "in", "pid-of", "tid-of", "child-of",
-                                                    "new-group", "new-console", "kill-on-close", "breakaway-ok"};
+                                                    "new-group", "new-console", "kill-on-close", "breakaway-ok",
+                                                    "silent-breakaway-ok", "port", "assign", "job-messages", "waiters",
+                                                    "join", "name", "open-named", "release", "pipe", "read-pipe",
+                                                    "write-pipe", "parent-of", "shutdown", "reads", "writes", "mutex", "section"};
 
 class Parser {
  public:
@@ -138,7 +167,7 @@ class Parser {
   }
 
  private:
-  enum class Kind { actor, job, event, handle };
+  enum class Kind { actor, job, event, handle, waiters, object, pipe };
   struct Name {
     Kind kind;
     bool process_closed = false, thread_closed = false, closed = false;
@@ -233,7 +262,12 @@ class Parser {
       }
       while (more()) {
         auto w = next("a verb");
-        if (w.size() > 1 && w[0] == '@') use(w.substr(1), Kind::event, "an event");
+        if (w.size() > 1 && w[0] == '@') {
+          auto it = names_.find(w.substr(1));
+          if (it == names_.end() ||
+              (it->second.kind != Kind::event && it->second.kind != Kind::object && it->second.kind != Kind::pipe))
+            fail(fmt::format("'{}': '{}' names no event, name or pipe", words_[0], w));
+        }
         s.verbs.push_back(std::move(w));
       }
       try {
@@ -248,8 +282,61 @@ class Parser {
         auto w = next("an option");
         if (w == "kill-on-close") s.kill_on_close = true;
         else if (w == "breakaway-ok") s.breakaway_ok = true;
+        else if (w == "silent-breakaway-ok") s.silent_breakaway_ok = true;
+        else if (w == "port") s.port = true;
         else fail(fmt::format("job: unknown option '{}'", w));
       }
+    } else if (op == "assign" || op == "job-messages") {
+      s.op = op == "assign" ? Op::assign : Op::job_messages;
+      s.name = next("a job");
+      if (use(s.name, Kind::job, "a job").closed) fail(fmt::format("job '{}' was closed", s.name));
+      if (s.op == Op::assign) {
+        s.target = next("an actor");
+        use(s.target, Kind::actor, "an actor");
+      }
+    } else if (op == "waiters") {
+      s.op = Op::waiters;
+      s.name = define(Kind::waiters);
+      s.ref = ref(false);
+      s.number = number("how many waiters");
+      if (s.number < 1 || s.number > 8) fail("waiters: from 1 to 8 waiters");
+    } else if (op == "join") {
+      s.op = Op::join;
+      s.name = next("waiters");
+      auto& w = use(s.name, Kind::waiters, "waiters");
+      if (w.closed) fail(fmt::format("join: '{}' joined already", s.name));
+      w.closed = true;
+    } else if (op == "name") {
+      s.op = Op::name;
+      s.name = define(Kind::object);
+    } else if (op == "open-named") {
+      s.op = Op::open_named;
+      s.name = define(Kind::handle);
+      s.event = next("event, section or mutex");
+      if (s.event != "event" && s.event != "section" && s.event != "mutex")
+        fail(fmt::format("open-named: expected event, section or mutex, got '{}'", s.event));
+      s.target = next("a name");
+      use(s.target, Kind::object, "a name");
+    } else if (op == "release") {
+      s.op = Op::release;
+      s.ref = ref(false);
+      if (s.ref.part != Ref::Part::handle) fail("release: expected an opened mutex");
+    } else if (op == "pipe") {
+      s.op = Op::pipe;
+      s.name = define(Kind::pipe);
+      s.event = next("reads or writes");
+      if (s.event != "reads" && s.event != "writes") fail(fmt::format("pipe: expected reads or writes, got '{}'", s.event));
+    } else if (op == "read-pipe" || op == "write-pipe") {
+      s.op = op == "read-pipe" ? Op::read_pipe : Op::write_pipe;
+      s.name = next("a pipe");
+      use(s.name, Kind::pipe, "a pipe");
+    } else if (op == "shutdown") {
+      s.op = Op::shutdown;
+      s.number = number("a shutdown level");
+    } else if (op == "parent-of") {
+      s.op = Op::parent;
+      s.name = next("a process's role (ACTOR or ACTOR>K...)");
+      use(s.name.substr(0, s.name.find('>')), Kind::actor, "an actor's role");
     } else if (op == "event") {
       s.op = Op::event;
       s.name = define(Kind::event);

@@ -91,8 +91,8 @@ TEST(Scenario, ParserErrorsNameTheLineAndTheProblem) {
       {"start a spawn [ return 0", 2, "start a: argument 1: 'spawn [' without a matching ']'"},
       {"start a crash sideways", 2, "start a: argument 2: unknown crash kind 'sideways'"},
       {"start a return", 2, "start a: expected"},
-      {"start a wait-event @e1 return 0", 2, "'start': expected an event, got 'e1'"},
-      {"start b ready\nstart a wait-event @b return 0", 3, "'start': expected an event, got 'b'"},
+      {"start a wait-event @e1 return 0", 2, "'start': '@e1' names no event, name or pipe"},
+      {"start b ready\nstart a wait-event @b return 0", 3, "'start': '@b' names no event, name or pipe"},
       {"start a ready\nwait a.handle", 3, "'a.handle' is not NAME.process or NAME.thread"},
       {"job j\nwait j", 3, "'wait': 'j' is not a handle"},
       {"event e\nexit-code e", 3, "'exit-code': 'e' is not a handle"},
@@ -580,6 +580,44 @@ TEST(Explore, AKnownDeviationExplainsItsFinding) {
   const auto unrelated = explore::Known::from_expectations(
       explore::Json::parse(R"({"deviations": [{"claim": "fatal.stack-overflow"}]})"));
   EXPECT_FALSE(unrelated.explains(*d, t));
+}
+
+// The steps for jobs, named objects, pipes, waiters and the harness's own shutdown level, played
+// on the model: an object's name and a pipe's show in the records as the scenario names them (the
+// run's names are unique to it), a port's messages as counts, and an abandoned mutex is told once.
+TEST(Scenario, PlayerTraceOfObjectsJobsAndWaiters) {
+  const auto t = play(
+      "job j port kill-on-close\njob k\nevent go\nname m\npipe p reads\n"
+      "start a in j own-mutex @m write-pipe @p wait-event @go exit-process 3\n"
+      "await a created 1\nawait a pipe-open 1\nassign k a\nopen-named h mutex m\npoll h\n"
+      "waiters w a 3\nset go\njoin w\nread-pipe p\njob-messages j\npoll h\nrelease h\npoll h\nrelease h\n"
+      "open-named e mutex m\nshutdown 0x300\n");
+  const std::vector<std::string> expected = {
+      "1 job j kill-on-close port: created",
+      "2 job k: created",
+      "3 event go: created",
+      "4 name m: ok",
+      "5 pipe p reads: created",
+      "6 start a in j own-mutex @m write-pipe @p wait-event @go exit-process 3: started",
+      "7 await a created 1: ok",
+      "8 await a pipe-open 1: ok",
+      "9 assign k a: 0",
+      "10 open-named h mutex m: ok",
+      "11 poll h: timeout",
+      "12 waiters w a 3: waiting",
+      "13 set go: ok",
+      "14 join w: 3 of 3 signaled",
+      "15 read-pipe p: broken",
+      "16 job-messages j: 1 new, 1 exit, zero last",
+      "17 poll h: abandoned",
+      "18 release h: ok",
+      "19 poll h: signaled",
+      "20 release h: ok",
+      "21 open-named e mutex m: ok",
+      "22 shutdown 0x300: 0, 0x300 0x0",
+      "records a: [start, created kind=mutex name=m owned=true, pipe-open name=p mode=write, waiting, released "
+      "result=signaled error=0x0, about-to-exit how=exit-process code=0x3]"};
+  EXPECT_EQ(t.lines, expected);
 }
 
 }  // namespace

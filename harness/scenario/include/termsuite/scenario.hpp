@@ -10,8 +10,28 @@
 //
 //   start NAME [new-group] [new-console] [in JOB] VERB...   an actor (docs/actors.md's verbs);
 //                                  a word @E in the verbs is event E's name
-//   job NAME [kill-on-close] [breakaway-ok]   CreateJobObject
+//   job NAME [kill-on-close] [breakaway-ok] [silent-breakaway-ok] [port]
+//                                  CreateJobObject, its limits, a completion port of its own
+//   assign JOB ACTOR               AssignProcessToJobObject: 0 or the Win32 error (an actor in a
+//                                  job already makes JOB that job's child: nested jobs)
+//   job-messages JOB               what JOB's port got, once ACTIVE_PROCESS_ZERO has come: each
+//                                  process's messages by role, sorted, then where ZERO came
 //   event NAME                     CreateEvent (manual reset, unsignaled)
+//   name NAME                      a name for an object an actor creates (@NAME in the verbs):
+//                                  unique to the run, shown as NAME in the records
+//   pipe NAME reads|writes         a named pipe whose server end the harness holds (@NAME in the
+//                                  verbs is its name); read-pipe NAME, write-pipe NAME: ReadFile
+//                                  (data, broken, or timeout at the settle deadline) and WriteFile
+//                                  of one byte (ok or broken) on the harness's end
+//   open-named NAME event|section|mutex OBJ   OpenEvent / OpenFileMapping / OpenMutex by name:
+//                                  ok or the Win32 error
+//   release NAME                   ReleaseMutex on an opened mutex
+//   waiters W REF N                N threads of the harness start waiting on REF (the settle
+//                                  deadline); join W: how many were released
+//   shutdown LEVEL                 SetProcessShutdownParameters(LEVEL, 0) for the harness's own
+//                                  process, then GetProcessShutdownParameters: "0, LEVEL FLAGS"
+//   parent-of ROLE                 the parent id the system records for the process (Toolhelp):
+//                                  the role that has that id, or `other`
 //   set EVENT                      SetEvent
 //   await ACTOR EV N               until the actor's channel holds N records named EV
 //   wait REF                       WaitForSingleObject until signaled (the settle deadline)
@@ -65,7 +85,8 @@ class Error : public std::runtime_error {
 
 enum class Op {
   start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl,
-  taskkill, settle, wait_all
+  taskkill, settle, wait_all, assign, job_messages, waiters, join, name, open_named, release, pipe, read_pipe,
+  write_pipe, parent, shutdown
 };
 std::string_view op_name(Op op);
 
@@ -87,13 +108,16 @@ struct Step {
   std::string job;                  // start ... in JOB
   bool new_group = false, new_console = false;  // start
   bool kill_on_close = false, breakaway_ok = false;  // job
+  bool silent_breakaway_ok = false, port = false;    // job
   bool tree = false, force = false;                  // taskkill
-  std::string event;                // await: the record's name; settle: the role
+  std::string event;                // await: the record's name; open-named: event, section or
+                                    // mutex; pipe: reads or writes
   std::uint32_t number = 0;         // await: count; terminate*: code; ctrl: type; open child-of,
                                     // thread-of: K; wait-all: N
   enum class IdOf { pid, tid, child, thread } id_of = IdOf::pid;  // open
   bool limited = false;             // open: OpenProcess without PROCESS_TERMINATE
-  std::string target;               // open, taskkill: the actor; ctrl: the group's actor ("" = group 0)
+  std::string target;               // open, taskkill, assign: the actor; ctrl: the group's actor
+                                    // ("" = group 0); open-named: the object's name
   std::string text() const;         // canonical text of the step
   friend bool operator==(const Step&, const Step&) = default;
 };
@@ -158,6 +182,10 @@ class Player {
   std::optional<std::uint32_t> id_of(const Step& open_step);
   std::vector<std::string> ended_roles(const std::string& actor);
   std::vector<std::string> roles_with(const std::string& actor, const std::string& ev);  // that wrote EV
+  // Whether the job's port has had ACTIVE_PROCESS_ZERO by now (so `job-messages` would not wait).
+  bool job_idle(const std::string& job);
+  // Whether a read on the pipe's harness end would return now (data or a broken pipe).
+  std::optional<bool> pipe_ready(const std::string& pipe);
 
  private:
   struct Impl;

@@ -354,10 +354,17 @@ struct Prepared {
   double seconds = 0;
 };
 
-Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, std::size_t n) {
+// `untold`: when guided, the mutants no scenario chosen so far tells apart. Then 2n candidates
+// are made and the n played are, first, those that tell a mutant of `untold` apart (each taken out
+// of it as it is told), then the others, in the order of their seeds.
+constexpr std::uint64_t kCandidates = 4;  // scenarios made for each one played, when guided
+
+Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, std::size_t n,
+                 std::set<std::string>* untold = nullptr) {
   Prepared p;
   const auto t = Clock::now();
-  for (std::uint64_t index = first; index < first + n; ++index) {
+  const std::uint64_t made = untold ? kCandidates * n : n;
+  for (std::uint64_t index = first; index < first + made; ++index) {
     const std::uint64_t seed = scenario_seed(o.seed, index);
     Scenario s;
     try {
@@ -375,6 +382,34 @@ Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, st
     }
     p.predicted.push_back(predict(s, oracle));
     p.scenarios.push_back(std::move(s));
+  }
+  if (untold) {
+    std::vector<std::size_t> telling, others;
+    for (std::size_t i = 0; i < p.scenarios.size(); ++i) {
+      std::vector<std::string> told;
+      for (const auto& m : *untold) {
+        try {
+          if (compare(p.predicted[i], predict(p.scenarios[i], oracle, m))) told.push_back(m);
+        } catch (...) {
+          told.push_back(m);
+        }
+      }
+      for (const auto& m : told) untold->erase(m);
+      (told.empty() ? others : telling).push_back(i);
+    }
+    telling.insert(telling.end(), others.begin(), others.end());
+    telling.resize(std::min(telling.size(), n));
+    std::sort(telling.begin(), telling.end());
+    Prepared chosen;
+    chosen.steps_by_op = std::move(p.steps_by_op);
+    chosen.verbs = std::move(p.verbs);
+    chosen.invalid = std::move(p.invalid);
+    for (auto i : telling) {
+      chosen.scenarios.push_back(std::move(p.scenarios[i]));
+      chosen.predicted.push_back(std::move(p.predicted[i]));
+    }
+    chosen.seconds = since(t);
+    return chosen;
   }
   p.seconds = since(t);
   return p;
@@ -424,18 +459,25 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
   // The model's work for the next batch (generating, predicting, coverage) runs while the
   // platform plays this one: on the calling thread only the platform is driven (its players
   // must be started by the thread that outlives them).
+  // Guided: the mutants no chosen scenario tells apart yet; the scenarios that tell one apart are
+  // played first (prepare).
+  std::set<std::string> untold;
+  if (o.guided)
+    for (const auto& m : oracle.mutants) untold.insert(m.name);
+  std::set<std::string>* guide = o.guided ? &untold : nullptr;
+  const std::uint64_t per_scenario = o.guided ? kCandidates : 1;  // candidates made for each scenario played
   std::size_t n = wanted(0);
-  Prepared cur = prepare(o, oracle, index, n);
-  index += n;
+  Prepared cur = prepare(o, oracle, index, n, guide);
+  index += per_scenario * n;
   absorb(cur);
   while (!cur.scenarios.empty()) {
     sum.scenarios += static_cast<int>(cur.scenarios.size());
     const std::size_t next_n = wanted(sum.scenarios);
     auto ahead = std::async(std::launch::async, [&, first = index, next_n] {
-      auto covered = cover(cur, oracle, live ? 2 : cur.scenarios.size());
-      return std::make_pair(prepare(o, oracle, first, next_n), covered);
+      auto covered = guide ? std::set<std::string>{} : cover(cur, oracle, live ? 2 : cur.scenarios.size());
+      return std::make_pair(prepare(o, oracle, first, next_n, guide), covered);
     });
-    index += next_n;
+    index += per_scenario * next_n;
     std::vector<Trace> traces;
     if (live) {
       const auto tp = Clock::now();
@@ -444,6 +486,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     }
     auto [next, covered] = ahead.get();
     mutants_covered.insert(covered.begin(), covered.end());
+    // The model alone: its own traces are the corpus (what the grammar can tell apart at best).
+    for (std::size_t i = 0; !live && o.keep_corpus && i < cur.scenarios.size(); ++i)
+      sum.corpus.push_back({cur.scenarios[i], cur.predicted[i], cur.predicted[i].lines.size()});
     for (std::size_t i = 0; live && i < cur.scenarios.size(); ++i) {
       sum.scenario_seconds.push_back(traces[i].seconds);
       sum.slowest.emplace_back(traces[i].seconds, cur.scenarios[i].text());
@@ -532,6 +577,9 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     cur = std::move(next);
   }
   sum.seconds = since(t0);
+  if (guide)
+    for (const auto& m : oracle.mutants)
+      if (!untold.contains(m.name)) mutants_covered.insert(m.name);
   sum.mutants_covered.assign(mutants_covered.begin(), mutants_covered.end());
   std::set<std::string> claims;
   for (const auto& m : oracle.mutants)

@@ -74,6 +74,7 @@ struct ExploreOptions {
   std::string replay;                      // a scenario file: play it, predict it, compare
   std::string mutant;                      // the model with this rule wrong (what a mutant would find)
   double mutant_score_seconds = 0;         // > 0: the explorer's mutation score on a corpus this long
+  bool skip_known = false;                 // leave the paths of the platform's known deviations alone
   std::string wine;                        // --wine, as conform's
   bool keep_wine = false;                  // leave the wineserver running (inside ctest's fixture)
   std::filesystem::path out;               // instead of results/explore/ (the gate's runs)

@@ -4,7 +4,9 @@
 #include <fmt/ranges.h>
 
 #include <chrono>
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 #include "commands.hpp"
 #include "player_pool.hpp"
@@ -12,6 +14,7 @@
 #include "results_file.hpp"
 #include "run_settings.hpp"
 #include "supervise.hpp"
+#include "termsuite/claims.hpp"
 #include "termsuite/expectations.hpp"
 #include "termsuite/explore.hpp"
 #include "termsuite/sim/sim_system.hpp"
@@ -53,39 +56,68 @@ void write_text(const fs::path& p, const std::string& text) {
 
 // The explorer's mutation score: every mutant's model predicts the corpus the platform played;
 // a mutant is killed when it answers otherwise than the platform where the documented model still
-// agrees with it (before the first line where the model and the platform differ, if they do). Mutants whose claim the platform is known not to keep are left
-// out (the platform cannot tell their rule from its own).
-int mutant_score(const explore::Summary& s, const explore::Oracle& oracle, const explore::Known& known, bool verbose) {
-  int n = 0, killed = 0;
-  std::vector<std::string> survivors;
+// agrees with it (before the first line where the model and the platform differ, if they do).
+// Left out: mutants whose claim the platform is known not to keep (the platform cannot tell their
+// rule from its own), and those whose claim only the simulator can show (no actor acts it out on a
+// platform). The mutants are shared among the machine's cores.
+int mutant_score(const std::vector<explore::Summary::Played>& corpus, const explore::Oracle& oracle,
+                 const std::map<std::string, std::string>& left_out, bool verbose, std::string_view what) {
+  std::vector<const explore::MutantRef*> scored;
+  std::map<std::string, int> out_by_reason;
   for (const auto& m : oracle.mutants) {
-    if (std::find(known.deviation_claims.begin(), known.deviation_claims.end(), m.claim) != known.deviation_claims.end())
-      continue;
-    ++n;
-    bool dead = false;
-    for (const auto& played : s.corpus) {
-      scenario::Trace mt;
-      try {
-        mt = explore::predict(played.scenario, oracle, m.name);
-      } catch (...) {
-        continue;
-      }
-      if (auto d = explore::compare(mt, played.live); d && d->line < played.agrees_until) {
-        dead = true;
-        break;
+    if (auto it = left_out.find(m.claim); it != left_out.end()) ++out_by_reason[it->second];
+    else scored.push_back(&m);
+  }
+  std::vector<char> dead(scored.size(), 0);
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < scored.size();) {
+      for (const auto& played : corpus) {
+        scenario::Trace mt;
+        try {
+          mt = explore::predict(played.scenario, oracle, scored[i]->name);
+        } catch (...) {
+          continue;
+        }
+        if (auto d = explore::compare(mt, played.live); d && d->line < played.agrees_until) {
+          dead[i] = 1;
+          break;
+        }
       }
     }
-    if (dead) ++killed;
-    else survivors.push_back(fmt::format("{} ({})", m.name, m.claim));
-  }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < std::max(1u, std::thread::hardware_concurrency()); ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  const int killed = static_cast<int>(std::count(dead.begin(), dead.end(), 1));
   if (verbose)
-    for (const auto& s2 : survivors) fmt::print("  survived: {}\n", s2);
-  const auto agreed = std::count_if(s.corpus.begin(), s.corpus.end(),
+    for (std::size_t i = 0; i < scored.size(); ++i)
+      if (!dead[i]) fmt::print("  survived: {} ({})\n", scored[i]->name, scored[i]->claim);
+  const auto agreed = std::count_if(corpus.begin(), corpus.end(),
                                     [](const auto& p) { return p.agrees_until >= p.live.lines.size(); });
-  fmt::print("explore killed: {}/{} mutants ({} scenarios played, {} agreeing with the model throughout; {} mutants left "
-             "out: their claim is a known deviation of the platform)\n",
-             killed, n, s.corpus.size(), agreed, oracle.mutants.size() - static_cast<std::size_t>(n));
+  std::vector<std::string> outs;
+  for (const auto& [why, k] : out_by_reason) outs.push_back(fmt::format("{} {}", k, why));
+  fmt::print("{}: {}/{} mutants ({} scenarios played, {} agreeing with the model throughout; left out: {})\n", what,
+             killed, scored.size(), corpus.size(), agreed, outs.empty() ? std::string("none") : fmt::format("{}", fmt::join(outs, ", ")));
   return killed;
+}
+
+// The claims whose mutants the score leaves out, each with why: the platform's known deviations,
+// and the claims only the simulator can show (from the catalog, when it is at hand).
+std::map<std::string, std::string> left_out_claims(const explore::Known& known, const fs::path& catalog) {
+  std::map<std::string, std::string> out;
+  std::error_code ec;
+  if (fs::exists(catalog, ec)) {
+    try {
+      const auto claims = ClaimsCatalog::load(catalog);
+      for (const auto& c : claims.claims())
+        if (c.sim_only) out[c.id] = "their claim only the simulator can show";
+    } catch (const CatalogError&) {
+    }
+  }
+  for (const auto& c : known.deviation_claims) out[c] = "their claim is a known deviation of the platform";
+  return out;
 }
 
 }  // namespace
@@ -107,9 +139,17 @@ int explore(const ExploreOptions& o) {
     }
     explore::Options eo;
     eo.seed = seed;
-    eo.budget_seconds = o.budget_seconds;
+    eo.budget_seconds = o.mutant_score_seconds > 0 ? o.mutant_score_seconds : o.budget_seconds;
     eo.max_scenarios = o.scenarios;
+    eo.keep_corpus = o.mutant_score_seconds > 0;
+    eo.guided = o.mutant_score_seconds > 0;  // the grammar's reach, as a live run would choose
     auto s = explore::run(eo, oracle, nullptr, {});
+    if (o.mutant_score_seconds > 0) {
+      // The grammar's reach: the model's own traces as the platform's, so a mutant survives only
+      // where no scenario meets its rule.
+      mutant_score(s.corpus, oracle, {}, !o.quiet, "on the model alone, killed");
+      return 0;
+    }
     fmt::print("termsuite explore: the model alone, seed {}: {} scenarios in {:.1f} s ({:.0f} a minute), {} invalid, "
                "{} of {} mutants told apart\n",
                seed, s.scenarios, s.seconds, s.seconds > 0 ? s.scenarios * 60 / s.seconds : 0.0, s.invalid,
@@ -196,14 +236,18 @@ int explore(const ExploreOptions& o) {
   eo.budget_seconds = o.mutant_score_seconds > 0 ? o.mutant_score_seconds : o.budget_seconds;
   eo.max_scenarios = o.scenarios;
   eo.keep_corpus = o.mutant_score_seconds > 0;
+  if (o.skip_known) eo.gen.skip_claims.insert(known.deviation_claims.begin(), known.deviation_claims.end());
   if (o.mutant_score_seconds > 0) eo.max_findings = 0;  // the time goes to playing, not to shrinking
   eo.progress = say;
-  fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}\n", platform.id, seed, eo.budget_seconds, o.jobs, o.mutant.empty() ? "" : ", model mutant " + o.mutant);
+  fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}{}\n", platform.id, seed, eo.budget_seconds, o.jobs,
+             o.mutant.empty() ? "" : ", model mutant " + o.mutant,
+             o.skip_known ? fmt::format(", skipping {} known deviations", eo.gen.skip_claims.size()) : "");
   std::fflush(stdout);
   auto sum = explore::run(eo, oracle, &pool, known);
 
   if (o.mutant_score_seconds > 0) {
-    mutant_score(sum, oracle, known, !o.quiet);
+    mutant_score(sum.corpus, oracle, left_out_claims(known, o.source_dir / "docs" / "claims.json"), !o.quiet,
+                 "explore killed");
     return 0;
   }
 

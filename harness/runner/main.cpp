@@ -181,6 +181,8 @@ int main(int argc, char** argv) {
   explore_cmd->add_flag("--sim-only", eo.sim_only, "the model alone: generation and prediction, no platform");
   explore_cmd->add_option("--replay", eo.replay, "play one scenario file (a finding's) and compare it with the model");
   explore_cmd->add_option("--mutant", eo.mutant, "predict with this mutant's model (one rule wrong)");
+  explore_cmd->add_flag("--skip-known", eo.skip_known,
+                        "leave alone the paths that only meet the platform's known deviations again (its expectations)");
   explore_cmd->add_option("--mutant-score", eo.mutant_score_seconds,
                           "play SECONDS of scenarios, then print how many mutants' models they tell from the platform")
       ->check(CLI::PositiveNumber);

@@ -11,6 +11,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,15 @@ class Rng {
 
 struct GenOptions {
   int max_actors = 3;
-  int max_actions = 6;  // harness actions after the starts (awaits and the final digest not counted)
+  int max_actions = 9;  // harness actions after the starts (awaits and the final digest not counted)
   bool ctrl = true;     // console control events (the harness needs a console of its own)
   bool probe = true;    // the probe DLL
   bool jobs = true;
-  bool taskkill = true;  // taskkill /f (and /t)
+  bool taskkill = true;  // taskkill /f (and /t), and without /f at a process that owns no window
+  bool objects = true;   // named objects, mutexes and pipes
+  // Claims the platform is known not to keep (its expectations): the paths that only meet those
+  // deviations again are not taken, so the time goes to what is not known yet (--skip-known).
+  std::set<std::string> skip_claims;
 };
 
 // The seed of the run's i-th scenario.
@@ -76,7 +81,8 @@ scenario::Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenO
 // Makes a scenario's intent runnable and deterministic on the model: drops steps that cannot run
 // or whose answer could race, turns each `wait` the model says would not be signaled into `poll`,
 // and after every step awaits the records the model says that step made. Idempotent.
-scenario::Scenario normalize(const scenario::Scenario& intent, const Oracle& oracle, const std::string& mutant = "");
+scenario::Scenario normalize(const scenario::Scenario& intent, const Oracle& oracle, const std::string& mutant = "",
+                             const std::set<std::string>* skip_claims = nullptr);
 
 // The model's trace of a scenario (the prediction).
 scenario::Trace predict(const scenario::Scenario& s, const Oracle& oracle, const std::string& mutant = "");
@@ -154,6 +160,9 @@ struct Options {
   int shrink_tests = 120;            // candidates tried per finding
   int max_findings = 20;             // confirmed and shrunk; later disagreements only counted
   bool keep_corpus = false;          // keep every scenario played, with its trace
+  // Make two scenarios for each one played, and play first those that tell apart a mutant no
+  // scenario played so far tells apart: the platform's time goes to the rules not yet asked.
+  bool guided = true;
   std::function<void(const std::string&)> progress;  // a line now and then; may be empty
 };
 

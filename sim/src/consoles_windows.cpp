@@ -110,9 +110,9 @@ std::uint32_t Model::generate_ctrl_event(std::uint32_t sender_pid, std::uint32_t
   std::vector<ObjectId> targets;
   for (const auto& [id, p] : processes_) {
     if (p.harness || p.state != RunState::running || p.console != console) continue;
-    const bool in_group = p.group == group && (mutant_ != Mutant::ctrl_group_leader_only || p.pid == group);
-    const bool everyone = group == 0 && (mutant_ != Mutant::ctrl_zero_reaches_own_group || p.group == sender->group);
-    if (everyone || in_group || mutant_ == Mutant::ctrl_reaches_every_group) targets.push_back(id);
+    const bool in_group = p.group == group && (!is(Mutant::ctrl_group_leader_only) || p.pid == group);
+    const bool everyone = group == 0 && (!is(Mutant::ctrl_zero_reaches_own_group) || p.group == sender->group);
+    if (everyone || in_group || is(Mutant::ctrl_reaches_every_group)) targets.push_back(id);
   }
   log(fmt::format("{} generates {} for {} of console {}: {} process(es)", describe(sender->id),
                   verbs::ctrl_event_name(type), group ? fmt::format("group {}", group) : std::string("every process"),
@@ -133,8 +133,8 @@ void Model::deliver_ctrl(ProcessObj& p, std::uint32_t type) {
   // ctrl.close-event: a process may handle CTRL_CLOSE_EVENT for a while (SPI_GETHUNGAPPTIMEOUT,
   // 5000 ms: microsoft/terminal's doc/ConsoleCtrlEvent.md); then the system ends it, whatever its
   // handler is doing. Ctrl+C and Ctrl+Break have no timeout.
-  if (is_close_type(type) && !p.close_deadline && mutant_ != Mutant::close_event_survives_true &&
-      mutant_ != Mutant::close_handler_runs_unbounded)
+  if (is_close_type(type) && !p.close_deadline && !is(Mutant::close_event_survives_true) &&
+      !is(Mutant::close_handler_runs_unbounded))
     p.close_deadline = now_ + kCloseTimeoutMs;
 }
 
@@ -149,12 +149,12 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
       // in the process and read by CtrlRoutine when it starts) stops CTRL_C_EVENT only, before any
       // handler: Ctrl+Break and CTRL_CLOSE_EVENT still come through.
       // ctrl.ignore-concerns-ctrl-c: no handler at all runs for an ignored Ctrl+C.
-      if (p.ignore_ctrl_c && type == verbs::kCtrlCEvent && mutant_ == Mutant::ctrl_ignore_spares_handlers) {
+      if (p.ignore_ctrl_c && type == verbs::kCtrlCEvent && is(Mutant::ctrl_ignore_spares_handlers)) {
         for (auto it = p.ctrl_handlers.rbegin(); it != p.ctrl_handlers.rend(); ++it)
           t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
         return true;
       }
-      if (p.ignore_ctrl_c && (type == verbs::kCtrlCEvent || mutant_ == Mutant::ctrl_ignore_blocks_every_event)) {
+      if (p.ignore_ctrl_c && (type == verbs::kCtrlCEvent || is(Mutant::ctrl_ignore_blocks_every_event))) {
         log(fmt::format("{} ignores {}", describe(p.id), verbs::ctrl_event_name(type)));
         t.micros.clear();
         if (is_close_type(type)) p.close_deadline.reset();
@@ -162,7 +162,7 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
       }
       // ctrl.handler-new-thread: the handler list as it is now, the last registered first, all on
       // this one thread; then the default handler.
-      if (mutant_ == Mutant::handlers_first_registered_first) {
+      if (is(Mutant::handlers_first_registered_first)) {
         for (auto it = p.ctrl_handlers.begin(); it != p.ctrl_handlers.end(); ++it)
           t.micros.push_back({Micro::Kind::ctrl_handler, "", {}, std::string(verbs::ctrl_mode_name(*it)), 0, type});
       } else {
@@ -175,7 +175,7 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
       const auto mode = verbs::parse_ctrl_mode(m.text).value_or(verbs::CtrlMode::ReturnFalse);
       const ThreadObj* main = p.threads.empty() ? nullptr : thread(p.threads.front());
       const std::uint32_t main_tid = main ? main->tid : 0;
-      const bool on_main = mutant_ == Mutant::ctrl_handler_on_main_thread;
+      const bool on_main = is(Mutant::ctrl_handler_on_main_thread);
       emit(t, "ctrl-event", {{"type", type},
                              {"name", std::string(verbs::ctrl_event_name(type))},
                              {"thread", on_main ? main_tid : t.tid},
@@ -184,7 +184,7 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
                              {"mode", m.text}});
       switch (mode) {
         case verbs::CtrlMode::ReturnTrue:
-          if (mutant_ == Mutant::ctrl_chain_ignores_true) {
+          if (is(Mutant::ctrl_chain_ignores_true)) {
             std::erase_if(t.micros, [](const Micro& x) { return x.kind == Micro::Kind::ctrl_default; });
             t.micros.push_back({Micro::Kind::ctrl_done, "", {}, "", 0, type});
             break;
@@ -215,14 +215,14 @@ bool Model::run_ctrl_micro(ThreadObj& t) {
       // for every event type.
       t.micros.clear();
       log(fmt::format("no handler of {} returned TRUE: the default handler ends it", describe(p.id)));
-      push_process_exit(t, mutant_ == Mutant::ctrl_default_exits_zero ? 0 : verbs::kStatusControlCExit, false);
+      push_process_exit(t, is(Mutant::ctrl_default_exits_zero) ? 0 : verbs::kStatusControlCExit, false);
       return true;
     case Micro::Kind::ctrl_done:
       // ctrl.close-event: after CTRL_CLOSE_EVENT the process ends when the handler returns, TRUE
       // included ("in every case the process terminates"). After Ctrl+C or Ctrl+Break handled,
       // CtrlRoutine returns and its thread ends; the process goes on.
       t.micros.clear();
-      if (is_close_type(type) && mutant_ != Mutant::close_event_survives_true) {
+      if (is_close_type(type) && !is(Mutant::close_event_survives_true)) {
         log(fmt::format("a handler of {} returned TRUE for {}: the process ends", describe(p.id),
                         verbs::ctrl_event_name(type)));
         push_process_exit(t, verbs::kStatusControlCExit, false);
@@ -263,7 +263,7 @@ void Model::console_verb(ThreadObj& t, const verbs::Step& s) {
     case verbs::Op::CtrlHandler:
       // ctrl.handler-registered-twice: each registration is an entry of the list, a routine
       // registered twice is in it twice (and called twice).
-      if (mutant_ != Mutant::ctrl_handler_registered_once ||
+      if (!is(Mutant::ctrl_handler_registered_once) ||
           std::find(p.ctrl_handlers.begin(), p.ctrl_handlers.end(), s.ctrl) == p.ctrl_handlers.end())
         p.ctrl_handlers.push_back(s.ctrl);
       emit(t, "ctrl-handler-installed", {{"mode", std::string(verbs::ctrl_mode_name(s.ctrl))}});
@@ -344,7 +344,7 @@ void Model::destroy_window(ThreadObj& t, std::uint64_t hwnd) {
   if (it == windows_.end()) return;
   const WindowObj w = it->second;
   ProcessObj& p = processes_.at(w.process);
-  if (mutant_ != Mutant::destroy_window_calls_no_hook) cbt(t, kHcbtDestroyWnd, hwnd);
+  if (!is(Mutant::destroy_window_calls_no_hook)) cbt(t, kHcbtDestroyWnd, hwnd);
   windows_.erase(it);
   std::erase_if(t.queue, [&](const Message& m) {
     if (m.hwnd != hwnd) return false;
@@ -358,7 +358,7 @@ void Model::destroy_window(ThreadObj& t, std::uint64_t hwnd) {
   if (p.live_windows == 0) {
     emit(t, "quitting", {{"code", gui_verbs::kQuitCode}});
     // PostQuitMessage(85): WM_QUIT carries 85, which the loop returns and WinMain exits with.
-    t.quit = mutant_ == Mutant::polite_quit_code_zero ? 0 : gui_verbs::kQuitCode;
+    t.quit = is(Mutant::polite_quit_code_zero) ? 0 : gui_verbs::kQuitCode;
   }
 }
 
@@ -493,12 +493,12 @@ void Model::gui_verb(ThreadObj& t, const gui_verbs::Step& s) {
       // graceful.private-message: BroadcastSystemMessage(BSM_APPLICATIONS) reaches every
       // top-level window; BSF_IGNORECURRENTTASK leaves out the calling process's own.
       std::vector<std::uint64_t> targets;
-      if (mutant_ != Mutant::broadcast_reaches_nobody)
+      if (!is(Mutant::broadcast_reaches_nobody))
         for (auto it = windows_.rbegin(); it != windows_.rend(); ++it)
           if (it->second.role != WindowObj::Role::console &&
-              (it->second.process != p.id || mutant_ == Mutant::broadcast_reaches_sender))
+              (it->second.process != p.id || is(Mutant::broadcast_reaches_sender)))
             targets.push_back(it->first);
-      if (mutant_ == Mutant::broadcast_reaches_one && targets.size() > 1) targets.erase(targets.begin() + 1, targets.end());
+      if (is(Mutant::broadcast_reaches_one) && targets.size() > 1) targets.erase(targets.begin() + 1, targets.end());
       log(fmt::format("{} broadcasts message {:#x} ({}) to {} window(s)", describe(t.id), id, s.name, targets.size()));
       if (s.mode == gui_verbs::BroadcastMode::Post) {
         // BSF_POSTMESSAGE: queued to each window's thread; the call waits for nobody.
@@ -610,7 +610,7 @@ void Model::dispatch(ThreadObj& t, const Message& m) {
       const bool closing = w->role == WindowObj::Role::window && gui_verbs::closes_on_wm_close(w->kind);
       const std::uint64_t hwnd = w->hwnd;
       emit(t, "wm-close", {{"hwnd", hwnd}, {"kind", kind_text(*w)}, {"disposition", closing ? "closing" : "ignored"}});
-      if (closing || mutant_ == Mutant::wm_close_destroys_window) destroy_window(t, hwnd);
+      if (closing || is(Mutant::wm_close_destroys_window)) destroy_window(t, hwnd);
       break;
     }
     case Message::Kind::registered: {
@@ -648,13 +648,13 @@ bool Model::taskkill_graceful(ProcessObj& p) {
   // attached (close_console). A process attached to a console it did not create owns no window:
   // taskkill has nothing to ask it.
   if (p.console != 0 && console_alive(p.console) && consoles_.at(p.console).root == p.id) {
-    if (mutant_ == Mutant::taskkill_console_no_close_event) return true;  // "sent", and nothing happens
+    if (is(Mutant::taskkill_console_no_close_event)) return true;  // "sent", and nothing happens
     log(fmt::format("taskkill: WM_CLOSE to the window of console {}, which {} created", p.console, describe(p.id)));
     close_console(p.console);
     return true;
   }
   const ProcessObj& h = processes_.at(harness_);
-  if (mutant_ == Mutant::taskkill_console_close_by_group && p.image_kind == Image::console && h.console != 0 &&
+  if (is(Mutant::taskkill_console_close_by_group) && p.image_kind == Image::console && h.console != 0 &&
       p.console == h.console && p.group == h.group) {
     deliver_ctrl(p, verbs::kCtrlCloseEvent);
     return true;
@@ -668,7 +668,7 @@ std::uint32_t Model::taskkill(std::uint32_t pid, bool force, bool tree, std::uin
   // taskkill.tree: /t takes the target and every live descendant, found by recorded parent id
   // through live processes (a snapshot: the children of a dead intermediate are not reached).
   std::vector<ObjectId> set{target->id};
-  if (tree && mutant_ != Mutant::taskkill_tree_only_root)
+  if (tree && !is(Mutant::taskkill_tree_only_root))
     for (std::size_t i = 0; i < set.size(); ++i) {
       const std::uint32_t parent = processes_.at(set[i]).pid;
       for (const auto& [id, q] : processes_)
@@ -687,13 +687,13 @@ std::uint32_t Model::taskkill(std::uint32_t pid, bool force, bool tree, std::uin
   };
   log(fmt::format("taskkill{}{} /pid {}: {} process(es)", force ? " /f" : "", tree ? " /t" : "", pid, set.size()));
   if (force) {
-    if (mutant_ == Mutant::taskkill_force_sends_wm_close_first) {
+    if (is(Mutant::taskkill_force_sends_wm_close_first)) {
       for (ObjectId id : set)
         if (auto* q = process_mut(id)) taskkill_graceful(*q);
       wait_a_while();
     }
     // taskkill.force: /f calls TerminateProcess(target, 1): nothing of the target runs.
-    const std::uint32_t code = mutant_ == Mutant::taskkill_force_code_zero ? 0 : kTaskkillForceCode;
+    const std::uint32_t code = is(Mutant::taskkill_force_code_zero) ? 0 : kTaskkillForceCode;
     for (ObjectId id : set) terminate_process(id, code, "TerminateProcess");
     return 0;
   }
@@ -703,7 +703,7 @@ std::uint32_t Model::taskkill(std::uint32_t pid, bool force, bool tree, std::uin
     if (!q || q->state != RunState::running || taskkill_graceful(*q)) continue;
     // taskkill.windowless-needs-force: a process that owns no window (no top-level window, no
     // console it created) cannot be asked; taskkill fails and leaves it alone.
-    if (mutant_ == Mutant::taskkill_graceful_terminates_windowless) {
+    if (is(Mutant::taskkill_graceful_terminates_windowless)) {
       terminate_process(id, kTaskkillForceCode, "TerminateProcess");
       continue;
     }
@@ -711,7 +711,7 @@ std::uint32_t Model::taskkill(std::uint32_t pid, bool force, bool tree, std::uin
     status = kTaskkillFailed;
   }
   // taskkill.gui-ignores-close: graceful mode never escalates. (Only the mutant does.)
-  if (mutant_ == Mutant::taskkill_graceful_escalates) {
+  if (is(Mutant::taskkill_graceful_escalates)) {
     wait_a_while();
     for (ObjectId id : set) terminate_process(id, kTaskkillForceCode, "TerminateProcess");
   }

@@ -421,16 +421,16 @@ Model::Created Model::create_process(std::uint32_t creator_pid, const std::vecto
   // with CREATE_NEW_PROCESS_GROUP: then it leads a new one (group id = its pid) and starts with
   // Ctrl+C ignored. Otherwise it inherits its creator's Ctrl+C ignore flag.
   p.group = options.new_group ? p.pid : creator.group;
-  p.ignore_ctrl_c = options.new_group ? mutant_ != Mutant::new_group_accepts_ctrl_c
-                                       : creator.ignore_ctrl_c && mutant_ != Mutant::ignore_flag_not_inherited;
+  p.ignore_ctrl_c = options.new_group ? !is(Mutant::new_group_accepts_ctrl_c)
+                                       : creator.ignore_ctrl_c && !is(Mutant::ignore_flag_not_inherited);
   // ctrl.process-group: a console process shares its creator's console, unless it is created
   // with CREATE_NEW_CONSOLE or its creator has none: then it gets a new console. A GUI-subsystem
   // process has no console (so no console event reaches it).
   if (options.image == Image::console)
-    p.console = (options.new_console && mutant_ != Mutant::new_console_shares_console) || creator.console == 0
+    p.console = (options.new_console && !is(Mutant::new_console_shares_console)) || creator.console == 0
                     ? 0
                     : creator.console;
-  else if (mutant_ == Mutant::gui_gets_console_events)
+  else if (is(Mutant::gui_gets_console_events))
     p.console = creator.console;
   const bool needs_console = options.image == Image::console && p.console == 0;
   auto program = std::make_shared<verbs::Block>();
@@ -548,7 +548,7 @@ std::pair<bool, bool> Model::take_mutex(ObjectId id, ObjectId who) {
   auto it = named_.find(id);
   if (it == named_.end() || it->second.kind != ObjectKind::mutex || it->second.owner != 0) return {false, false};
   it->second.owner = who;
-  bool abandoned = mutant_ == Mutant::mutex_abandoned_forever ? it->second.abandoned
+  bool abandoned = is(Mutant::mutex_abandoned_forever) ? it->second.abandoned
                                                               : std::exchange(it->second.abandoned, false);
   return {true, abandoned};
 }
@@ -564,7 +564,7 @@ bool Model::release_mutex(ObjectId id, ObjectId who) {
 // handles.closed: a mutex its owner did not release is abandoned when the owner ends; the next
 // waiter gets it, with WAIT_ABANDONED.
 void Model::abandon_mutexes(const ThreadObj& t) {
-  if (mutant_ == Mutant::mutex_not_abandoned) return;
+  if (is(Mutant::mutex_not_abandoned)) return;
   for (auto& [id, n] : named_)
     if (n.kind == ObjectKind::mutex && n.owner == t.id) {
       n.owner = 0;
@@ -582,10 +582,10 @@ std::uint32_t Model::set_shutdown_parameters(std::uint32_t level, std::uint32_t 
   // the suite, not asserted; the model refuses it, and a refused call changes nothing.
   const bool valid = level <= 0x4FF && (flags & ~1u) == 0;
   if (!valid) {
-    if (mutant_ == Mutant::shutdown_failed_call_changes_level) shutdown_level_ = level;
+    if (is(Mutant::shutdown_failed_call_changes_level)) shutdown_level_ = level;
     return kErrorInvalidParameter;
   }
-  if (mutant_ == Mutant::shutdown_parameters_not_kept) return 0;
+  if (is(Mutant::shutdown_parameters_not_kept)) return 0;
   shutdown_level_ = level;
   shutdown_flags_ = flags;
   return 0;
@@ -612,27 +612,27 @@ void Model::exit_thread(ThreadObj& t, std::uint32_t code) {
   t.state = RunState::terminated;
   // thread-end.code-replaces-still-active: its code replaces STILL_ACTIVE; thread-end.waiters-released:
   // it is signaled, releasing every waiter.
-  t.exit_code = mutant_ == Mutant::exit_thread_code_zero ? 0 : code;
+  t.exit_code = is(Mutant::exit_thread_code_zero) ? 0 : code;
   t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
   abandon_mutexes(t);
-  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
+  if (is(Mutant::ids_freed_at_exit)) client_ids_.erase(t.tid);
   log(fmt::format("{} exits with {:#x}", describe(t.id), code));
-  if (mutant_ == Mutant::exited_thread_wakes_one_waiter) {
+  if (is(Mutant::exited_thread_wakes_one_waiter)) {
     t.signaled = true;
     for (auto& [wid, w] : waiters_)
       if (w.object == t.id && !w.released) {
         w.released = true;
         break;
       }
-  } else if (mutant_ != Mutant::exited_thread_not_signaled) {
+  } else if (!is(Mutant::exited_thread_not_signaled)) {
     signal(t.id);
   }
   bool others = std::any_of(p.threads.begin(), p.threads.end(),
                             [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
   if (!others && p.state == RunState::running) {
     p.state = RunState::terminating;
-    p.pending_exit_code = mutant_ == Mutant::last_thread_code_zero ? 0 : code;
+    p.pending_exit_code = is(Mutant::last_thread_code_zero) ? 0 : code;
     release_windows(p, "its last thread exited");
     close_all_handles(p);
     maybe_finish(p);
@@ -651,15 +651,15 @@ void Model::exit_process(ProcessObj& p, std::uint32_t code, std::string_view how
 // cancelled the request (corpse.driver-hostage; Raymond Chen, "Why do some process stay in Task Manager after they've been killed?").
 void Model::kill_thread(ThreadObj& t, std::uint32_t code, bool abandon) {
   if (t.state != RunState::running) return;
-  if (mutant_ == Mutant::waiting_threads_survive &&
+  if (is(Mutant::waiting_threads_survive) &&
       (t.blocked == ThreadObj::Block::object || t.blocked == ThreadObj::Block::forever))
     return;
   if (t.irp_pending) {
     t.state = RunState::terminating;
-    t.pending_exit_code = mutant_ == Mutant::cancelled_io_thread_code_zero ? 0 : code;
+    t.pending_exit_code = is(Mutant::cancelled_io_thread_code_zero) ? 0 : code;
     abandon_mutexes(t);
     std::optional<std::uint64_t> delay = t.irp_cancel_ms;
-    if (t.irp_driver) delay = mutant_ == Mutant::driver_releases_at_once ? 0 : driver_cancel_ms_;
+    if (t.irp_driver) delay = is(Mutant::driver_releases_at_once) ? 0 : driver_cancel_ms_;
     if (!delay) {
       log(fmt::format("{} stays blocked in I/O that is never cancelled", describe(t.id)));
       return;
@@ -673,7 +673,7 @@ void Model::kill_thread(ThreadObj& t, std::uint32_t code, bool abandon) {
   t.exited_at = now_;
   t.blocked = ThreadObj::Block::none;
   if (abandon) abandon_mutexes(t);
-  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(t.tid);
+  if (is(Mutant::ids_freed_at_exit)) client_ids_.erase(t.tid);
   t.micros.clear();
   t.wake_at.reset();
   t.queue.clear();
@@ -690,15 +690,15 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
   ProcessObj* p = process_mut(id);
   if (!p || p->harness) return false;
   if (p->state != RunState::running) return true;
-  if (mutant_ == Mutant::terminate_code_ignored && why == "TerminateProcess") code = 1;
+  if (is(Mutant::terminate_code_ignored) && why == "TerminateProcess") code = 1;
   if (why == "TerminateProcess" && !p->threads.empty() && threads_.contains(p->threads.front())) {
     // dll.terminate-no-detach, dll.terminate-no-handlers: TerminateProcess runs no code in the
     // process: no DLL is told, no handler runs. (Only the mutants do.)
     const ThreadObj& main = threads_.at(p->threads.front());
-    if (mutant_ == Mutant::terminate_runs_detach && p->probe_loaded)
+    if (is(Mutant::terminate_runs_detach) && p->probe_loaded)
       emit(main, "dllmain", {{"reason", "process-detach"}, {"reserved", "non-null"}, {"shutdown", true}});
-    if (mutant_ == Mutant::terminate_runs_handlers && p->atexit_registered) emit(main, "atexit-ran");
-    if (mutant_ == Mutant::terminate_unwinds_threads)
+    if (is(Mutant::terminate_runs_handlers) && p->atexit_registered) emit(main, "atexit-ran");
+    if (is(Mutant::terminate_unwinds_threads))
       for (ObjectId o : p->threads)
         if (auto* th = thread_mut(o); th && th->state == RunState::running && th->guarded) {
           emit(*th, "finally-ran", {{"how", "unwind"}});
@@ -706,7 +706,7 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
         }
     // hooks.no-wh-cbt: the windows TerminateProcess destroys call no WH_CBT hook. (Only the mutant
     // does, on the hooked thread's behalf.)
-    if (mutant_ == Mutant::terminate_calls_cbt_hook)
+    if (is(Mutant::terminate_calls_cbt_hook))
       for (std::uint64_t hwnd : top_level_windows(p->id))
         if (const auto* owner = thread(windows_.at(hwnd).thread); owner && owner->cbt_hook) cbt(*owner, 4, hwnd);
   }
@@ -715,16 +715,16 @@ bool Model::terminate_process(ObjectId id, std::uint32_t code, std::string_view 
   log(fmt::format("{} terminating ({}), exit code {:#x}", describe(id), why, code));
   const bool fault = why == "unhandled exception";
   for (ObjectId t : p->threads)
-    if (auto* th = thread_mut(t); th && th->state == RunState::terminated && mutant_ == Mutant::ended_threads_take_process_code)
+    if (auto* th = thread_mut(t); th && th->state == RunState::terminated && is(Mutant::ended_threads_take_process_code))
       th->exit_code = code;
   for (ObjectId t : p->threads)
     if (auto* th = thread_mut(t))
-      kill_thread(*th, fault && mutant_ == Mutant::fatal_exception_kills_only_faulting_thread && th->blocked != ThreadObj::Block::none ? 0 : code);
+      kill_thread(*th, fault && is(Mutant::fatal_exception_kills_only_faulting_thread) && th->blocked != ThreadObj::Block::none ? 0 : code);
   release_windows(*p, why);
   // handles.closed: the dying process's handles are closed.
   close_all_handles(*p);
   // children.survive: terminating a process does not terminate its children.
-  if (mutant_ == Mutant::children_die_with_parent || (mutant_ == Mutant::children_die_with_exiting_parent && why == "ExitProcess")) {
+  if (is(Mutant::children_die_with_parent) || (is(Mutant::children_die_with_exiting_parent) && why == "ExitProcess")) {
     std::vector<ObjectId> children;
     for (auto& [cid, c] : processes_)
       if (c.parent_pid == p->pid && c.state == RunState::running && !c.harness) children.push_back(cid);
@@ -741,7 +741,7 @@ void Model::maybe_finish(ProcessObj& p) {
   bool held = std::any_of(p.threads.begin(), p.threads.end(),
                           [&](ObjectId o) { return threads_.contains(o) && threads_.at(o).state != RunState::terminated; });
   if (held) {
-    if (mutant_ == Mutant::signaled_while_thread_held && p.state == RunState::terminating && !p.signaled) {
+    if (is(Mutant::signaled_while_thread_held) && p.state == RunState::terminating && !p.signaled) {
       p.exit_code = p.pending_exit_code;
       signal(p.id);
     }
@@ -749,7 +749,7 @@ void Model::maybe_finish(ProcessObj& p) {
   }
   p.state = RunState::terminated;
   p.exit_code = p.pending_exit_code;
-  if (mutant_ == Mutant::ids_freed_at_exit) client_ids_.erase(p.pid);
+  if (is(Mutant::ids_freed_at_exit)) client_ids_.erase(p.pid);
   if (p.job) std::erase(jobs_.at(p.job).members, p.id);
   log(fmt::format("{} has ended with {:#x}", describe(p.id), p.exit_code));
   job_process_ended(p);
@@ -765,13 +765,13 @@ void Model::signal(ObjectId id) {
   for (auto& [wid, w] : waiters_) {
     if (w.object != id || w.released) continue;
     w.released = true;
-    if (mutant_ == Mutant::signal_wakes_one_waiter) break;
+    if (is(Mutant::signal_wakes_one_waiter)) break;
   }
-  if (auto* p = process_mut(id); p && mutant_ == Mutant::process_object_resets) p->signaled = false;
+  if (auto* p = process_mut(id); p && is(Mutant::process_object_resets)) p->signaled = false;
 }
 
 void Model::close_all_handles(ProcessObj& p) {
-  if (mutant_ == Mutant::handles_survive_exit) return;
+  if (is(Mutant::handles_survive_exit)) return;
   while (!p.handles.empty()) close_handle(p.pid, p.handles.begin()->first);
 }
 
@@ -793,12 +793,12 @@ bool Model::close_handle(std::uint32_t owner_pid, std::uint64_t handle) {
 // terminates every process in it.
 void Model::job_handle_closed(JobObj& j) {
   j.closed = true;
-  if (!j.kill_on_close || mutant_ == Mutant::job_close_kills_nothing) return;
+  if (!j.kill_on_close || is(Mutant::job_close_kills_nothing)) return;
   log(fmt::format("job {}: last handle closed, killing its processes", j.id));
   // job.nested-kill-on-close: the processes of its child jobs are its processes too (and its parent
   // jobs' other processes are not).
-  auto members = mutant_ == Mutant::job_close_spares_child_jobs    ? j.members
-                 : mutant_ == Mutant::job_close_kills_parent_chain ? processes_in_job(job_chain(j.id).back())
+  auto members = is(Mutant::job_close_spares_child_jobs)    ? j.members
+                 : is(Mutant::job_close_kills_parent_chain) ? processes_in_job(job_chain(j.id).back())
                                                                    : processes_in_job(j.id);
   for (ObjectId m : members) terminate_process(m, 0, "job closed");
 }
@@ -835,10 +835,10 @@ std::vector<Keeper> Model::keepers(ObjectId id, const HandleIndex& index) const 
     else if (p->state == RunState::running) k.push_back({"it is still running", 0});
     else if (p->state == RunState::terminating) k.push_back({"it is still terminating", 0});
     handles();
-    if (mutant_ != Mutant::thread_handle_keeps_nothing)
+    if (!is(Mutant::thread_handle_keeps_nothing))
       for (ObjectId t : p->threads)
         if (threads_.contains(t)) k.push_back({fmt::format("its {} still exists", describe(t)), t});
-    if (mutant_ == Mutant::corpses_never_released && !p->harness) k.push_back({"it is never released (mutant)", 0});
+    if (is(Mutant::corpses_never_released) && !p->harness) k.push_back({"it is never released (mutant)", 0});
   } else if (const auto* t = thread(id)) {
     // corpse.thread-handle-keeps-process: an open thread handle keeps the thread object, and
     // the thread object keeps its process object.
@@ -855,9 +855,9 @@ std::vector<Keeper> Model::keepers(ObjectId id, const HandleIndex& index) const 
     // objects.outlive-creator: a named object stays while any process holds a handle to it,
     // whoever created it. objects.die-with-last-handle: it goes with its last handle.
     const auto* creator = process_by_pid(n->creator);
-    if (mutant_ == Mutant::objects_die_with_creator && (!creator || creator->state == RunState::terminated)) return k;
+    if (is(Mutant::objects_die_with_creator) && (!creator || creator->state == RunState::terminated)) return k;
     handles();
-    if (mutant_ == Mutant::named_objects_linger) k.push_back({"it lingers after its last handle (mutant)", 0});
+    if (is(Mutant::named_objects_linger)) k.push_back({"it lingers after its last handle (mutant)", 0});
   } else if (pipe(id)) {
     handles();
   }
@@ -920,7 +920,19 @@ void Model::run() {
         t->exited_at = now_;
         log(fmt::format("the driver has cancelled the I/O of {}", describe(id)));
         signal(id);
-        maybe_finish(processes_.at(t->process));
+        ProcessObj& owner = processes_.at(t->process);
+        // terminate-thread.last-thread-ends-process: a thread TerminateThread ended while a
+        // driver held it was the process's last one: the process ends now, with its code.
+        const bool others = std::any_of(owner.threads.begin(), owner.threads.end(), [&](ObjectId o) {
+          return threads_.contains(o) && threads_.at(o).state != RunState::terminated;
+        });
+        if (!others && owner.state == RunState::running && !is(Mutant::terminate_last_thread_keeps_process)) {
+          owner.state = RunState::terminating;
+          owner.pending_exit_code = t->exit_code;
+          release_windows(owner, "its last thread was terminated");
+          close_all_handles(owner);
+        }
+        if (owner.state != RunState::running) maybe_finish(owner);
         moved = true;
       }
     }
@@ -1010,7 +1022,7 @@ void Model::spawn_child(ThreadObj& t, const std::vector<std::string>& args, Crea
   // job.breakaway-denied: CREATE_BREAKAWAY_FROM_JOB in a job that does not allow breakaway.
   if (options.breakaway && breakaway_refused(processes_.at(t.process))) {
     emit(t, "error", {{"what", "CreateProcess"},
-                      {"error", mutant_ == Mutant::breakaway_denied_wrong_error ? kErrorInvalidParameter : kErrorAccessDenied}});
+                      {"error", is(Mutant::breakaway_denied_wrong_error) ? kErrorInvalidParameter : kErrorAccessDenied}});
     return;
   }
   auto c = create_process(self, args, 0, processes_.at(t.process).channel, options);
@@ -1037,13 +1049,13 @@ void Model::block_on(ThreadObj& t, ObjectId object, std::uint64_t handle, std::u
 // (loader.one-thread-in-dllmain).
 void Model::push_thread_init(ThreadObj& t) {
   const ProcessObj& p = processes_.at(t.process);
-  if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::lock_loader});
+  if (!is(Mutant::dllmain_thread_starts_at_once)) t.micros.push_back({Micro::Kind::lock_loader});
   if (p.probe_loaded) {
     t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-attach"});
     if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
     t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-attach"});
   }
-  if (mutant_ != Mutant::dllmain_thread_starts_at_once) t.micros.push_back({Micro::Kind::unlock_loader});
+  if (!is(Mutant::dllmain_thread_starts_at_once)) t.micros.push_back({Micro::Kind::unlock_loader});
 }
 
 // ExitThread (or a thread procedure that returns: by_return): DLL_THREAD_DETACH under the loader
@@ -1060,27 +1072,27 @@ void Model::push_thread_init(ThreadObj& t) {
 // threads too, so there an actor's thread is seldom the last (become-last-thread makes it so).
 void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
   ProcessObj& p = processes_.at(t.process);
-  if (by_return && mutant_ == Mutant::thread_return_code_zero) code = 0;
+  if (by_return && is(Mutant::thread_return_code_zero)) code = 0;
   const bool last = std::none_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
     return o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated;
   });
-  if (last && p.state == RunState::running && mutant_ != Mutant::last_thread_exit_is_thread_exit) {
-    push_process_exit(t, mutant_ == Mutant::last_thread_code_zero ? 0 : code, false);
+  if (last && p.state == RunState::running && !is(Mutant::last_thread_exit_is_thread_exit)) {
+    push_process_exit(t, is(Mutant::last_thread_code_zero) ? 0 : code, false);
     return;
   }
   t.micros.push_back({Micro::Kind::lock_loader});
-  const bool detach = p.probe_loaded && mutant_ != Mutant::exit_thread_no_detach &&
-                      !(by_return && mutant_ == Mutant::thread_return_no_detach);
+  const bool detach = p.probe_loaded && !is(Mutant::exit_thread_no_detach) &&
+                      !(by_return && is(Mutant::thread_return_no_detach));
   const ThreadObj* main = p.threads.empty() ? nullptr : thread(p.threads.front());
-  if (detach && mutant_ == Mutant::exit_thread_detach_on_main_thread && main && main->id != t.id &&
+  if (detach && is(Mutant::exit_thread_detach_on_main_thread) && main && main->id != t.id &&
       main->state == RunState::running) {
     emit_dllmain_call(*main, "thread-detach", false, false);
   } else if (detach) {
-    if (mutant_ == Mutant::exit_thread_detach_every_thread)
+    if (is(Mutant::exit_thread_detach_every_thread))
       for (ObjectId o : p.threads)
         if (const ThreadObj* other = thread(o); other && other->id != t.id && other->state == RunState::running)
           emit_dllmain_call(*other, "thread-detach", false, false);
-    for (int n = mutant_ == Mutant::exit_thread_detach_twice ? 2 : 1; n > 0; --n) {
+    for (int n = is(Mutant::exit_thread_detach_twice) ? 2 : 1; n > 0; --n) {
       t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "thread-detach"});
       if (p.probe.slow_thread_attach_ms) t.micros.push_back({Micro::Kind::hold, "", {}, "", *p.probe.slow_thread_attach_ms});
       t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
@@ -1089,7 +1101,7 @@ void Model::push_thread_exit(ThreadObj& t, std::uint32_t code, bool by_return) {
   const bool others = std::any_of(p.threads.begin(), p.threads.end(), [&](ObjectId o) {
     return o != t.id && threads_.contains(o) && threads_.at(o).state != RunState::terminated;
   });
-  if (p.probe_loaded && others && mutant_ == Mutant::exit_thread_sends_process_detach) {
+  if (p.probe_loaded && others && is(Mutant::exit_thread_sends_process_detach)) {
     t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", false}}, "process-detach"});
     t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "process-detach"});
   }
@@ -1115,7 +1127,7 @@ void Model::push_process_exit(ThreadObj& t, std::uint32_t code, bool run_handler
     for (auto it = p.exit_handlers.rbegin(); it != p.exit_handlers.rend(); ++it)
       t.micros.push_back({Micro::Kind::emit, *it});
   }
-  if (mutant_ != Mutant::exitprocess_ignores_loader_lock) t.micros.push_back({Micro::Kind::lock_loader});
+  if (!is(Mutant::exitprocess_ignores_loader_lock)) t.micros.push_back({Micro::Kind::lock_loader});
   t.micros.push_back({Micro::Kind::exit_process_locked, "", {}, "", 0, code});
 }
 
@@ -1125,7 +1137,7 @@ bool Model::run_micro(ThreadObj& t) {
   switch (m.kind) {
     case Micro::Kind::emit: emit(t, m.ev, m.fields); break;
     case Micro::Kind::lock_loader:
-      if (p.loader_owner != 0 && p.loader_owner != t.id && mutant_ != Mutant::dllmain_not_serialized) return false;
+      if (p.loader_owner != 0 && p.loader_owner != t.id && !is(Mutant::dllmain_not_serialized)) return false;
       p.loader_owner = t.id;
       ++p.loader_depth;
       break;
@@ -1168,6 +1180,8 @@ bool Model::run_micro(ThreadObj& t) {
         return true;
       }
       auto h = add_handle(p, found->id);
+      // The actor's wait-event (not the probe's block-*): `waiting` once the event is open.
+      if (done.ev == "released") emit(t, "waiting", {{"event", done.text}});
       nlohmann::json fields = done.fields;
       block_on(t, found->id, h, done.ms, done.ev, fields);
       return true;
@@ -1229,7 +1243,7 @@ bool Model::run_micro(ThreadObj& t) {
       const std::uint32_t code = m.code;
       t.micros.clear();
       log(fmt::format("{} calls ExitProcess({:#x})", describe(t.id), code));
-      if (mutant_ == Mutant::worker_exitprocess_detach_on_main && !t.main && p.probe_loaded) {
+      if (is(Mutant::worker_exitprocess_detach_on_main) && !t.main && p.probe_loaded) {
         // The worker is ended first, and the main thread runs DLL_PROCESS_DETACH as if it had returned.
         if (auto* main = thread_mut(p.threads.front()); main && main->state == RunState::running) {
           kill_thread(t, code);
@@ -1240,30 +1254,30 @@ bool Model::run_micro(ThreadObj& t) {
       }
       for (ObjectId o : p.threads)
         if (auto* other = thread_mut(o); other && other->id != t.id && other->state == RunState::running) {
-          if (mutant_ == Mutant::exitprocess_sends_thread_detach && p.probe_loaded)
+          if (is(Mutant::exitprocess_sends_thread_detach) && p.probe_loaded)
             emit(*other, "dllmain", {{"reason", "thread-detach"}, {"reserved", "null"}, {"shutdown", true}});
-          if (mutant_ == Mutant::exitprocess_detach_per_thread && p.probe_loaded)
+          if (is(Mutant::exitprocess_detach_per_thread) && p.probe_loaded)
             emit_dllmain_call(*other, "process-detach", true, true);
-          if (mutant_ != Mutant::exitprocess_threads_signaled_late)
-            kill_thread(*other, mutant_ == Mutant::exitprocess_threads_code_zero ? 0 : code);
+          if (!is(Mutant::exitprocess_threads_signaled_late))
+            kill_thread(*other, is(Mutant::exitprocess_threads_code_zero) ? 0 : code);
         }
-      if (mutant_ == Mutant::exitprocess_caller_signaled_first) signal(t.id);
-      if (mutant_ == Mutant::exitprocess_signaled_first) signal(p.id);
+      if (is(Mutant::exitprocess_caller_signaled_first)) signal(t.id);
+      if (is(Mutant::exitprocess_signaled_first)) signal(p.id);
       // The DLLs are called on this thread (the mutants: on a helper thread, or after a
       // DLL_THREAD_DETACH of the caller's own).
       ThreadObj* runner = &t;
-      if (p.probe_loaded && mutant_ == Mutant::exitprocess_detach_on_helper_thread) {
+      if (p.probe_loaded && is(Mutant::exitprocess_detach_on_helper_thread)) {
         ObjectId helper = new_thread(p, nullptr, false);
         log(fmt::format("{} started to run DLL_PROCESS_DETACH", describe(helper)));
         runner = &threads_.at(helper);
         t.blocked = ThreadObj::Block::forever;
       }
-      if (p.probe_loaded && mutant_ == Mutant::exitprocess_caller_gets_thread_detach) {
+      if (p.probe_loaded && is(Mutant::exitprocess_caller_gets_thread_detach)) {
         t.micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", "null"}, {"shutdown", true}}, "thread-detach"});
         t.micros.push_back({Micro::Kind::dllmain_leave, "", {}, "thread-detach"});
       }
       if (p.probe_loaded) {
-        const char* reserved = mutant_ == Mutant::exit_detach_reserved_null ? "null" : "non-null";
+        const char* reserved = is(Mutant::exit_detach_reserved_null) ? "null" : "non-null";
         auto& micros = runner->micros;
         micros.push_back({Micro::Kind::dllmain_enter, "", {{"reserved", reserved}, {"shutdown", true}}, "process-detach"});
         // Wine's loader.c: during the exit-time detach, CreateThread fails with ERROR_ACCESS_DENIED.
@@ -1337,8 +1351,8 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       emit(t, "about-to-exit", {{"how", "return"}, {"code", s.number}});
       // exitprocess.return-from-main: returning from main is ExitProcess (after the C runtime's
       // handlers).
-      if (t.main && mutant_ != Mutant::return_from_main_ends_only_main)
-        push_process_exit(t, mutant_ == Mutant::return_ignored ? 0 : s.number, true);
+      if (t.main && !is(Mutant::return_from_main_ends_only_main))
+        push_process_exit(t, is(Mutant::return_ignored) ? 0 : s.number, true);
       else push_thread_exit(t, s.number, true);
       break;
     case Op::Exit:
@@ -1347,7 +1361,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       break;
     case Op::ExitProcess:
       emit(t, "about-to-exit", {{"how", "exit-process"}, {"code", s.number}});
-      if (!t.main && mutant_ == Mutant::worker_exitprocess_ends_thread) push_thread_exit(t, s.number);
+      if (!t.main && is(Mutant::worker_exitprocess_ends_thread)) push_thread_exit(t, s.number);
       else push_process_exit(t, s.number, false);
       break;
     case Op::ExitThread: {
@@ -1366,9 +1380,9 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // terminate.self-does-not-return: the calling thread stops there (only the mutant runs its
       // next verb first). terminate.threads-get-the-code: every thread ends with the code, the
       // caller too.
-      if (mutant_ == Mutant::terminate_self_returns && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
-      if (mutant_ == Mutant::terminate_self_caller_code_zero) kill_thread(t, 0);
-      if (mutant_ == Mutant::terminate_self_others_code_zero)
+      if (is(Mutant::terminate_self_returns) && t.code && t.pc < t.code->size()) start_verb(t, (*t.code)[t.pc++]);
+      if (is(Mutant::terminate_self_caller_code_zero)) kill_thread(t, 0);
+      if (is(Mutant::terminate_self_others_code_zero))
         for (ObjectId o : p.threads)
           if (auto* other = thread_mut(o); other && other->id != t.id) kill_thread(*other, 0);
       terminate_process(p.id, s.number, "TerminateProcess");
@@ -1390,11 +1404,11 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // exception code; exit.code.fatal-exception-threads: every thread running then ends
       // with it too.
       emit(t, "about-to-exit", {{"how", "crash"}, {"kind", std::string(verbs::crash_name(s.crash))}, {"code", s.number}});
-      if (s.crash == verbs::CrashKind::StackOverflow && mutant_ == Mutant::stack_overflow_ends_the_thread) {
+      if (s.crash == verbs::CrashKind::StackOverflow && is(Mutant::stack_overflow_ends_the_thread)) {
         terminate_thread(t.id, 0);
         break;
       }
-      terminate_process(p.id, mutant_ == Mutant::fatal_exception_exits_zero ? 0 : fatal_exit_code(t, s),
+      terminate_process(p.id, is(Mutant::fatal_exception_exits_zero) ? 0 : fatal_exit_code(t, s),
                         "unhandled exception");
       break;
     case Op::Thread: {
@@ -1421,7 +1435,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // fatal.abort: the C runtime's abort() ends the process without its termination handlers
       // (msvcrt: _exit(3), which is ExitProcess).
       emit(t, "about-to-exit", {{"how", "abort"}, {"code", 3}});
-      push_process_exit(t, 3, mutant_ == Mutant::abort_runs_atexit);
+      push_process_exit(t, 3, is(Mutant::abort_runs_atexit));
       break;
     case Op::UnhandledFilter:
       p.unhandled_filter = true;
@@ -1436,7 +1450,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       block_on(t, p.threads.front(), 0, kActorWaitMs, "released", {{"target", "main-thread"}});
       break;
     case Op::WaitEvent:
-      t.micros.push_back({Micro::Kind::emit, "waiting", {{"event", s.name}}});
+      // OpenEvent first: `waiting` only once the event is open (wait_named).
       t.micros.push_back({Micro::Kind::wait_named, "released", {{"event", s.name}}, s.name, kActorWaitMs});
       break;
     case Op::GuardedWait:
@@ -1444,7 +1458,6 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
       // wait is over; the handler runs then, and only then.
       t.guarded = true;
       emit(t, "guarded", {{"event", s.name}});
-      t.micros.push_back({Micro::Kind::emit, "waiting", {{"event", s.name}}});
       t.micros.push_back({Micro::Kind::wait_named, "released", {{"event", s.name}}, s.name, kActorWaitMs});
       t.micros.push_back({Micro::Kind::emit, "finally-ran", {{"how", "unwind"}}});
       t.micros.push_back({Micro::Kind::guard_leave});
@@ -1507,7 +1520,7 @@ void Model::start_verb(ThreadObj& t, const verbs::Step& s) {
         // process is terminated: the pipe's driver cancels the request at once.
         emit(t, "reading", {{"name", s.name}, {"mode", "sync"}});
         t.irp_pending = true;
-        if (mutant_ == Mutant::pipe_read_not_cancelled) t.irp_cancel_ms.reset();
+        if (is(Mutant::pipe_read_not_cancelled)) t.irp_cancel_ms.reset();
         else t.irp_cancel_ms = 0;
         t.blocked = ThreadObj::Block::io;
       } else {
@@ -1590,8 +1603,8 @@ bool Model::signaled(ObjectId id) const {
 std::optional<std::uint32_t> Model::exit_code_process(ObjectId id) const {
   const auto* p = process(id);
   if (!p) return std::nullopt;
-  if (!p->signaled) return mutant_ == Mutant::still_active_reads_zero ? 0 : kStillActive;
-  if (mutant_ == Mutant::exit_259_reads_zero && p->exit_code == kStillActive) return 0;
+  if (!p->signaled) return is(Mutant::still_active_reads_zero) ? 0 : kStillActive;
+  if (is(Mutant::exit_259_reads_zero) && p->exit_code == kStillActive) return 0;
   return p->exit_code;
 }
 
@@ -1599,19 +1612,19 @@ std::optional<std::uint32_t> Model::exit_code_thread(ObjectId id) const {
   const auto* t = thread(id);
   if (!t) return std::nullopt;
   // thread-end.still-active-while-running: STILL_ACTIVE until the thread has ended.
-  if (t->state != RunState::terminated) return mutant_ == Mutant::thread_still_active_reads_zero ? 0 : kStillActive;
-  if (mutant_ == Mutant::thread_still_active_after_end && !t->main) {
+  if (t->state != RunState::terminated) return is(Mutant::thread_still_active_reads_zero) ? 0 : kStillActive;
+  if (is(Mutant::thread_still_active_after_end) && !t->main) {
     const ProcessObj* p = process(t->process);
     if (p && p->state == RunState::running) return kStillActive;
   }
-  return mutant_ == Mutant::dead_thread_forgets ? 0 : t->exit_code;
+  return is(Mutant::dead_thread_forgets) ? 0 : t->exit_code;
 }
 
 // children.survive: an orphan is not re-parented; its recorded parent id names the dead parent.
 std::optional<std::uint32_t> Model::parent_of(std::uint32_t pid) const {
   const auto* p = process_by_pid(pid);
   if (!p) return std::nullopt;
-  if (mutant_ == Mutant::orphans_reparented) {
+  if (is(Mutant::orphans_reparented)) {
     const auto* parent = process_by_pid(p->parent_pid);
     if (!parent || parent->state == RunState::terminated) return harness_pid();
   }

@@ -46,8 +46,8 @@ std::vector<ObjectId> Model::processes_in_job(ObjectId job) const {
 // job.breakaway-denied: CREATE_BREAKAWAY_FROM_JOB needs JOB_OBJECT_LIMIT_BREAKAWAY_OK on the
 // creator's immediate job; otherwise CreateProcess fails with ERROR_ACCESS_DENIED.
 bool Model::breakaway_refused(const ProcessObj& creator) const {
-  if (creator.job == 0 || mutant_ == Mutant::breakaway_always_allowed) return false;
-  if (mutant_ == Mutant::breakaway_checks_top_job) return !jobs_.at(job_chain(creator.job).back()).breakaway_ok;
+  if (creator.job == 0 || is(Mutant::breakaway_always_allowed)) return false;
+  if (is(Mutant::breakaway_checks_top_job)) return !jobs_.at(job_chain(creator.job).back()).breakaway_ok;
   return !jobs_.at(creator.job).breakaway_ok;
 }
 
@@ -59,17 +59,17 @@ bool Model::breakaway_refused(const ProcessObj& creator) const {
 // first job that does not permit breakaway; an immediate job that does not permit it keeps the
 // child, whatever its parent jobs permit.
 ObjectId Model::child_job(const ProcessObj& creator, bool breakaway) const {
-  if (breakaway && mutant_ == Mutant::breakaway_ignored) return creator.job;
+  if (breakaway && is(Mutant::breakaway_ignored)) return creator.job;
   const auto chain = job_chain(creator.job);
   if (breakaway && !chain.empty() && jobs_.at(chain.front()).breakaway_ok) {
-    if (mutant_ == Mutant::breakaway_leaves_whole_chain) return 0;
-    if (mutant_ == Mutant::breakaway_leaves_only_immediate) return chain.size() > 1 ? chain[1] : 0;
+    if (is(Mutant::breakaway_leaves_whole_chain)) return 0;
+    if (is(Mutant::breakaway_leaves_only_immediate)) return chain.size() > 1 ? chain[1] : 0;
   }
   auto leaves = [&](const JobObj& job) {
     return (breakaway && job.breakaway_ok) ||
-           (job.silent_breakaway_ok && mutant_ != Mutant::silent_breakaway_ignored);
+           (job.silent_breakaway_ok && !is(Mutant::silent_breakaway_ignored));
   };
-  if (!breakaway && mutant_ == Mutant::silent_breakaway_from_parent_job) {
+  if (!breakaway && is(Mutant::silent_breakaway_from_parent_job)) {
     // The highest job of the chain that permits silent breakaway decides for every job below it.
     std::size_t last = chain.size();
     for (std::size_t i = 0; i < chain.size(); ++i)
@@ -92,7 +92,7 @@ void Model::job_process_added(const ProcessObj& p) {
   for (ObjectId j : job_chain(p.job)) {
     JobObj& job = jobs_.at(j);
     ++job.active;
-    if (job.port && (j == p.job || mutant_ != Mutant::job_port_only_immediate_job))
+    if (job.port && (j == p.job || !is(Mutant::job_port_only_immediate_job)))
       job.messages.emplace_back(kMsgNewProcess, p.pid);
   }
 }
@@ -103,13 +103,13 @@ void Model::job_process_ended(const ProcessObj& p) {
     JobObj& job = jobs_.at(j);
     --job.active;
     if (j == p.job) immediate_empty = job.active == 0;
-    if (!job.port || (j != p.job && mutant_ == Mutant::job_port_only_immediate_job)) continue;
+    if (!job.port || (j != p.job && is(Mutant::job_port_only_immediate_job))) continue;
     const bool abnormal = p.exit_code >= 0xC0000000u;
-    const bool zero = job.active == 0 || (immediate_empty && mutant_ == Mutant::job_port_zero_per_child_job);
-    if (zero && mutant_ == Mutant::job_port_zero_before_exit) job.messages.emplace_back(kMsgActiveProcessZero, 0);
-    if (mutant_ != Mutant::job_port_reports_no_exits)
+    const bool zero = job.active == 0 || (immediate_empty && is(Mutant::job_port_zero_per_child_job));
+    if (zero && is(Mutant::job_port_zero_before_exit)) job.messages.emplace_back(kMsgActiveProcessZero, 0);
+    if (!is(Mutant::job_port_reports_no_exits))
       job.messages.emplace_back(abnormal ? kMsgAbnormalExitProcess : kMsgExitProcess, p.pid);
-    if (zero && mutant_ != Mutant::job_port_zero_before_exit) job.messages.emplace_back(kMsgActiveProcessZero, 0);
+    if (zero && !is(Mutant::job_port_zero_before_exit)) job.messages.emplace_back(kMsgActiveProcessZero, 0);
   }
 }
 
@@ -119,13 +119,13 @@ void Model::job_process_ended(const ProcessObj& p) {
 // round: TerminateJobObject ends the processes of the job and of its child jobs, and no other.
 bool Model::terminate_job(ObjectId job, std::uint32_t code) {
   if (!jobs_.contains(job)) return false;
-  const std::uint32_t used = mutant_ == Mutant::terminate_job_code_ignored ? 1 : code;
+  const std::uint32_t used = is(Mutant::terminate_job_code_ignored) ? 1 : code;
   log(fmt::format("job {} terminated with {:#x}", job, used));
   std::vector<ObjectId> victims;
-  if (mutant_ == Mutant::terminate_job_spares_child_jobs) victims = jobs_.at(job).members;
-  else if (mutant_ == Mutant::terminate_job_climbs_chain) victims = processes_in_job(job_chain(job).back());
+  if (is(Mutant::terminate_job_spares_child_jobs)) victims = jobs_.at(job).members;
+  else if (is(Mutant::terminate_job_climbs_chain)) victims = processes_in_job(job_chain(job).back());
   else victims = processes_in_job(job);
-  if (mutant_ == Mutant::terminate_job_follows_descendants) {
+  if (is(Mutant::terminate_job_follows_descendants)) {
     // The job taken as a process tree: every descendant of its processes, wherever it is.
     std::set<std::uint32_t> pids;
     for (ObjectId v : victims) pids.insert(processes_.at(v).pid);
@@ -140,7 +140,7 @@ bool Model::terminate_job(ObjectId job, std::uint32_t code) {
     }
   }
   for (ObjectId m : victims) {
-    if (mutant_ == Mutant::terminate_job_threads_code_zero)
+    if (is(Mutant::terminate_job_threads_code_zero))
       for (ObjectId t : processes_.at(m).threads)
         if (auto* th = thread_mut(t)) kill_thread(*th, 0);
     terminate_process(m, used, "TerminateJobObject");
@@ -157,7 +157,7 @@ std::uint32_t Model::assign_to_job(ObjectId job, ObjectId process) {
   if (p->job == job) return 0;
   if (p->job != 0) {
     if (j.active != 0 || j.parent != 0) return kErrorAccessDenied;  // only an empty job nests here
-    if (mutant_ == Mutant::assign_replaces_job) {
+    if (is(Mutant::assign_replaces_job)) {
       for (ObjectId c : job_chain(p->job)) --jobs_.at(c).active;
     } else {
       j.parent = p->job;
@@ -182,16 +182,16 @@ std::uint32_t Model::assign_to_job(ObjectId job, ObjectId process) {
 std::uint32_t Model::fatal_exit_code(ThreadObj& t, const verbs::Step& s) {
   const ProcessObj& p = processes_.at(t.process);
   std::uint32_t code = s.number;
-  if (s.crash == verbs::CrashKind::StackOverflow && mutant_ == Mutant::stack_overflow_is_access_violation)
+  if (s.crash == verbs::CrashKind::StackOverflow && is(Mutant::stack_overflow_is_access_violation))
     code = verbs::kAccessViolation;
-  if (s.crash == verbs::CrashKind::StackOverflow && mutant_ == Mutant::stack_overflow_is_fail_fast)
+  if (s.crash == verbs::CrashKind::StackOverflow && is(Mutant::stack_overflow_is_fail_fast))
     code = verbs::kFailFast;
-  if (s.crash == verbs::CrashKind::FailFast && mutant_ == Mutant::fail_fast_is_access_violation)
+  if (s.crash == verbs::CrashKind::FailFast && is(Mutant::fail_fast_is_access_violation))
     code = verbs::kAccessViolation;
-  const bool handlers_see_it = s.crash != verbs::CrashKind::FailFast || mutant_ == Mutant::fail_fast_calls_filter;
-  if (p.unhandled_filter && handlers_see_it && mutant_ != Mutant::unhandled_filter_not_called) {
+  const bool handlers_see_it = s.crash != verbs::CrashKind::FailFast || is(Mutant::fail_fast_calls_filter);
+  if (p.unhandled_filter && handlers_see_it && !is(Mutant::unhandled_filter_not_called)) {
     emit(t, "unhandled-filter", {{"code", code}});
-    if (mutant_ == Mutant::unhandled_filter_called_twice) emit(t, "unhandled-filter", {{"code", code}});
+    if (is(Mutant::unhandled_filter_called_twice)) emit(t, "unhandled-filter", {{"code", code}});
   }
   return code;
 }
@@ -206,9 +206,9 @@ void Model::remove_ctrl_handler(ThreadObj& t, verbs::CtrlMode mode) {
     emit(t, "error", {{"what", "SetConsoleCtrlHandler"}, {"error", kErrorInvalidParameter}, {"mode", "remove-" + name}});
     return;
   }
-  if (mutant_ == Mutant::ctrl_remove_pops_last) p.ctrl_handlers.pop_back();
-  else if (mutant_ == Mutant::ctrl_remove_every_registration) std::erase(p.ctrl_handlers, mode);
-  else if (mutant_ != Mutant::ctrl_remove_ignored) p.ctrl_handlers.erase(std::next(it).base());
+  if (is(Mutant::ctrl_remove_pops_last)) p.ctrl_handlers.pop_back();
+  else if (is(Mutant::ctrl_remove_every_registration)) std::erase(p.ctrl_handlers, mode);
+  else if (!is(Mutant::ctrl_remove_ignored)) p.ctrl_handlers.erase(std::next(it).base());
   emit(t, "ctrl-handler-removed", {{"mode", name}});
 }
 

@@ -252,7 +252,7 @@ std::optional<System::ThreadTimes> SimSystem::thread_times(Handle thread) {
   const auto* t = obj ? model_.thread(*obj) : nullptr;
   if (!t) return std::nullopt;
   // corpse.terminated-thread-queryable: the thread object keeps its id and times.
-  const bool forgets = model_.mutant() == Mutant::dead_thread_forgets && t->state == RunState::terminated;
+  const bool forgets = model_.is(Mutant::dead_thread_forgets) && t->state == RunState::terminated;
   return ThreadTimes{forgets ? 0 : t->tid, t->created_at * 10'000,
                      t->state == RunState::terminated ? t->exited_at * 10'000 : 0, 0, 0};
 }

@@ -12,6 +12,7 @@
 // It also has consoles and process groups (console control events, delivered on a new thread),
 // windows with per-thread message queues (the GUI actor, WM_CLOSE, registered messages, a WH_CBT
 // hook) and taskkill. They follow the documented Windows behaviour, not Wine's.
+#include <bitset>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -188,7 +189,9 @@ enum class Mutant {
   assign_replaces_job,                  // job.nested-kill-on-close
   job_port_zero_before_exit,            // job.completion-port
   breakaway_denied_wrong_error,         // job.breakaway-denied
+  count_                                 // not a mutant: how many there are
 };
+static_assert(static_cast<int>(Mutant::count_) <= 256, "Model::consulted() has room for 256 mutants");
 
 struct MutantInfo {
   Mutant id;
@@ -433,6 +436,14 @@ class Model {
   explicit Model(Mutant mutant = Mutant::none);
 
   Mutant mutant() const { return mutant_; }
+  // Whether this model has rule `m` wrong. Every rule that a mutant changes asks here, so a run
+  // knows which mutants' rules it consulted: a mutant whose rule a run never consulted plays that
+  // run exactly as the documented model does (consulted()).
+  bool is(Mutant m) const {
+    consulted_.set(static_cast<std::size_t>(m));
+    return mutant_ == m;
+  }
+  const std::bitset<256>& consulted() const { return consulted_; }
   std::uint64_t now() const { return now_; }
   std::uint32_t harness_pid() const;
 
@@ -606,6 +617,7 @@ class Model {
   bool taskkill_graceful(ProcessObj& p);
 
   Mutant mutant_;
+  mutable std::bitset<256> consulted_;
   std::uint64_t now_ = 0;
   ObjectId next_object_ = 1;
   std::uint64_t driver_cancel_ms_ = 5'000;

@@ -65,9 +65,24 @@ std::string strip_role(const std::string& r) {
 
 }  // namespace
 
-Trace predict(const Scenario& s, const Oracle& oracle, const std::string& mutant) {
+Trace predict(const Scenario& s, const Oracle& oracle, const std::string& mutant, std::vector<std::string>* consulted) {
   auto sys = oracle.make(mutant);
-  return scenario::run(s, *sys);
+  auto t = scenario::run(s, *sys);
+  if (consulted) {
+    if (oracle.consulted) {
+      *consulted = oracle.consulted(*sys);
+    } else {
+      consulted->clear();
+      for (const auto& m : oracle.mutants) consulted->push_back(m.name);
+    }
+  }
+  return t;
+}
+
+std::vector<std::string> consulted_mutants(const Scenario& s, const Oracle& oracle) {
+  std::vector<std::string> c;
+  predict(s, oracle, "", &c);
+  return c;
 }
 
 std::optional<Difference> compare(const Trace& model, const Trace& live) {
@@ -351,13 +366,14 @@ struct Prepared {
   std::vector<Trace> predicted;
   std::map<std::string, int> steps_by_op, verbs;
   std::vector<std::string> invalid;  // generator bugs: "seed N: what"
+  std::vector<std::vector<std::string>> consulted;  // guided: the mutants each prediction consulted
   double seconds = 0;
 };
 
 // `untold`: when guided, the mutants no scenario chosen so far tells apart. Then 2n candidates
 // are made and the n played are, first, those that tell a mutant of `untold` apart (each taken out
 // of it as it is told), then the others, in the order of their seeds.
-constexpr std::uint64_t kCandidates = 4;  // scenarios made for each one played, when guided
+constexpr std::uint64_t kCandidates = 8;  // scenarios made for each one played, when guided
 
 Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, std::size_t n,
                  std::set<std::string>* untold = nullptr) {
@@ -380,14 +396,17 @@ Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, st
         for (const auto& v : st.verbs)
           if (!v.empty() && std::islower(static_cast<unsigned char>(v[0]))) ++p.verbs[v];
     }
-    p.predicted.push_back(predict(s, oracle));
+    std::vector<std::string> consulted;
+    p.predicted.push_back(predict(s, oracle, "", untold ? &consulted : nullptr));
+    p.consulted.push_back(std::move(consulted));
     p.scenarios.push_back(std::move(s));
   }
   if (untold) {
     std::vector<std::size_t> telling, others;
     for (std::size_t i = 0; i < p.scenarios.size(); ++i) {
       std::vector<std::string> told;
-      for (const auto& m : *untold) {
+      for (const auto& m : p.consulted[i]) {
+        if (!untold->contains(m)) continue;
         try {
           if (compare(p.predicted[i], predict(p.scenarios[i], oracle, m))) told.push_back(m);
         } catch (...) {
@@ -407,6 +426,7 @@ Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, st
     for (auto i : telling) {
       chosen.scenarios.push_back(std::move(p.scenarios[i]));
       chosen.predicted.push_back(std::move(p.predicted[i]));
+      chosen.consulted.push_back(std::move(p.consulted[i]));
     }
     chosen.seconds = since(t);
     return chosen;
@@ -488,14 +508,17 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     mutants_covered.insert(covered.begin(), covered.end());
     // The model alone: its own traces are the corpus (what the grammar can tell apart at best).
     for (std::size_t i = 0; !live && o.keep_corpus && i < cur.scenarios.size(); ++i)
-      sum.corpus.push_back({cur.scenarios[i], cur.predicted[i], cur.predicted[i].lines.size()});
+      sum.corpus.push_back({cur.scenarios[i], cur.predicted[i], cur.predicted[i].lines.size(),
+                            i < cur.consulted.size() ? cur.consulted[i] : std::vector<std::string>{}});
     for (std::size_t i = 0; live && i < cur.scenarios.size(); ++i) {
       sum.scenario_seconds.push_back(traces[i].seconds);
       sum.slowest.emplace_back(traces[i].seconds, cur.scenarios[i].text());
       std::sort(sum.slowest.begin(), sum.slowest.end(), std::greater<>());
       if (sum.slowest.size() > 3) sum.slowest.pop_back();
       auto d = compare(cur.predicted[i], traces[i]);
-      if (o.keep_corpus) sum.corpus.push_back({cur.scenarios[i], traces[i], d ? d->line : traces[i].lines.size()});
+      if (o.keep_corpus)
+        sum.corpus.push_back({cur.scenarios[i], traces[i], d ? d->line : traces[i].lines.size(),
+                              i < cur.consulted.size() ? cur.consulted[i] : std::vector<std::string>{}});
       if (!d) continue;
       d->signature = bucket(cur.scenarios[i], *d);
       ++sum.disagreements;

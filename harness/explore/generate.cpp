@@ -284,7 +284,10 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     j.name = fmt::format("j{}", jobs.size() + 1);
     j.kill_on_close = rng.chance(70);
     j.breakaway_ok = rng.chance(30);
+    // Silent breakaway with breakaway: whether CREATE_BREAKAWAY_FROM_JOB is allowed in a job that
+    // permits silent breakaway only has no evidence (Wine 8.0 allows it, the model does not).
     j.silent_breakaway_ok = rng.chance(15);
+    if (j.silent_breakaway_ok) j.breakaway_ok = true;
     j.port = rng.chance(35);
     push(j);
     jobs.push_back({j.name, j.port, false, false, j.breakaway_ok || j.silent_breakaway_ok});
@@ -344,7 +347,8 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       if (rng.chance(50))
         for (auto& st : intent.steps)
           if (st.op == Op::job && st.name == jobs[inner].name) {
-            st.breakaway_ok = std::find_if(intent.steps.begin(), intent.steps.end(), [&](const Step& x) {
+            st.breakaway_ok = st.silent_breakaway_ok ||
+                              std::find_if(intent.steps.begin(), intent.steps.end(), [&](const Step& x) {
                                 return x.op == Op::job && x.name == s.job;
                               })->breakaway_ok;
             jobs[inner].escape = st.breakaway_ok || st.silent_breakaway_ok;
@@ -715,6 +719,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::map<std::string, Ref> pending;                   // `waiters` not joined yet, and what they wait on
   std::set<std::string> mutexes;                        // opened mutexes
   std::set<std::string> terminated_jobs;                // jobs TerminateJobObject was called for
+  std::set<std::string> thread_handles;                 // threads opened by id
 
   auto valid = [&](const Step& s) {
     for (const auto& n : uses(s))
@@ -735,7 +740,8 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         if (r.text() == s.ref.text()) return false;
     if (s.op == Op::waiters && mutexes.contains(s.ref.name)) return false;  // a wait acquires a mutex
     if (s.op == Op::start && !s.job.empty() && closed.contains(s.job)) return false;
-    if (s.op == Op::terminate_thread && s.ref.part != Ref::Part::thread) return false;
+    if (s.op == Op::terminate_thread && s.ref.part != Ref::Part::thread && !thread_handles.contains(s.ref.name))
+      return false;
     return true;
   };
   auto append = [&](const Step& s) {
@@ -851,6 +857,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
             out.steps.pop_back();
             continue;
           }
+          if (s.id_of == Step::IdOf::tid || s.id_of == Step::IdOf::thread) thread_handles.insert(s.name);
           break;
         }
         case Op::close:

@@ -46,6 +46,13 @@ explore::Oracle make_oracle(const std::string& model_mutant) {
   };
   for (const auto& m : sim::mutants())
     o.mutants.push_back({std::string(m.name), std::string(m.claim), std::string(m.wrong_rule)});
+  o.consulted = [](System& s) {
+    std::vector<std::string> out;
+    const auto& asked = static_cast<sim::SimSystem&>(s).model().consulted();
+    for (const auto& m : sim::mutants())
+      if (asked.test(static_cast<std::size_t>(m.id))) out.emplace_back(m.name);
+    return out;
+  };
   return o;
 }
 
@@ -73,6 +80,10 @@ int mutant_score(const std::vector<explore::Summary::Played>& corpus, const expl
   auto work = [&] {
     for (std::size_t i; (i = next++) < scored.size();) {
       for (const auto& played : corpus) {
+        // A mutant whose rule the prediction never consulted plays it as the model does.
+        if (!played.consulted.empty() &&
+            std::find(played.consulted.begin(), played.consulted.end(), scored[i]->name) == played.consulted.end())
+          continue;
         scenario::Trace mt;
         try {
           mt = explore::predict(played.scenario, oracle, scored[i]->name);

@@ -233,30 +233,20 @@ struct Player::Impl {
     return "";
   }
 
-  // What a job's port got: how many processes joined and left (exit and abnormal exit alike:
-  // which of the two an exception code gives is not compared), and where ACTIVE_PROCESS_ZERO
-  // came. Counts, not ids: whether an id came back by then is the platform's choice.
+  // What a job's port got up to its first ACTIVE_PROCESS_ZERO (a port is read until then, and a
+  // job that gets processes again afterwards starts another story): how many processes joined and
+  // left (exit and abnormal exit alike: which of the two an exception code gives is not compared).
+  // Counts, not ids: whether an id came back by then is the platform's choice.
   static std::string port_text(const std::vector<JobMessage>& msgs) {
-    int joined = 0, left = 0, other = 0, zeros = 0;
-    bool zero_last = false;
-    for (std::size_t i = 0; i < msgs.size(); ++i) {
-      const auto& m = msgs[i];
-      if (m.message == kJobMsgActiveProcessZero) {
-        ++zeros;
-        zero_last = i + 1 == msgs.size();
-      } else if (m.message == kJobMsgNewProcess) {
-        ++joined;
-      } else if (m.message == kJobMsgExitProcess || m.message == kJobMsgAbnormalExitProcess) {
-        ++left;
-      } else {
-        ++other;
-      }
+    int joined = 0, left = 0, other = 0;
+    for (const auto& m : msgs) {
+      if (m.message == kJobMsgActiveProcessZero) return fmt::format("{} new, {} exit{}, zero", joined, left,
+                                                                   other ? fmt::format(", {} other", other) : "");
+      if (m.message == kJobMsgNewProcess) ++joined;
+      else if (m.message == kJobMsgExitProcess || m.message == kJobMsgAbnormalExitProcess) ++left;
+      else ++other;
     }
-    std::string t = fmt::format("{} new, {} exit", joined, left);
-    if (other) t += fmt::format(", {} other", other);
-    if (zeros == 0) return t + ", no zero";
-    if (zeros > 1) return t + fmt::format(", {} zero", zeros);
-    return t + (zero_last ? ", zero last" : ", zero before an exit");
+    return fmt::format("{} new, {} exit{}, no zero", joined, left, other ? fmt::format(", {} other", other) : "");
   }
 
   // A record's text with the run's object and pipe names put back as the scenario names them.

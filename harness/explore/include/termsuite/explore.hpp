@@ -33,6 +33,10 @@ struct Oracle {
   // A fresh simulator System: the model as documented (mutant ""), or with one rule wrong.
   std::function<std::unique_ptr<System>(const std::string& mutant)> make;
   std::vector<MutantRef> mutants;
+  // The mutants whose rules a System made by `make` consulted so far (may be empty: then every
+  // mutant counts as consulted). A mutant whose rule a run never consulted plays it as the
+  // documented model does, so it need not be asked.
+  std::function<std::vector<std::string>(System&)> consulted;
 };
 
 // The platform: plays scenarios and returns their traces, in order. A scenario that could not be
@@ -85,7 +89,11 @@ scenario::Scenario normalize(const scenario::Scenario& intent, const Oracle& ora
                              const std::set<std::string>* skip_claims = nullptr);
 
 // The model's trace of a scenario (the prediction).
-scenario::Trace predict(const scenario::Scenario& s, const Oracle& oracle, const std::string& mutant = "");
+scenario::Trace predict(const scenario::Scenario& s, const Oracle& oracle, const std::string& mutant = "",
+                        std::vector<std::string>* consulted = nullptr);
+// The mutants that `s` could tell apart from the documented model: those whose rules its
+// prediction consulted (every mutant when the oracle cannot say).
+std::vector<std::string> consulted_mutants(const scenario::Scenario& s, const Oracle& oracle);
 
 // Where two traces first differ, and a signature of the difference that survives shrinking.
 struct Difference {
@@ -184,6 +192,7 @@ struct Summary {
     scenario::Scenario scenario;
     scenario::Trace live;
     std::size_t agrees_until = 0;
+    std::vector<std::string> consulted;  // the mutants whose rules its prediction consulted; empty: unknown
   };
   std::vector<Played> corpus;
   int new_findings() const;

@@ -147,6 +147,33 @@ struct Gen {
     return v;
   }
 
+  std::vector<std::string> messages;  // registered private messages' names (name steps)
+
+  // The GUI actor's verbs: hidden windows only (a visible one's end waits on the window manager
+  // under Wine), polite or stubborn; a listener for a private message, a broadcast of one; the
+  // WH_CBT hook; then its message loop, or an exit.
+  std::vector<std::string> gui_program() {
+    std::vector<std::string> v;
+    if (rng.chance(30)) v.push_back("cbt-hook");
+    for (int k = static_cast<int>(rng.below(3)); k > 0; --k)
+      v.insert(v.end(), {"window", rng.chance(50) ? "hidden-polite" : "hidden-stubborn"});
+    bool listens = false;
+    if (rng.chance(45)) {
+      if (messages.empty() || rng.chance(40)) messages.push_back(new_object("message"));
+      v.insert(v.end(), {"listen-private", "@" + messages[rng.below(static_cast<std::uint32_t>(messages.size()))]});
+      listens = true;
+    }
+    if (!messages.empty() && rng.chance(40)) {
+      // Posted to every other top-level window; `drain`: what was posted to itself has been
+      // handled by the time it writes `drained` (graceful.private-message).
+      v.insert(v.end(), {"broadcast-private", "@" + messages[rng.below(static_cast<std::uint32_t>(messages.size()))]});
+      if (listens) v.push_back("drain");
+    }
+    v.push_back("ready");
+    if (rng.chance(15)) v.insert(v.end(), {"exit-process", code_text(pick(kCodes))});
+    return v;
+  }
+
   // A process's verbs. `depth` 0: a child (no spawns of its own). `in_job`: the process starts in
   // a job of the scenario; `escape`: that job lets children leave it, so every child ends by itself.
   std::vector<std::string> program(int depth, bool in_job = false, bool escape = false) {
@@ -264,7 +291,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
   Scenario intent;
   struct ActorState {
     std::string name;
-    bool process_open = true, thread_open = true, new_group = false, new_console = false, spawns = false;
+    bool process_open = true, thread_open = true, new_group = false, new_console = false, spawns = false, gui = false;
   };
   std::vector<ActorState> actors;
   std::vector<std::string> opened;         // open handles from `open`
@@ -277,6 +304,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
   std::vector<std::pair<std::string, Ref>> waiting;  // `waiters` not joined yet
   int n_waiters = 0;
   bool ctrl_sent = false;
+  bool gui_actors = false;
 
   auto push = [&](Step st) { intent.steps.push_back(std::move(st)); };
   auto new_job = [&] {
@@ -334,12 +362,20 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       jobs[*job].used = true;
       s.job = jobs[*job].name;
     }
-    s.verbs = g.program(1, job.has_value(), job && jobs[*job].escape);
-    if (opt.ctrl && rng.chance(15)) s.new_group = true;
+    // A GUI actor, in a scenario without console events (a GUI child attached to its creator's
+    // console is Wine 8.0's known deviation).
+    s.gui = opt.gui && !ctrl_sent && rng.chance(20);
+    if (s.gui) {
+      gui_actors = true;
+      s.verbs = g.gui_program();
+    } else {
+      s.verbs = g.program(1, job.has_value(), job && jobs[*job].escape);
+      if (opt.ctrl && rng.chance(15)) s.new_group = true;
+    }
     declare(events_before);
     push(s);
     const bool spawns = std::any_of(s.verbs.begin(), s.verbs.end(), [](const std::string& v) { return v.starts_with("spawn"); });
-    actors.push_back({s.name, true, true, s.new_group, s.new_console, spawns});
+    actors.push_back({s.name, true, true, s.new_group, s.new_console, spawns, s.gui});
     if (nest) {
       const auto inner = new_job();
       jobs[inner].used = true;
@@ -393,7 +429,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       s.ref = Ref{a.name, Ref::Part::process};
       s.number = g.pick(kCodes);
       push(s);
-    } else if (r < 47 && a.thread_open) {
+    } else if (r < 47 && a.thread_open && !a.gui) {
       Step s = make(Op::terminate_thread);
       s.ref = Ref{a.name, Ref::Part::thread};
       s.number = g.pick(kCodes);
@@ -434,7 +470,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
         w.number = 2 + rng.below(3);
         push(w);
       }
-    } else if (r < 86 && opt.ctrl && !ctrl_sent) {
+    } else if (r < 86 && opt.ctrl && !ctrl_sent && !gui_actors) {
       // One console event a scenario: each delivery is a thread of its own in each process, whose
       // id the next may have again (where ids come back is the platform's choice), and a
       // process's records are grouped by thread.
@@ -486,7 +522,11 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       // holds it, and goes with the last one (objects.*); a mutex its owner left is abandoned.
       // Mostly the last one declared: opened again, once its creator has gone, it tells whether
       // it outlived it.
-      const auto& o = rng.chance(50) ? g.objects.back() : g.objects[rng.below(static_cast<std::uint32_t>(g.objects.size()))];
+      std::vector<const Gen::Object*> named;
+      for (const auto& o : g.objects)
+        if (o.type != "message") named.push_back(&o);
+      if (named.empty()) continue;
+      const auto& o = rng.chance(50) ? *named.back() : *named[rng.below(static_cast<std::uint32_t>(named.size()))];
       Step s = make(Op::open_named);
       s.name = fmt::format("h{}", opened.size() + 1);
       opened.push_back(s.name);
@@ -578,11 +618,18 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       Step s = make(Op::shutdown);
       s.number = 0x100 + rng.below(0x300);
       push(s);
-    } else if (r < 134 && opt.taskkill && !a.new_console) {
+    } else if (r < 134 && opt.taskkill && !a.new_console && !a.gui) {
       // Without /f, at a console process that shares the harness's console: it owns no window,
       // so taskkill has nothing to ask it (taskkill.windowless-needs-force).
       Step s = make(Op::taskkill);
       s.target = a.name;
+      push(s);
+    } else if (a.gui && r >= 134) {
+      // WM_CLOSE to one of its windows: a polite one goes (and with the last one, the process,
+      // with PostQuitMessage's code), a stubborn one and the listener stay.
+      Step s = make(Op::close_window);
+      s.target = a.name;
+      s.number = 1 + rng.below(2);
       push(s);
     } else if (!g.unset.empty()) {
       Step s = make(Op::set);
@@ -685,7 +732,8 @@ std::vector<std::string> uses(const Step& s) {
     case Op::terminate_thread:
     case Op::close: u.push_back(s.ref.name); break;
     case Op::open:
-    case Op::taskkill: u.push_back(s.target); break;
+    case Op::taskkill:
+    case Op::close_window: u.push_back(s.target); break;
     case Op::settle: u.push_back(s.name.substr(0, s.name.find_first_of(">."))); break;
     case Op::ctrl:
       if (!s.target.empty()) u.push_back(s.target);
@@ -718,7 +766,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::map<std::string, std::set<std::string>> ended;  // per actor: the roles settled
   std::map<std::string, Ref> pending;                   // `waiters` not joined yet, and what they wait on
   std::set<std::string> mutexes;                        // opened mutexes
-  std::set<std::string> terminated_jobs;                // jobs TerminateJobObject was called for
+  bool job_ended_processes = false;  // TerminateJobObject, or a job closed (kill-on-close)
   std::set<std::string> thread_handles;                 // threads opened by id
 
   auto valid = [&](const Step& s) {
@@ -863,6 +911,9 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         case Op::close:
           append(s);
           closed.insert(s.ref.text());
+          if (std::any_of(out.steps.begin(), out.steps.end(),
+                          [&](const Step& st) { return st.op == Op::job && st.name == s.ref.name; }))
+            job_ended_processes = true;
           break;
         case Op::open_named:
           append(s);
@@ -887,15 +938,15 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         }
         case Op::job_messages:
           // Only when ACTIVE_PROCESS_ZERO has come (the model says), so the answer is complete;
-          // and not after TerminateJobObject: which messages a job's port gets for the processes
-          // TerminateJobObject ends has no evidence either way (Wine 8.0 posts no
-          // JOB_OBJECT_MSG_EXIT_PROCESS for them).
-          if (!player.job_idle(s.name) || terminated_jobs.contains(s.name)) continue;
+          // and not once a job has ended processes (TerminateJobObject, a kill-on-close job
+          // closed): which messages a port gets for them has no evidence either way (Wine 8.0
+          // posts no JOB_OBJECT_MSG_EXIT_PROCESS for them).
+          if (!player.job_idle(s.name) || job_ended_processes) continue;
           append(s);
           break;
         case Op::terminate_job:
           append(s);
-          terminated_jobs.insert(s.name);
+          job_ended_processes = true;
           break;
         case Op::assign: {
           // Only a process that still runs: what assigning one that has ended does has no
@@ -908,6 +959,12 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         case Op::read_pipe:
           // Only when the read returns at once (the model says): the writer has gone.
           if (!player.pipe_ready(s.name).value_or(false)) continue;
+          append(s);
+          break;
+        case Op::close_window:
+          // Only to a window the model says still exists: a destroyed window's handle may name
+          // another process's window by now.
+          if (!player.window_exists(s.target, s.number)) continue;
           append(s);
           break;
         case Op::parent: {

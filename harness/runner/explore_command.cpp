@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -193,11 +194,17 @@ int explore(const ExploreOptions& o) {
   DownOnExit down{wine, o.keep_wine};
   wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
   pc.argv = {wine.wine_program(), play_exe.string(), "--serve"};
-  for (auto& [k, v] : wine.variables()) pc.env.emplace_back(k, v), describe.env[k] = v;
+  bool desktop = false;  // a display for Wine's windows (ours, Xvfb, or the user's)
+  for (auto& [k, v] : wine.variables()) {
+    pc.env.emplace_back(k, v), describe.env[k] = v;
+    if (k == "DISPLAY" && !v.empty()) desktop = true;
+  }
+  if (const char* d = std::getenv("DISPLAY"); d && *d) desktop = true;
   describe.program = wine.wine_program();
   describe.args.insert(describe.args.begin(), suite.string());
 #else
   pc.argv = {play_exe.string(), "--serve"};
+  const bool desktop = true;  // the interactive desktop a Windows session has
 #endif
   describe.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
   // The platform, and the preflight's settings for the run (no crash dialog, no debugger), as
@@ -248,6 +255,9 @@ int explore(const ExploreOptions& o) {
   eo.max_scenarios = o.scenarios;
   eo.keep_corpus = o.mutant_score_seconds > 0;
   if (o.skip_known) eo.gen.skip_claims.insert(known.deviation_claims.begin(), known.deviation_claims.end());
+  // GUI actors only where windows can be made.
+  eo.gen.gui = desktop;
+  if (!desktop) fmt::print("termsuite explore: no display for Wine: no GUI actor in the scenarios\n");
   if (o.mutant_score_seconds > 0) eo.max_findings = 0;  // the time goes to playing, not to shrinking
   eo.progress = say;
   fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}{}\n", platform.id, seed, eo.budget_seconds, o.jobs,

@@ -22,7 +22,8 @@ namespace {
 // DllMain; `owned` and `ok` a mutex's creation and a pipe read's end.
 constexpr std::string_view kMeaningful[] = {"how",      "code",   "kind",         "result", "what",
                                             "error",    "name",   "type",         "reason", "mode",
-                                            "known_thread", "reserved", "during", "seen",   "owned", "ok"};
+                                            "known_thread", "reserved", "during", "seen",   "owned", "ok",
+                                            "disposition"};
 
 std::string hex(std::uint64_t v) { return fmt::format("{:#x}", v); }
 
@@ -47,7 +48,11 @@ std::string canonical_record(const Event& e) {
     auto it = e.fields.find(std::string(key));
     if (it == e.fields.end()) continue;
     t += fmt::format(" {}=", key);
-    if (it->is_number_unsigned()) t += hex(it->get<std::uint64_t>());
+    // BroadcastSystemMessage's success is "a positive value"; which one is the platform's, and
+    // what GetLastError says after a success is nobody's promise.
+    if (e.name == "broadcast" && key == "result" && it->is_number() && it->get<double>() > 0) t += "positive";
+    else if (e.name == "broadcast" && key == "error") t += "-";
+    else if (it->is_number_unsigned()) t += hex(it->get<std::uint64_t>());
     else if (it->is_string()) t += it->get<std::string>();
     else t += it->dump();
   }
@@ -283,6 +288,7 @@ struct Player::Impl {
         ActorSpec spec;
         for (const auto& v : s.verbs) spec.verbs.push_back(verb_word(v, s.line));
         if (!s.job.empty()) spec.job = jobs.at(s.job);
+        if (s.gui) spec.kind = "gui";
         spec.new_group = s.new_group;
         spec.new_console = s.new_console;
         try {
@@ -353,20 +359,33 @@ struct Player::Impl {
         }
         return "?";
       }
+      case Op::close_window: {
+        auto hwnd = kth(s.target, actor(s.target).pid, "window-created", "hwnd", s.number);
+        if (!hwnd) return "no such window";
+        return std::to_string(sys.post_close(*hwnd));
+      }
       case Op::shutdown: {
         const auto set = sys.set_shutdown_parameters(s.number, 0);
         auto now = sys.shutdown_parameters();
         return now ? fmt::format("{}, {:#x} {:#x}", set, now->level, now->flags) : fmt::format("{}, failed", set);
       }
       case Op::parent: {
-        auto pid = role_pid(s.name);
+        // Whether the recorded parent id is still its creator's (the `start` record's ppid):
+        // ids come back at the platform's choice, so no other id is named.
+        const std::string base = s.name.substr(0, s.name.find('>'));
+        const auto& a = actor(base);
+        const auto evs = sys.events(a);
+        const auto r = roles(a, base, evs);
+        std::optional<std::uint32_t> pid, creator;
+        for (const auto& [proc, role] : r.role)
+          if (role == s.name) pid = proc.first;
         if (!pid) return "no such process";
-        if (creations(*pid) > 1) return "the id has named another object too";
+        for (std::size_t i = 0; i < evs.size(); ++i)
+          if (evs[i].is("start") && r.role.contains(r.writer[i]) && r.role.at(r.writer[i]) == s.name)
+            if (auto pp = evs[i].number("ppid")) creator = static_cast<std::uint32_t>(*pp);
         auto parent = sys.parent_pid(*pid);
         if (!parent) return "none";
-        if (creations(*parent) > 1) return "the id has named another object too";
-        auto r = role_of_pid(*parent);
-        return r.empty() ? "other" : r;
+        return creator && *parent == *creator ? "its creator" : "other";
       }
       case Op::event: events[s.name] = sys.create_event(s.name); return "created";
       case Op::set: return sys.set_event(events.at(s.name).handle) ? "ok" : "failed";
@@ -532,7 +551,21 @@ std::vector<std::string> Player::finish() {
     // Per process: the sequence of each thread, the sequences sorted (threads have no names
     // two platforms share).
     std::map<std::string, std::map<std::uint32_t, std::vector<std::string>>> threads;
+    // The windows the actors created (window-created): the WH_CBT hook's calls are compared for
+    // those only, and only their creation and destruction. The others (activation, focus, size;
+    // the windows a platform makes for a GUI thread of its own accord, such as an input method's)
+    // follow the desktop.
+    std::set<std::uint64_t> own_windows;
+    for (const auto& e : evs)
+      if (e.is("window-created"))
+        if (auto h = e.number("hwnd")) own_windows.insert(static_cast<std::uint64_t>(*h));
     for (std::size_t i : order) {
+      if (evs[i].is("cbt")) {
+        const auto n = evs[i].fields.is_object() ? evs[i].fields.value("name", std::string()) : std::string();
+        const auto h = evs[i].number("hwnd");
+        if ((n != "create-window" && n != "destroy-window") || !h || !own_windows.contains(static_cast<std::uint64_t>(*h)))
+          continue;
+      }
       auto r = role.find(writer[i]);
       std::string who = r == role.end() ? "?" : r->second;
       threads[who][evs[i].tid].push_back(I.scenario_names(canonical_record(evs[i])));
@@ -577,6 +610,12 @@ bool Player::job_idle(const std::string& job) {
   if (it == impl_->jobs.end()) return false;
   auto msgs = impl_->sys.job_messages(it->second, Deadline::now());
   return std::any_of(msgs.begin(), msgs.end(), [](const JobMessage& m) { return m.message == kJobMsgActiveProcessZero; });
+}
+
+bool Player::window_exists(const std::string& actor, std::uint32_t k) {
+  if (!impl_->actors.contains(actor)) return false;
+  auto hwnd = impl_->kth(actor, impl_->actor(actor).pid, "window-created", "hwnd", k);
+  return hwnd && impl_->sys.window_class(*hwnd).has_value();
 }
 
 std::optional<bool> Player::pipe_ready(const std::string& pipe) {

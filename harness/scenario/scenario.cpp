@@ -5,6 +5,7 @@
 #include <set>
 
 #include "termsuite/scenario.hpp"
+#include "termsuite/gui_verbs.hpp"
 #include "termsuite/verbs.hpp"
 
 namespace termsuite::scenario {
@@ -44,6 +45,7 @@ std::string_view op_name(Op op) {
     case Op::write_pipe: return "write-pipe";
     case Op::parent: return "parent-of";
     case Op::shutdown: return "shutdown";
+    case Op::close_window: return "close-window";
   }
   return "?";
 }
@@ -66,6 +68,7 @@ std::string Step::text() const {
   switch (op) {
     case Op::start:
       add(name);
+      if (gui) add("gui");
       if (new_group) add("new-group");
       if (new_console) add("new-console");
       if (!job.empty()) add("in"), add(job);
@@ -90,6 +93,7 @@ std::string Step::text() const {
     case Op::release: add(ref.text()); break;
     case Op::pipe: add(name), add(event); break;
     case Op::shutdown: add(fmt::format("{:#x}", number)); break;
+    case Op::close_window: add(target), add(std::to_string(number)); break;
     case Op::event: add(name); break;
     case Op::set: add(name); break;
     case Op::await: add(name), add(event), add(std::to_string(number)); break;
@@ -146,7 +150,7 @@ const std::set<std::string, std::less<>> kWords = {"start", "job",   "event",   
                                                     "new-group", "new-console", "kill-on-close", "breakaway-ok",
                                                     "silent-breakaway-ok", "port", "assign", "job-messages", "waiters",
                                                     "join", "name", "open-named", "release", "pipe", "read-pipe",
-                                                    "write-pipe", "parent-of", "shutdown", "reads", "writes", "mutex", "section"};
+                                                    "write-pipe", "parent-of", "shutdown", "close-window", "gui", "reads", "writes", "mutex", "section"};
 
 class Parser {
  public:
@@ -252,7 +256,8 @@ class Parser {
       s.name = define(Kind::actor);
       while (more()) {
         const auto& w = words_[at_];
-        if (w == "new-group") s.new_group = true, ++at_;
+        if (w == "gui") s.gui = true, ++at_;
+        else if (w == "new-group") s.new_group = true, ++at_;
         else if (w == "new-console") s.new_console = true, ++at_;
         else if (w == "in") {
           ++at_;
@@ -271,8 +276,11 @@ class Parser {
         s.verbs.push_back(std::move(w));
       }
       try {
-        verbs::parse(s.verbs);
+        if (s.gui) gui_verbs::parse(s.verbs);
+        else verbs::parse(s.verbs);
       } catch (const verbs::UsageError& e) {
+        fail(fmt::format("start {}: {}", s.name, e.message));
+      } catch (const gui_verbs::UsageError& e) {
         fail(fmt::format("start {}: {}", s.name, e.message));
       }
     } else if (op == "job") {
@@ -330,6 +338,12 @@ class Parser {
       s.op = op == "read-pipe" ? Op::read_pipe : Op::write_pipe;
       s.name = next("a pipe");
       use(s.name, Kind::pipe, "a pipe");
+    } else if (op == "close-window") {
+      s.op = Op::close_window;
+      s.target = next("an actor");
+      use(s.target, Kind::actor, "an actor");
+      s.number = number("which window (1 = the first it created)");
+      if (s.number == 0) fail("close-window: windows count from 1");
     } else if (op == "shutdown") {
       s.op = Op::shutdown;
       s.number = number("a shutdown level");

@@ -71,6 +71,7 @@ struct GenOptions {
   bool jobs = true;
   bool taskkill = true;  // taskkill /f (and /t), and without /f at a process that owns no window
   bool objects = true;   // named objects, mutexes and pipes
+  bool gui = true;       // the GUI actor's hidden windows, private messages, WH_CBT hook (a desktop)
   // Claims the platform is known not to keep (its expectations): the paths that only meet those
   // deviations again are not taken, so the time goes to what is not known yet (--skip-known).
   std::set<std::string> skip_claims;

@@ -8,8 +8,11 @@
 // canonical result, so two runs of one scenario, on two platforms, give traces that compare line
 // by line:
 //
-//   start NAME [new-group] [new-console] [in JOB] VERB...   an actor (docs/actors.md's verbs);
-//                                  a word @E in the verbs is event E's name
+//   start NAME [gui] [new-group] [new-console] [in JOB] VERB...   an actor (docs/actors.md's
+//                                  verbs; gui: the GUI actor's); a word @E in the verbs is event
+//                                  E's name
+//   close-window ACTOR K           PostMessage(WM_CLOSE) to the K-th window the actor's own
+//                                  process created (window-created, listener included)
 //   job NAME [kill-on-close] [breakaway-ok] [silent-breakaway-ok] [port]
 //                                  CreateJobObject, its limits, a completion port of its own
 //   assign JOB ACTOR               AssignProcessToJobObject: 0 or the Win32 error (an actor in a
@@ -86,7 +89,7 @@ class Error : public std::runtime_error {
 enum class Op {
   start, job, event, set, await, wait, poll, exit_code, terminate, terminate_thread, terminate_job, close, open, ctrl,
   taskkill, settle, wait_all, assign, job_messages, waiters, join, name, open_named, release, pipe, read_pipe,
-  write_pipe, parent, shutdown
+  write_pipe, parent, shutdown, close_window
 };
 std::string_view op_name(Op op);
 
@@ -107,6 +110,7 @@ struct Step {
   std::vector<std::string> verbs;   // start
   std::string job;                  // start ... in JOB
   bool new_group = false, new_console = false;  // start
+  bool gui = false;                             // start: the GUI actor (actor-gui's verbs)
   bool kill_on_close = false, breakaway_ok = false;  // job
   bool silent_breakaway_ok = false, port = false;    // job
   bool tree = false, force = false;                  // taskkill
@@ -184,6 +188,8 @@ class Player {
   std::vector<std::string> roles_with(const std::string& actor, const std::string& ev);  // that wrote EV
   // Whether the job's port has had ACTIVE_PROCESS_ZERO by now (so `job-messages` would not wait).
   bool job_idle(const std::string& job);
+  // Whether the K-th window the actor's own process created still exists.
+  bool window_exists(const std::string& actor, std::uint32_t k);
   // Whether a read on the pipe's harness end would return now (data or a broken pipe).
   std::optional<bool> pipe_ready(const std::string& pipe);
 

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <chrono>
 #include <cmath>
 #include <future>
@@ -375,8 +376,11 @@ struct Prepared {
 // of it as it is told), then the others, in the order of their seeds.
 constexpr std::uint64_t kCandidates = 8;  // scenarios made for each one played, when guided
 
+// `deviant`: the mutants that stand for the platform's known deviations. A candidate tells a
+// mutant apart only before the first line where one of them differs from the model: there the
+// platform is expected to differ, and no later line is compared.
 Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, std::size_t n,
-                 std::set<std::string>* untold = nullptr) {
+                 std::set<std::string>* untold = nullptr, const std::set<std::string>& deviant = {}) {
   Prepared p;
   const auto t = Clock::now();
   const std::uint64_t made = untold ? kCandidates * n : n;
@@ -404,11 +408,19 @@ Prepared prepare(const Options& o, const Oracle& oracle, std::uint64_t first, st
   if (untold) {
     std::vector<std::size_t> telling, others;
     for (std::size_t i = 0; i < p.scenarios.size(); ++i) {
+      std::size_t cut = std::numeric_limits<std::size_t>::max();
+      for (const auto& m : p.consulted[i]) {
+        if (!deviant.contains(m)) continue;
+        try {
+          if (auto d = compare(p.predicted[i], predict(p.scenarios[i], oracle, m))) cut = std::min(cut, d->line);
+        } catch (...) {
+        }
+      }
       std::vector<std::string> told;
       for (const auto& m : p.consulted[i]) {
         if (!untold->contains(m)) continue;
         try {
-          if (compare(p.predicted[i], predict(p.scenarios[i], oracle, m))) told.push_back(m);
+          if (auto d = compare(p.predicted[i], predict(p.scenarios[i], oracle, m)); d && d->line < cut) told.push_back(m);
         } catch (...) {
           told.push_back(m);
         }
@@ -481,13 +493,17 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
   // must be started by the thread that outlives them).
   // Guided: the mutants no chosen scenario tells apart yet; the scenarios that tell one apart are
   // played first (prepare).
-  std::set<std::string> untold;
+  std::set<std::string> untold, deviant;
+  for (const auto& m : oracle.mutants)
+    if (std::find(known.deviation_claims.begin(), known.deviation_claims.end(), m.claim) != known.deviation_claims.end())
+      deviant.insert(m.name);
   if (o.guided)
-    for (const auto& m : oracle.mutants) untold.insert(m.name);
+    for (const auto& m : oracle.mutants)
+      if (!deviant.contains(m.name)) untold.insert(m.name);
   std::set<std::string>* guide = o.guided ? &untold : nullptr;
   const std::uint64_t per_scenario = o.guided ? kCandidates : 1;  // candidates made for each scenario played
   std::size_t n = wanted(0);
-  Prepared cur = prepare(o, oracle, index, n, guide);
+  Prepared cur = prepare(o, oracle, index, n, guide, deviant);
   index += per_scenario * n;
   absorb(cur);
   while (!cur.scenarios.empty()) {
@@ -495,7 +511,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
     const std::size_t next_n = wanted(sum.scenarios);
     auto ahead = std::async(std::launch::async, [&, first = index, next_n] {
       auto covered = guide ? std::set<std::string>{} : cover(cur, oracle, live ? 2 : cur.scenarios.size());
-      return std::make_pair(prepare(o, oracle, first, next_n, guide), covered);
+      return std::make_pair(prepare(o, oracle, first, next_n, guide, deviant), covered);
     });
     index += per_scenario * next_n;
     std::vector<Trace> traces;
@@ -602,7 +618,7 @@ Summary run(const Options& o, const Oracle& oracle, LiveRunner* live, const Know
   sum.seconds = since(t0);
   if (guide)
     for (const auto& m : oracle.mutants)
-      if (!untold.contains(m.name)) mutants_covered.insert(m.name);
+      if (!untold.contains(m.name) && !deviant.contains(m.name)) mutants_covered.insert(m.name);
   sum.mutants_covered.assign(mutants_covered.begin(), mutants_covered.end());
   std::set<std::string> claims;
   for (const auto& m : oracle.mutants)

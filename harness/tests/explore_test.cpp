@@ -649,5 +649,37 @@ TEST(Explore, AMutantWhoseRuleWasNotConsultedAgreesWithTheModel) {
   EXPECT_GT(asked, 0);
 }
 
+// The guided choice depends on the model and the known deviations alone: one seed, the same
+// scenarios; and what it plays tells apart more mutants than as many scenarios taken in order.
+TEST(Explore, GuidedChoiceIsBySeedAndAsksMoreRules) {
+  const auto oracle = sim_oracle();
+  auto corpus = [&](bool guided) {
+    explore::Options o;
+    o.seed = 5;
+    o.budget_seconds = 600;
+    o.max_scenarios = 40;
+    o.keep_corpus = true;
+    o.guided = guided;
+    return explore::run(o, oracle, nullptr, {});
+  };
+  const auto a = corpus(true), b = corpus(true), plain = corpus(false);
+  ASSERT_EQ(a.corpus.size(), 40u);
+  ASSERT_EQ(b.corpus.size(), 40u);
+  for (std::size_t i = 0; i < a.corpus.size(); ++i) EXPECT_EQ(a.corpus[i].scenario.text(), b.corpus[i].scenario.text());
+  auto told = [&](const explore::Summary& s) {
+    std::set<std::string> out;
+    for (const auto& p : s.corpus)
+      for (const auto& m : explore::consulted_mutants(p.scenario, oracle)) {
+        try {
+          if (explore::compare(p.live, explore::predict(p.scenario, oracle, m))) out.insert(m);
+        } catch (const std::exception&) {
+          out.insert(m);  // the mutant's model could not even play it
+        }
+      }
+    return out.size();
+  };
+  EXPECT_GT(told(a), told(plain));
+}
+
 }  // namespace
 }  // namespace termsuite

@@ -395,6 +395,15 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       push(as);
     }
   };
+  // SetEvent on one of the events some thread still waits for, drawn at random.
+  auto set_some_event = [&] {
+    auto it = g.unset.begin();
+    std::advance(it, rng.below(static_cast<std::uint32_t>(g.unset.size())));
+    Step s = make(Op::set);
+    s.name = *it;
+    g.unset.erase(it);
+    push(s);
+  };
   auto join_one = [&](std::size_t i) {
     Step j = make(Op::join);
     j.name = waiting[i].first;
@@ -418,12 +427,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     if (r < 12 && static_cast<int>(actors.size()) < n_actors) {
       start_actor();
     } else if (r < 30 && !g.unset.empty()) {
-      auto it = g.unset.begin();
-      std::advance(it, rng.below(static_cast<std::uint32_t>(g.unset.size())));
-      Step s = make(Op::set);
-      s.name = *it;
-      g.unset.erase(it);
-      push(s);
+      set_some_event();
     } else if (r < 42 && a.process_open) {
       Step s = make(Op::terminate);
       s.ref = Ref{a.name, Ref::Part::process};
@@ -569,14 +573,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       push(s);
       waiting.emplace_back(s.name, s.ref);
       // What may end it: a gate opened.
-      if (!g.unset.empty() && rng.chance(50)) {
-        auto it = g.unset.begin();
-        std::advance(it, rng.below(static_cast<std::uint32_t>(g.unset.size())));
-        Step st = make(Op::set);
-        st.name = *it;
-        g.unset.erase(it);
-        push(st);
-      }
+      if (!g.unset.empty() && rng.chance(50)) set_some_event();
     } else if (r < 125) {
       // TerminateThread on a thread the actor started, opened by its id.
       if (opened_threads.empty() || rng.chance(40)) {
@@ -796,6 +793,13 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
     out.steps.push_back(s);
     return player.step(s);
   };
+  // Whether the model says the process with this role (ACTOR, ACTOR>K...) has ended, or its
+  // object is gone.
+  auto has_ended = [&](const std::string& role) {
+    const auto base = role.substr(0, role.find('>'));
+    const auto gone = player.ended_roles(base);
+    return ended[base].contains(role) || std::find(gone.begin(), gone.end(), role) != gone.end();
+  };
   // Waiters that are not joined are taken out again: they change nothing the model plays.
   auto drop_waiters = [&](const std::string& name) {
     std::erase_if(out.steps, [&](const Step& st) { return st.op == Op::waiters && st.name == name; });
@@ -948,14 +952,12 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           append(s);
           job_ended_processes = true;
           break;
-        case Op::assign: {
+        case Op::assign:
           // Only a process that still runs: what assigning one that has ended does has no
           // evidence (Wine 8.0 refuses it with ERROR_ACCESS_DENIED).
-          auto gone = player.ended_roles(s.target);
-          if (std::find(gone.begin(), gone.end(), s.target) != gone.end()) continue;
+          if (has_ended(s.target)) continue;
           append(s);
           break;
-        }
         case Op::read_pipe:
           // Only when the read returns at once (the model says): the writer has gone.
           if (!player.pipe_ready(s.name).value_or(false)) continue;
@@ -969,9 +971,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           break;
         case Op::parent: {
           // Only of a process that still runs: a freed id may name another process by now.
-          const auto base = s.name.substr(0, s.name.find('>'));
-          auto gone = player.ended_roles(base);
-          if (ended[base].contains(s.name) || std::find(gone.begin(), gone.end(), s.name) != gone.end()) continue;
+          if (has_ended(s.name)) continue;
           auto line = append(s);
           if (ends_with(line, "no such process")) {
             out.steps.pop_back();
@@ -994,8 +994,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
         case Op::taskkill: {
           // Only at a live target: what taskkill says of a process that has ended but whose object
           // a handle keeps (is it still listed?) has no evidence either way.
-          auto gone = player.ended_roles(s.target);
-          if (std::find(gone.begin(), gone.end(), s.target) != gone.end()) continue;
+          if (has_ended(s.target)) continue;
           append(s);
           break;
         }

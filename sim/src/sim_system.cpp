@@ -363,7 +363,9 @@ std::vector<std::string> SimSystem::reap() {
         members.insert(members.end(), job->members.begin(), job->members.end());
   for (Handle j : std::vector<Handle>(jobs_)) {
     if (auto obj = object(j); obj && j != sandbox_) {
-      for (ObjectId m : model_.job(*obj)->members) model_.terminate_process(m, 0x7E5A, "reap");
+      // A copy: a process that ends leaves the job's list of members. Every member of every job
+      // is ended before any thread runs again, as the live backend's TerminateJobObject does.
+      for (ObjectId m : std::vector<ObjectId>(model_.job(*obj)->members)) model_.terminate_process(m, 0x7E5A, "reap");
     }
     model_.close_handle(model_.harness_pid(), j.value);
   }

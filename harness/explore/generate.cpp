@@ -298,7 +298,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
   std::vector<std::string> opened_threads;  // those that are threads (thread-of, tid-of)
   struct JobState {
     std::string name;
-    bool port = false, closed = false, used = false, escape = false;
+    bool port = false, closed = false, used = false, escape = false, kill_on_close = false;
   };
   std::vector<JobState> jobs;
   std::vector<std::pair<std::string, Ref>> waiting;  // `waiters` not joined yet
@@ -318,7 +318,7 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     if (j.silent_breakaway_ok) j.breakaway_ok = true;
     j.port = rng.chance(35);
     push(j);
-    jobs.push_back({j.name, j.port, false, false, j.breakaway_ok || j.silent_breakaway_ok});
+    jobs.push_back({j.name, j.port, false, false, j.breakaway_ok || j.silent_breakaway_ok, j.kill_on_close});
     return jobs.size() - 1;
   };
   auto open_jobs = [&] {
@@ -492,7 +492,9 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     } else if (r < 96 && !open_jobs().empty()) {
       auto open = open_jobs();
       auto& j = jobs[open[rng.below(static_cast<std::uint32_t>(open.size()))]];
-      if (rng.chance(50)) {
+      // A job that does not kill on close is not closed: its processes would be in no job of the
+      // harness's then, and the end of the scenario would wait for them a whole exit budget.
+      if (rng.chance(50) || !j.kill_on_close) {
         Step s = make(Op::terminate_job);
         s.name = j.name;
         s.number = g.pick(kCodes);

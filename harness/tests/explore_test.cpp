@@ -681,5 +681,16 @@ TEST(Explore, GuidedChoiceIsBySeedAndAsksMoreRules) {
   EXPECT_GT(told(a), told(plain));
 }
 
+// The end of a scenario ends every process of its jobs before any of them runs again, as
+// TerminateJobObject does on the platform: a child waiting for its parent never sees it go.
+TEST(Scenario, TheEndEndsEveryMemberOfAJobAtOnce) {
+  const auto t = play("job j\nstart a in j spawn [ wait-parent exit-process 1 ] spawn [ wait-parent ] wait-forever\n"
+                      "await a start 3\nawait a waiting 2\n");
+  ASSERT_GE(t.lines.size(), 3u);
+  const std::vector<std::string> records(t.lines.end() - 3, t.lines.end());
+  EXPECT_EQ(records, (std::vector<std::string>{"records a: [start, spawned, spawned]", "records a>1: [start, waiting]",
+                                               "records a>2: [start, waiting]"}));
+}
+
 }  // namespace
 }  // namespace termsuite

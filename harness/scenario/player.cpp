@@ -241,10 +241,13 @@ struct Player::Impl {
   // What a job's port got up to its first ACTIVE_PROCESS_ZERO (a port is read until then, and a
   // job that gets processes again afterwards starts another story): how many processes joined and
   // left (exit and abnormal exit alike: which of the two an exception code gives is not compared).
-  // Counts, not ids: whether an id came back by then is the platform's choice.
-  static std::string port_text(const std::vector<JobMessage>& msgs) {
+  // Counts, not ids: whether an id came back by then is the platform's choice. Only the scenario's
+  // own processes count: a platform may put processes of its own in the job (Wine 8.0 starts a
+  // conhost.exe for a new console there).
+  std::string port_text(const std::vector<JobMessage>& msgs) {
     int joined = 0, left = 0, other = 0;
     for (const auto& m : msgs) {
+      if (m.message != kJobMsgActiveProcessZero && role_of_pid(m.pid).empty()) continue;
       if (m.message == kJobMsgActiveProcessZero) return fmt::format("{} new, {} exit{}, zero", joined, left,
                                                                    other ? fmt::format(", {} other", other) : "");
       if (m.message == kJobMsgNewProcess) ++joined;
@@ -608,8 +611,11 @@ bool Player::defined(const std::string& name) const {
 bool Player::job_idle(const std::string& job) {
   auto it = impl_->jobs.find(job);
   if (it == impl_->jobs.end()) return false;
+  // Idle once, and never given a process again since: a job that emptied and filled again would
+  // depend on when a platform's own processes in it (a console's host) leave.
   auto msgs = impl_->sys.job_messages(it->second, Deadline::now());
-  return std::any_of(msgs.begin(), msgs.end(), [](const JobMessage& m) { return m.message == kJobMsgActiveProcessZero; });
+  return !msgs.empty() && msgs.back().message == kJobMsgActiveProcessZero &&
+         std::count_if(msgs.begin(), msgs.end(), [](const JobMessage& m) { return m.message == kJobMsgActiveProcessZero; }) == 1;
 }
 
 bool Player::window_exists(const std::string& actor, std::uint32_t k) {

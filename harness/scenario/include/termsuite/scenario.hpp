@@ -186,7 +186,8 @@ class Player {
   std::optional<std::uint32_t> id_of(const Step& open_step);
   std::vector<std::string> ended_roles(const std::string& actor);
   std::vector<std::string> roles_with(const std::string& actor, const std::string& ev);  // that wrote EV
-  // Whether the job's port has had ACTIVE_PROCESS_ZERO by now (so `job-messages` would not wait).
+  // Whether the job's port has had ACTIVE_PROCESS_ZERO by now, once, as its last message (so
+  // `job-messages` would not wait, and the job did not fill again after it emptied).
   bool job_idle(const std::string& job);
   // Whether the K-th window the actor's own process created still exists.
   bool window_exists(const std::string& actor, std::uint32_t k);

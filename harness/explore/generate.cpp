@@ -663,12 +663,13 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     const auto& verbs = std::find_if(intent.steps.begin(), intent.steps.end(), [&](const Step& st) {
                           return st.op == Op::start && st.name == a.name;
                         })->verbs;
-    std::uint32_t threads = 0;
+    std::uint32_t threads = 0, children = 0;
     int depth = 0;
     for (std::size_t i = 0; i < verbs.size(); ++i) {
       if (verbs[i] == "[") ++depth;
       else if (verbs[i] == "]") --depth;
       else if (depth == 0 && verbs[i] == "thread") ++threads;
+      else if (depth == 0 && verbs[i].starts_with("spawn")) ++children;
     }
     for (std::uint32_t k = 1; k <= threads; ++k) {
       Step o = make(Op::open);
@@ -686,6 +687,23 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       Step s = make(Op::parent);
       s.name = a.name + ">1";
       push(s);
+    }
+    // A child that waits for its parent (it may have left every job) is ended here, while its
+    // parent lives: at the end, whether it sees its parent go before its own job ends it would be
+    // a race.
+    const bool waits_for_parent = std::find(verbs.begin(), verbs.end(), "wait-parent") != verbs.end();
+    for (std::uint32_t k = 1; waits_for_parent && k <= children; ++k) {
+      Step o = make(Op::open);
+      o.name = fmt::format("h{}", opened.size() + 1);
+      opened.push_back(o.name);
+      o.id_of = Step::IdOf::child;
+      o.target = a.name;
+      o.number = k;
+      push(o);
+      Step t = make(Op::terminate);
+      t.ref = Ref{o.name, Ref::Part::handle};
+      t.number = 0x7;
+      push(t);
     }
     for (auto part : {Ref::Part::process, Ref::Part::thread}) {
       if (!(part == Ref::Part::process ? a.process_open : a.thread_open)) continue;

@@ -784,6 +784,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
   std::map<std::string, Ref> pending;                   // `waiters` not joined yet, and what they wait on
   std::set<std::string> mutexes;                        // opened mutexes
   bool job_ended_processes = false;  // TerminateJobObject, or a job closed (kill-on-close)
+  bool ctrl_sent_already = false;    // a console event was sent
   std::set<std::string> thread_handles;                 // threads opened by id
 
   // Whether some actor's process is blocked in DLL_PROCESS_DETACH (the probe's block-detach) and
@@ -813,6 +814,11 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
       return false;
     if (s.op == Op::join && !pending.contains(s.name)) return false;
     if (s.op == Op::assign && closed.contains(s.target)) return false;  // its process handle is closed
+    // After a console event, no TerminateThread: the thread the system started in each process
+    // for the event may still be on its way out (it wrote its last record, or none at all in a
+    // process that ignores the event), so whether the terminated thread was the last one, and
+    // the process ends with its code, would be a race.
+    if (s.op == Op::terminate_thread && ctrl_sent_already) return false;
     // What TerminateProcess does to a process whose ExitProcess is under way (blocked in
     // DLL_PROCESS_DETACH) has no evidence: its threads' exit codes differ between the model and
     // Wine 8.0. Nothing is ended from outside while one is.
@@ -1032,6 +1038,7 @@ Scenario normalize(const Scenario& intent, const Oracle& oracle, const std::stri
           if (s.number == 1 && skipping("ctrl.default-handler-exits")) continue;  // Ctrl+Break, known
           append(s);
           ctrl_delivered = true;
+          ctrl_sent_already = true;
           break;
         }
         case Op::taskkill: {

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <atomic>
-#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -194,23 +193,21 @@ int explore(const ExploreOptions& o) {
   DownOnExit down{wine, o.keep_wine};
   wine.up(o.keep_wine ? Lifetime::kept : Lifetime::run);
   pc.argv = {wine.wine_program(), play_exe.string(), "--serve"};
-  bool desktop = false;  // a display for Wine's windows (ours, Xvfb, or the user's)
-  for (auto& [k, v] : wine.variables()) {
-    pc.env.emplace_back(k, v), describe.env[k] = v;
-    if (k == "DISPLAY" && !v.empty()) desktop = true;
-  }
-  if (const char* d = std::getenv("DISPLAY"); d && *d) desktop = true;
+  for (auto& [k, v] : wine.variables()) pc.env.emplace_back(k, v), describe.env[k] = v;
   describe.program = wine.wine_program();
   describe.args.insert(describe.args.begin(), suite.string());
 #else
   pc.argv = {play_exe.string(), "--serve"};
-  const bool desktop = true;  // the interactive desktop a Windows session has
 #endif
   describe.env["TERMSUITE_EXPECTATIONS_DIR"] = fs::absolute(o.expectations_dir).string();
   // The platform, and the preflight's settings for the run (no crash dialog, no debugger), as
   // conform applies them.
   auto described = describe_suite(describe, "suite");
   const auto platform = described.platform;
+  // GUI actors only where a window can be created (the preflight's desktop check: a prefix
+  // without a display, a service session).
+  const bool desktop = std::none_of(described.preflight.findings.begin(), described.preflight.findings.end(),
+                                    [](const preflight::Finding& f) { return f.check == "desktop" && f.skips == preflight::Skips::gui; });
   RunSettings settings;
   for (auto& f : settings.apply(std::move(described.preflight.findings)))
     if (f.applied) fmt::print("termsuite: preflight: {}: {} for this run (restored when it ends)\n", f.check, f.setting->describe());
@@ -257,7 +254,7 @@ int explore(const ExploreOptions& o) {
   if (o.skip_known) eo.gen.skip_claims.insert(known.deviation_claims.begin(), known.deviation_claims.end());
   // GUI actors only where windows can be made.
   eo.gen.gui = desktop;
-  if (!desktop) fmt::print("termsuite explore: no display for Wine: no GUI actor in the scenarios\n");
+  if (!desktop) fmt::print("termsuite explore: no window can be created here (preflight: desktop): no GUI actor in the scenarios\n");
   if (o.mutant_score_seconds > 0) eo.max_findings = 0;  // the time goes to playing, not to shrinking
   eo.progress = say;
   fmt::print("termsuite explore: {}, seed {}, budget {:.0f} s, {} players{}{}\n", platform.id, seed, eo.budget_seconds, o.jobs,

@@ -395,6 +395,17 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       push(as);
     }
   };
+  // OpenThread / OpenProcess of the actor's k-th thread or child, as a new handle: its name.
+  auto open_kth = [&](Step::IdOf how, const std::string& actor, std::uint32_t k) {
+    Step o = make(Op::open);
+    o.name = fmt::format("h{}", opened.size() + 1);
+    opened.push_back(o.name);
+    o.id_of = how;
+    o.target = actor;
+    o.number = k;
+    push(o);
+    return o.name;
+  };
   // SetEvent on one of the events some thread still waits for, drawn at random.
   auto set_some_event = [&] {
     auto it = g.unset.begin();
@@ -672,15 +683,8 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
       else if (depth == 0 && verbs[i].starts_with("spawn")) ++children;
     }
     for (std::uint32_t k = 1; k <= threads; ++k) {
-      Step o = make(Op::open);
-      o.name = fmt::format("h{}", opened.size() + 1);
-      opened.push_back(o.name);
-      o.id_of = Step::IdOf::thread;
-      o.target = a.name;
-      o.number = k;
-      push(o);
       Step e = make(Op::exit_code);
-      e.ref = Ref{o.name, Ref::Part::handle};
+      e.ref = Ref{open_kth(Step::IdOf::thread, a.name, k), Ref::Part::handle};
       push(e);
     }
     if (a.spawns && rng.chance(50)) {
@@ -693,15 +697,8 @@ Scenario generate(std::uint64_t seed, const Oracle& oracle, const GenOptions& op
     // a race.
     const bool waits_for_parent = std::find(verbs.begin(), verbs.end(), "wait-parent") != verbs.end();
     for (std::uint32_t k = 1; waits_for_parent && k <= children; ++k) {
-      Step o = make(Op::open);
-      o.name = fmt::format("h{}", opened.size() + 1);
-      opened.push_back(o.name);
-      o.id_of = Step::IdOf::child;
-      o.target = a.name;
-      o.number = k;
-      push(o);
       Step t = make(Op::terminate);
-      t.ref = Ref{o.name, Ref::Part::handle};
+      t.ref = Ref{open_kth(Step::IdOf::child, a.name, k), Ref::Part::handle};
       t.number = 0x7;
       push(t);
     }

@@ -257,6 +257,18 @@ struct Player::Impl {
     return fmt::format("{} new, {} exit{}, no zero", joined, left, other ? fmt::format(", {} other", other) : "");
   }
 
+  // What an open step says: the handle is kept under the step's name, or the steps on that name
+  // answer "not opened" from now on.
+  std::string keep(const std::string& name, Opened opened, bool thread) {
+    if (!opened.handle) {
+      unopened.insert(name);
+      return fmt::format("error {}", opened.error);
+    }
+    handles[name] = opened.handle;
+    handle_is_thread[name] = thread;
+    return "ok";
+  }
+
   // A record's text with the run's object and pipe names put back as the scenario names them.
   std::string scenario_names(std::string t) const {
     auto put_back = [&](const std::string& real, const std::string& alias) {
@@ -335,14 +347,7 @@ struct Player::Impl {
         const auto type = s.event == "mutex"     ? System::NamedType::mutex
                           : s.event == "section" ? System::NamedType::section
                                                  : System::NamedType::event;
-        auto opened = sys.open_named(type, object_names.at(s.target));
-        if (!opened.handle) {
-          unopened.insert(s.name);
-          return fmt::format("error {}", opened.error);
-        }
-        handles[s.name] = opened.handle;
-        handle_is_thread[s.name] = false;
-        return "ok";
+        return keep(s.name, sys.open_named(type, object_names.at(s.target)), false);
       }
       case Op::release: return sys.release_mutex(handle(s.ref)) ? "ok" : "failed";
       case Op::pipe:
@@ -442,16 +447,11 @@ struct Player::Impl {
           unopened.insert(s.name);
           return "the id has named another object too";
         }
-        auto opened = thread ? sys.open_thread(*id)
-                      : s.limited ? sys.open_process_without_terminate(*id)
-                                  : sys.open_process(*id);
-        if (!opened.handle) {
-          unopened.insert(s.name);
-          return fmt::format("error {}", opened.error);
-        }
-        handles[s.name] = opened.handle;
-        handle_is_thread[s.name] = thread;
-        return "ok";
+        return keep(s.name,
+                    thread      ? sys.open_thread(*id)
+                    : s.limited ? sys.open_process_without_terminate(*id)
+                                : sys.open_process(*id),
+                    thread);
       }
       case Op::settle: {
         // The process with this role (or the thread: ROLE.tK), if it still exists, has ended by

@@ -692,5 +692,19 @@ TEST(Scenario, TheEndEndsEveryMemberOfAJobAtOnce) {
                                                "records a>2: [start, waiting]"}));
 }
 
+// --skip-known: a platform's known deviation is not met again on purpose. TerminateProcess on a
+// process the model says has ended (terminate.ended-access-denied) goes from the scenario, and
+// stays in it without the option.
+TEST(Explore, SkippingAKnownDeviationDropsTheStepsThatOnlyMeetItAgain) {
+  const auto oracle = sim_oracle();
+  const auto intent = scenario::parse(file("start a return 3\nwait a\nterminate a 5\nexit-code a\n"));
+  const std::set<std::string> skip{"terminate.ended-access-denied"};
+  auto has_terminate = [](const scenario::Scenario& s) {
+    return std::any_of(s.steps.begin(), s.steps.end(), [](const scenario::Step& st) { return st.op == scenario::Op::terminate; });
+  };
+  EXPECT_TRUE(has_terminate(explore::normalize(intent, oracle)));
+  EXPECT_FALSE(has_terminate(explore::normalize(intent, oracle, "", &skip)));
+}
+
 }  // namespace
 }  // namespace termsuite
